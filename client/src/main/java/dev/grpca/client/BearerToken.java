@@ -26,7 +26,8 @@ public final class BearerToken extends CallCredentials {
       headers.put(AUTHORIZATION, "Bearer " + token);
       applier.apply(headers);
     } catch (RuntimeException e) {
-      applier.fail(Status.UNAUTHENTICATED.withDescription("could not attach the token").withCause(e));
+      applier.fail(
+          Status.UNAUTHENTICATED.withDescription("could not attach the token").withCause(e));
     }
   }
 

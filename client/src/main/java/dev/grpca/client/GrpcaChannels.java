@@ -25,7 +25,8 @@ public final class GrpcaChannels {
   /** As {@link #connect(String, Path, Path)}, with the token given; {@code null} sends none. */
   public static ManagedChannel connect(String target, Path caPem, BearerToken token)
       throws IOException {
-    ChannelCredentials tls = TlsChannelCredentials.newBuilder().trustManager(caPem.toFile()).build();
+    ChannelCredentials tls =
+        TlsChannelCredentials.newBuilder().trustManager(caPem.toFile()).build();
     ChannelCredentials credentials =
         token == null ? tls : CompositeChannelCredentials.create(tls, token);
     return Grpc.newChannelBuilder(target, credentials).build();

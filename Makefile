@@ -1,0 +1,48 @@
+# grpca: `make run` starts a development CA, `make test` runs every test.
+SHELL := /bin/bash
+MVN ?= mvn -B -ntp
+VAR ?= var
+HSM_DIR := $(VAR)/dev/hsm
+BUF_VERSION := 1.50.0
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test build deps lint fmt clean distclean
+
+## run: build, make the dev token if missing, start the CA on 127.0.0.1:8443 (Ctrl-C stops it)
+run: deps build
+	./hsm-config/init-token.sh $(HSM_DIR)
+	SOFTHSM2_CONF=$(CURDIR)/$(HSM_DIR)/softhsm2.conf java -jar server/target/grpca-server.jar $(ARGS)
+
+## test: every test (fresh SoftHSM token per run, H2, gRPC over loopback, openssl) and buf lint
+test: deps lint
+	$(MVN) verify
+
+build:
+	$(MVN) -q package -DskipTests -Dspotless.check.skip=true
+
+## deps: what building and testing need from Debian/Ubuntu: SoftHSM2, OpenSC's pkcs11-tool, OpenSSL
+deps:
+	@missing=""; \
+	command -v softhsm2-util >/dev/null || missing="$$missing softhsm2"; \
+	command -v pkcs11-tool >/dev/null || missing="$$missing opensc"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## lint: buf lint (DEFAULT rules) over the contract; buf comes from npm
+lint:
+	@[ -x .tools/node_modules/.bin/buf ] || npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION) >/dev/null
+	.tools/node_modules/.bin/buf lint proto
+
+## fmt: apply the enforced formatting (google-java-format through Spotless)
+fmt:
+	$(MVN) -q spotless:apply
+
+clean:
+	$(MVN) -q clean
+
+## distclean: also forget the dev CA (token, database, admin token) under var/
+distclean: clean
+	rm -rf $(VAR) .tools

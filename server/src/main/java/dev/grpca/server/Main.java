@@ -1,0 +1,231 @@
+package dev.grpca.server;
+
+import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.authority.AuthorityBootstrap;
+import dev.grpca.server.authority.CertificateSigning;
+import dev.grpca.server.config.ServerConfig;
+import dev.grpca.server.config.ServerConfigs;
+import dev.grpca.server.grpc.AdminToken;
+import dev.grpca.server.grpc.GrpcServer;
+import dev.grpca.server.grpc.ServerTlsIdentity;
+import dev.grpca.server.hsm.Pkcs11Token;
+import dev.grpca.server.issuance.IssuanceService;
+import dev.grpca.server.policy.IssuancePolicy;
+import dev.grpca.server.policy.Profiles;
+import dev.grpca.server.store.jooq.Database;
+import dev.grpca.server.x509.SerialNumbers;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.Provider;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: reads the configuration, builds every object with {@code new}, starts the
+ * listener. {@code grpca-server [--config FILE]}.
+ */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+  static final String PIN_VARIABLE = "GRPCA_HSM_PIN";
+  static final String DB_PASSWORD_VARIABLE = "GRPCA_DB_PASSWORD";
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    Path configFile = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        configFile = Path.of(args[++i]);
+      } else {
+        System.err.println(
+            "usage: grpca-server [--config FILE]   (unknown argument: " + args[i] + ")");
+        System.exit(2);
+      }
+    }
+    Running running;
+    try {
+      running = start(ServerConfigs.load(configFile), Clock.systemUTC(), System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("grpca: configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(running::close, "grpca-shutdown"));
+    running.printBanner(System.out);
+    running.grpc.awaitTermination();
+  }
+
+  /** Starts everything; the caller owns the result and closes it. */
+  public static Running start(ServerConfig config, Clock clock, Map<String, String> env)
+      throws IOException {
+    List<AutoCloseable> opened = new ArrayList<>();
+    try {
+      return start(config, clock, env, opened);
+    } catch (IOException | RuntimeException e) {
+      closeAll(opened);
+      throw e;
+    }
+  }
+
+  private static Running start(
+      ServerConfig config, Clock clock, Map<String, String> env, List<AutoCloseable> opened)
+      throws IOException {
+    SecureRandom random = new SecureRandom();
+    Provider bouncyCastle = new BouncyCastleProvider();
+    byte[] adminToken = AdminToken.loadOrCreateSha256(config.adminTokenFile(), random);
+
+    Database database = openDatabase(config.database(), env);
+    opened.add(database);
+    Pkcs11Token token = openToken(config.hsm(), env, random);
+
+    SerialNumbers serials = new SerialNumbers(random);
+    CertificateSigning signing = new CertificateSigning(bouncyCastle);
+    Authorities authorities =
+        new AuthorityBootstrap(token, database.authorities(), signing, serials, clock)
+            .ensure(config.root(), config.intermediate());
+    writeDevFiles(config, authorities);
+
+    IssuanceService issuance =
+        new IssuanceService(
+            new Profiles(config.profiles()),
+            authorities,
+            new IssuancePolicy(),
+            database.certificates(),
+            signing,
+            serials,
+            random,
+            bouncyCastle,
+            clock);
+
+    ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "grpca-scheduler");
+              t.setDaemon(true);
+              return t;
+            });
+    opened.add(scheduler::shutdownNow);
+    ServerTlsIdentity tls =
+        new ServerTlsIdentity(
+                issuance,
+                config.grpc().tlsHostNames(),
+                config.grpc().tlsCertificateLifetime(),
+                clock,
+                scheduler)
+            .start();
+    GrpcServer grpc =
+        GrpcServer.start(config.grpc(), tls, adminToken, issuance, authorities, clock);
+    opened.add(grpc);
+    log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
+    return new Running(config, grpc, authorities, opened);
+  }
+
+  private static Database openDatabase(ServerConfig.Database config, Map<String, String> env) {
+    char[] password =
+        Secrets.read(env, DB_PASSWORD_VARIABLE, config.passwordFile(), "database.password_file");
+    return Database.open(
+        config.jdbcUrl(), config.user(), password == null ? "" : new String(password));
+  }
+
+  private static Pkcs11Token openToken(
+      ServerConfig.Hsm config, Map<String, String> env, SecureRandom random) {
+    char[] pin = Secrets.read(env, PIN_VARIABLE, config.pinFile(), "hsm.pin_file");
+    return Pkcs11Token.open(config.pkcs11Config(), pin, random);
+  }
+
+  private static void writeDevFiles(ServerConfig config, Authorities authorities)
+      throws IOException {
+    Path dev = config.devDir();
+    Files.createDirectories(dev);
+    Files.writeString(dev.resolve("ca.pem"), authorities.defaultIssuer().rootPem());
+    Files.writeString(dev.resolve("chain.pem"), authorities.defaultIssuer().chainPem());
+  }
+
+  /** Closes in the reverse order of opening: the listener first, the database last. */
+  private static void closeAll(List<AutoCloseable> opened) {
+    for (int i = opened.size() - 1; i >= 0; i--) {
+      try {
+        opened.get(i).close();
+      } catch (Exception e) {
+        log.warn("while shutting down", e);
+      }
+    }
+  }
+
+  /** A started server. {@link #close} stops it cleanly (the listener first, the database last). */
+  public static final class Running implements AutoCloseable {
+    private final ServerConfig config;
+    private final GrpcServer grpc;
+    private final Authorities authorities;
+    private final List<AutoCloseable> opened;
+    private boolean closed;
+
+    Running(
+        ServerConfig config, GrpcServer grpc, Authorities authorities, List<AutoCloseable> opened) {
+      this.config = config;
+      this.grpc = grpc;
+      this.authorities = authorities;
+      this.opened = opened;
+    }
+
+    public int port() {
+      return grpc.port();
+    }
+
+    public Authorities authorities() {
+      return authorities;
+    }
+
+    /** How to reach the CA, for a person who just ran {@code make run}. */
+    void printBanner(PrintStream out) {
+      Path dev = config.devDir();
+      String host = config.grpc().host().equals("127.0.0.1") ? "localhost" : config.grpc().host();
+      String target = host + ":" + port();
+      out.println();
+      out.println("grpca is serving gRPC with TLS on " + config.grpc().host() + ":" + port());
+      out.println("  root CA (trust this):  " + shown(dev.resolve("ca.pem")));
+      out.println(
+          "  CA chain:              "
+              + shown(dev.resolve("chain.pem"))
+              + "  (issuing CA, then root)");
+      out.println("  admin bearer token:    " + shown(config.adminTokenFile()));
+      out.println("  HSM (SunPKCS11) config: " + shown(config.hsm().pkcs11Config()));
+      out.println("  database:              " + config.database().jdbcUrl());
+      out.println("Try:");
+      out.println(
+          "  grpcurl -cacert "
+              + shown(dev.resolve("ca.pem"))
+              + " -H \"authorization: Bearer $(cat "
+              + shown(config.adminTokenFile())
+              + ")\" "
+              + target
+              + " list");
+      out.println("Stop with Ctrl-C.");
+      out.flush();
+    }
+
+    private static String shown(Path path) {
+      Path cwd = Path.of("").toAbsolutePath();
+      return path.startsWith(cwd) ? cwd.relativize(path).toString() : path.toString();
+    }
+
+    @Override
+    public synchronized void close() {
+      if (!closed) {
+        closed = true;
+        closeAll(opened);
+        log.info("grpca stopped");
+      }
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package dev.grpca.server.authority;
+
+import dev.grpca.server.hsm.Pkcs11Token;
+import dev.grpca.server.hsm.Signer;
+import dev.grpca.server.hsm.TokenKey;
+import dev.grpca.server.store.AuthorityStore;
+import dev.grpca.server.store.StoredAuthority;
+import dev.grpca.server.x509.CertificateChecks;
+import dev.grpca.server.x509.CertificateSpec;
+import dev.grpca.server.x509.Certificates;
+import dev.grpca.server.x509.Issuer;
+import dev.grpca.server.x509.Pem;
+import dev.grpca.server.x509.SerialNumbers;
+import dev.grpca.server.x509.SignedCertificates;
+import dev.grpca.server.x509.TbsCertificates;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.RFC4519Style;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x509.TBSCertificate;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes sure the root and the issuing intermediate exist: on the first start it generates their
+ * keys in the token and their certificates; on later starts it finds them again (the database holds
+ * the certificate, the token the key under the same label). A token that already has a labelled key
+ * and certificate the database lacks (say the database was reset) is adopted, never replaced.
+ */
+public final class AuthorityBootstrap {
+  private static final Logger log = LoggerFactory.getLogger(AuthorityBootstrap.class);
+
+  private final Pkcs11Token token;
+  private final AuthorityStore store;
+  private final CertificateSigning signing;
+  private final SerialNumbers serials;
+  private final Clock clock;
+
+  public AuthorityBootstrap(
+      Pkcs11Token token,
+      AuthorityStore store,
+      CertificateSigning signing,
+      SerialNumbers serials,
+      Clock clock) {
+    this.token = token;
+    this.store = store;
+    this.signing = signing;
+    this.serials = serials;
+    this.clock = clock;
+  }
+
+  /** The root and the intermediate it signs; the intermediate is the default issuer. */
+  public Authorities ensure(AuthoritySpec rootSpec, AuthoritySpec intermediateSpec) {
+    Authority root = loadOrCreate(rootSpec, null);
+    Authority intermediate = loadOrCreate(intermediateSpec, root);
+    return new Authorities(List.of(root, intermediate), intermediate.id());
+  }
+
+  private Authority loadOrCreate(AuthoritySpec spec, Authority parent) {
+    Optional<StoredAuthority> stored = store.find(spec.id());
+    Optional<TokenKey> key = token.find(spec.keyLabel());
+    if (stored.isPresent()) {
+      StoredAuthority row = stored.get();
+      TokenKey tokenKey =
+          token
+              .find(row.keyLabel())
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "authority "
+                              + spec.id()
+                              + ": its key '"
+                              + row.keyLabel()
+                              + "' is not in the token (does hsm.pkcs11_config name the token"
+                              + " this database was made with?)"));
+      X509Certificate certificate = Certificates.parsePem(row.certificatePem());
+      if (!certificate.getPublicKey().equals(tokenKey.certificate().getPublicKey())) {
+        throw new IllegalStateException(
+            "authority " + spec.id() + ": the token key '" + row.keyLabel() + "' is not its key");
+      }
+      log.info("authority {} loaded (key '{}' in the token)", spec.id(), row.keyLabel());
+      return new Authority(spec.id(), chain(certificate, parent), tokenKey.signer());
+    }
+    if (key.isPresent()) {
+      X509Certificate certificate = key.get().certificate();
+      checkParent(spec, certificate, parent);
+      insert(spec, parent, certificate);
+      log.info("authority {} adopted from the token (key '{}')", spec.id(), spec.keyLabel());
+      return new Authority(spec.id(), chain(certificate, parent), key.get().signer());
+    }
+    return create(spec, parent);
+  }
+
+  private Authority create(AuthoritySpec spec, Authority parent) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+    Signer signer = token.generate(spec.keyAlgorithm());
+    SubjectPublicKeyInfo publicKey =
+        SubjectPublicKeyInfo.getInstance(signer.publicKey().getEncoded());
+    Instant notAfter = now.plus(spec.lifetime());
+    if (parent != null && notAfter.isAfter(parent.issuer().notAfter())) {
+      notAfter = parent.issuer().notAfter();
+    }
+    CertificateSpec certificate =
+        new CertificateSpec(
+            serials.next(),
+            X500Name.getInstance(BCStyle.INSTANCE, new X500Name(RFC4519Style.INSTANCE, spec.subject())),
+            now,
+            notAfter,
+            publicKey,
+            true,
+            parent == null ? null : 0,
+            KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature,
+            List.of(),
+            List.of(),
+            List.of());
+    Issuer issuer =
+        parent == null
+            ? TbsCertificates.selfIssuer(certificate, spec.keyAlgorithm())
+            : parent.issuer();
+    TBSCertificate tbs = TbsCertificates.build(certificate, issuer);
+    CertificateChecks.require(
+        SignedCertificates.withPlaceholderSignature(tbs), certificate, issuer);
+    X509CertificateHolder signed = signing.sign(parent == null ? signer : parent.signer(), tbs);
+    X509Certificate x509 = Certificates.parse(signed);
+    token.store(spec.keyLabel(), signer, x509);
+    insert(spec, parent, x509);
+    log.info(
+        "authority {} created: {} key '{}' made in the token, valid until {}",
+        spec.id(),
+        spec.keyAlgorithm().displayName(),
+        spec.keyLabel(),
+        notAfter);
+    return new Authority(spec.id(), chain(x509, parent), signer);
+  }
+
+  private void insert(AuthoritySpec spec, Authority parent, X509Certificate certificate) {
+    store.insert(
+        new StoredAuthority(
+            spec.id(),
+            parent == null ? null : parent.id(),
+            spec.keyLabel(),
+            Pem.certificate(certificate),
+            parent != null,
+            clock.instant()));
+  }
+
+  private static void checkParent(AuthoritySpec spec, X509Certificate cert, Authority parent) {
+    X509Certificate expectedIssuer = parent == null ? cert : parent.certificate();
+    try {
+      cert.verify(expectedIssuer.getPublicKey());
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "authority " + spec.id() + ": the certificate in the token is not signed by its parent",
+          e);
+    }
+  }
+
+  private static List<X509Certificate> chain(X509Certificate certificate, Authority parent) {
+    List<X509Certificate> chain = new ArrayList<>();
+    chain.add(certificate);
+    if (parent != null) {
+      chain.addAll(parent.chain());
+    }
+    return chain;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.grpca.server.config;
+
+import dev.grpca.server.authority.AuthoritySpec;
+import dev.grpca.server.policy.Profile;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** The server's configuration, defaults filled in and validated ({@link ServerConfigs#load}). */
+public record ServerConfig(
+    Path dataDir,
+    Grpc grpc,
+    Hsm hsm,
+    Database database,
+    Path adminTokenFile,
+    AuthoritySpec root,
+    AuthoritySpec intermediate,
+    List<Profile> profiles) {
+
+  /** The gRPC listener. */
+  public record Grpc(
+      String host,
+      int port,
+      List<String> tlsHostNames,
+      int maxInboundMessageBytes,
+      Duration tlsCertificateLifetime) {
+    public Grpc {
+      tlsHostNames = List.copyOf(tlsHostNames);
+    }
+  }
+
+  /** The PKCS#11 token. The PIN itself is never part of the configuration. */
+  public record Hsm(Path pkcs11Config, Path pinFile) {}
+
+  /** The database. The password itself is never part of the configuration. */
+  public record Database(String jdbcUrl, String user, Path passwordFile) {}
+
+  public ServerConfig {
+    profiles = List.copyOf(profiles);
+  }
+
+  /** Where the server writes the files a developer needs: the root, the chain. */
+  public Path devDir() {
+    return dataDir.resolve("dev");
+  }
+}

@@ -1,0 +1,216 @@
+package dev.grpca.server.config;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import dev.grpca.proto.v1.KeyType;
+import dev.grpca.server.authority.AuthoritySpec;
+import dev.grpca.server.config.proto.AuthoritySection;
+import dev.grpca.server.config.proto.GrpcSection;
+import dev.grpca.server.config.proto.ProfileSection;
+import dev.grpca.server.config.proto.ServerConfigFile;
+import dev.grpca.server.policy.Durations;
+import dev.grpca.server.policy.NotAfterBehavior;
+import dev.grpca.server.policy.Profile;
+import dev.grpca.server.x509.KeyAlgorithm;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.RFC4519Style;
+
+/**
+ * Reads the JSON configuration file (protobuf's JSON mapping of {@code ServerConfigFile}: unknown
+ * keys are refused by name), fills in defaults and validates. Every failure is an {@link
+ * IllegalArgumentException} whose message names the key, the value and what was expected.
+ */
+public final class ServerConfigs {
+  private ServerConfigs() {}
+
+  /** Reads {@code file}; {@code null} means "no file": all defaults. */
+  public static ServerConfig load(Path file) {
+    ServerConfigFile.Builder builder = ServerConfigFile.newBuilder();
+    if (file != null) {
+      try {
+        JsonFormat.parser().merge(Files.readString(file), builder);
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+      } catch (IOException e) {
+        throw new IllegalArgumentException(file + ": cannot read (" + e.getMessage() + ")", e);
+      }
+    }
+    return from(builder.build());
+  }
+
+  /** Fills in defaults and validates. */
+  public static ServerConfig from(ServerConfigFile f) {
+    Path dataDir = Path.of(or(f.getDataDir(), "var")).toAbsolutePath().normalize();
+    Path dev = dataDir.resolve("dev");
+    ServerConfig.Hsm hsm =
+        new ServerConfig.Hsm(
+            path(f.getHsm().getPkcs11Config(), dev.resolve("hsm/pkcs11.cfg")),
+            path(f.getHsm().getPinFile(), dev.resolve("hsm/user.pin")));
+    ServerConfig.Database database =
+        new ServerConfig.Database(
+            or(f.getDatabase().getJdbcUrl(), "jdbc:h2:file:" + dataDir.resolve("db/grpca")),
+            or(f.getDatabase().getUser(), "grpca"),
+            f.getDatabase().getPasswordFile().isEmpty()
+                ? null
+                : Path.of(f.getDatabase().getPasswordFile()));
+    AuthoritySpec root =
+        authority(
+            "root",
+            f.getRoot(),
+            "root-ca",
+            "CN=grpca Development Root CA,O=grpca",
+            KeyAlgorithm.EC_P384,
+            Duration.ofDays(3652));
+    AuthoritySpec intermediate =
+        authority(
+            "intermediate",
+            f.getIntermediate(),
+            "issuing-ca",
+            "CN=grpca Development Issuing CA,O=grpca",
+            KeyAlgorithm.EC_P256,
+            Duration.ofDays(1826));
+    if (root.id().equals(intermediate.id())) {
+      throw new IllegalArgumentException(
+          "intermediate.id: '" + intermediate.id() + "' (expected: different from root.id)");
+    }
+    return new ServerConfig(
+        dataDir,
+        grpc(f.getGrpc()),
+        hsm,
+        database,
+        path(f.getAuth().getAdminTokenFile(), dev.resolve("admin.token")),
+        root,
+        intermediate,
+        profiles(f.getProfilesList()));
+  }
+
+  private static ServerConfig.Grpc grpc(GrpcSection g) {
+    int port = g.getPort() == 0 ? 8443 : g.getPort();
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("grpc.port: " + port + " (expected: 1..65535)");
+    }
+    int maxMessage = g.getMaxInboundMessageBytes() == 0 ? 1 << 20 : g.getMaxInboundMessageBytes();
+    if (maxMessage < 4096 || maxMessage > 64 << 20) {
+      throw new IllegalArgumentException(
+          "grpc.max_inbound_message_bytes: " + maxMessage + " (expected: 4096..67108864)");
+    }
+    Duration tlsLifetime =
+        g.hasTlsCertificateLifetime()
+            ? duration("grpc.tls_certificate_lifetime", g.getTlsCertificateLifetime())
+            : Duration.ofDays(7);
+    if (tlsLifetime.compareTo(Duration.ofMinutes(5)) < 0
+        || tlsLifetime.compareTo(Duration.ofDays(90)) > 0) {
+      throw new IllegalArgumentException(
+          "grpc.tls_certificate_lifetime: "
+              + Durations.human(tlsLifetime)
+              + " (expected: 5m..90d)");
+    }
+    return new ServerConfig.Grpc(
+        or(g.getHost(), "127.0.0.1"), port, g.getTlsHostNamesList(), maxMessage, tlsLifetime);
+  }
+
+  private static AuthoritySpec authority(
+      String key,
+      AuthoritySection a,
+      String defaultId,
+      String defaultSubject,
+      KeyAlgorithm defaultKey,
+      Duration defaultLifetime) {
+    String id = or(a.getId(), defaultId);
+    if (!id.matches("[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?")) {
+      throw new IllegalArgumentException(
+          key + ".id: '" + id + "' (expected: lower-case letters, digits and '-', <= 64)");
+    }
+    String subject = or(a.getSubject(), defaultSubject);
+    try {
+      if (new X500Name(RFC4519Style.INSTANCE, subject).getRDNs().length == 0) {
+        throw new IllegalArgumentException("empty");
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          key + ".subject: '" + subject + "' (expected: an RFC 4514 DN such as CN=My CA,O=Acme)");
+    }
+    KeyAlgorithm algorithm =
+        a.getKeyType() == KeyType.KEY_TYPE_UNSPECIFIED
+            ? defaultKey
+            : keyAlgorithm(key, a.getKeyType());
+    if (!algorithm.isTokenSupported()) {
+      throw new IllegalArgumentException(
+          key + ".key_type: " + a.getKeyType() + " (expected: an RSA or EC P-256/P-384 key type)");
+    }
+    Duration lifetime =
+        a.hasLifetime() ? duration(key + ".lifetime", a.getLifetime()) : defaultLifetime;
+    if (lifetime.compareTo(Duration.ofDays(1)) < 0) {
+      throw new IllegalArgumentException(
+          key + ".lifetime: " + Durations.human(lifetime) + " (expected: >= 1d)");
+    }
+    return new AuthoritySpec(id, subject, algorithm, lifetime);
+  }
+
+  private static List<Profile> profiles(List<ProfileSection> sections) {
+    List<Profile> profiles = new ArrayList<>();
+    if (sections.isEmpty()) {
+      profiles.add(Profile.defaults("default"));
+    }
+    for (ProfileSection p : sections) {
+      String name = p.getName();
+      profiles.add(
+          new Profile(
+              name,
+              p.hasDefaultLifetime()
+                  ? duration("profiles[" + name + "].default_lifetime", p.getDefaultLifetime())
+                  : Profile.DEFAULT_LIFETIME,
+              p.hasMaxLifetime()
+                  ? duration("profiles[" + name + "].max_lifetime", p.getMaxLifetime())
+                  : Profile.MAX_LIFETIME,
+              p.hasBackdate()
+                  ? duration("profiles[" + name + "].backdate", p.getBackdate())
+                  : Profile.BACKDATE,
+              NotAfterBehavior.ERROR));
+    }
+    return profiles;
+  }
+
+  /** Maps an API key type to the key algorithm; rejects unknown values. */
+  public static KeyAlgorithm keyAlgorithm(String key, KeyType type) {
+    switch (type) {
+      case KEY_TYPE_EC_P256:
+        return KeyAlgorithm.EC_P256;
+      case KEY_TYPE_EC_P384:
+        return KeyAlgorithm.EC_P384;
+      case KEY_TYPE_RSA_2048:
+        return KeyAlgorithm.RSA_2048;
+      case KEY_TYPE_RSA_3072:
+        return KeyAlgorithm.RSA_3072;
+      case KEY_TYPE_RSA_4096:
+        return KeyAlgorithm.RSA_4096;
+      case KEY_TYPE_ED25519:
+        return KeyAlgorithm.ED25519;
+      default:
+        throw new IllegalArgumentException(
+            key + ".key_type: " + type + " (expected: a KEY_TYPE_*)");
+    }
+  }
+
+  private static Duration duration(String key, com.google.protobuf.Duration d) {
+    Duration duration = Duration.ofSeconds(d.getSeconds(), d.getNanos());
+    if (duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException(key + ": " + duration + " (expected: > 0)");
+    }
+    return duration;
+  }
+
+  private static Path path(String value, Path fallback) {
+    return value.isEmpty() ? fallback : Path.of(value).toAbsolutePath().normalize();
+  }
+
+  private static String or(String value, String fallback) {
+    return value.isEmpty() ? fallback : value;
+  }
+}

@@ -1,0 +1,94 @@
+package dev.grpca.server.grpc;
+
+import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.config.ServerConfig;
+import dev.grpca.server.issuance.IssuanceService;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.TlsServerCredentials;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC listener: TLS with the server's own certificate, health, reflection (v1 and v1alpha),
+ * bounded inbound messages, and the interceptors (access log, then auth, then error mapping).
+ */
+public final class GrpcServer implements AutoCloseable {
+  private static final int MAX_METADATA_BYTES = 16 * 1024;
+
+  private final Server server;
+  private final HealthStatusManager health;
+
+  private GrpcServer(Server server, HealthStatusManager health) {
+    this.server = server;
+    this.health = health;
+  }
+
+  /** Builds and starts the server. */
+  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and tools still ask for it
+  public static GrpcServer start(
+      ServerConfig.Grpc config,
+      ServerTlsIdentity tls,
+      byte[] adminTokenSha256,
+      IssuanceService issuance,
+      Authorities authorities,
+      Clock clock)
+      throws IOException {
+    HealthStatusManager health = new HealthStatusManager();
+    List<BindableService> services =
+        List.of(new CertificateGrpcService(issuance, clock), new AuthorityGrpcService(authorities));
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(
+                new InetSocketAddress(config.host(), config.port()),
+                TlsServerCredentials.newBuilder().keyManager(tls.keyManager()).build())
+            .maxInboundMessageSize(config.maxInboundMessageBytes())
+            .maxInboundMetadataSize(MAX_METADATA_BYTES)
+            .addService(health.getHealthService())
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .addService(ProtoReflectionService.newInstance())
+            // Called last-added first: the access log sees every call, auth runs before errors.
+            .intercept(new ErrorInterceptor())
+            .intercept(new AuthInterceptor(adminTokenSha256))
+            .intercept(new AccessLogInterceptor());
+    services.forEach(builder::addService);
+    Server server = builder.build().start();
+    health.setStatus("", ServingStatus.SERVING);
+    for (BindableService service : services) {
+      ServerServiceDefinition definition = service.bindService();
+      health.setStatus(definition.getServiceDescriptor().getName(), ServingStatus.SERVING);
+    }
+    return new GrpcServer(server, health);
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  /** Stops taking calls, lets running ones finish for up to 10 s, then cuts the rest. */
+  @Override
+  public void close() {
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+}

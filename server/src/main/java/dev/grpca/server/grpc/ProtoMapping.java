@@ -1,0 +1,111 @@
+package dev.grpca.server.grpc;
+
+import com.google.protobuf.Timestamp;
+import dev.grpca.proto.v1.Certificate;
+import dev.grpca.proto.v1.CertificateState;
+import dev.grpca.proto.v1.KeyType;
+import dev.grpca.proto.v1.Subject;
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.issuance.IssuedCertificate;
+import dev.grpca.server.policy.IssuanceRequest;
+import dev.grpca.server.policy.SubjectFields;
+import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.x509.KeyAlgorithm;
+import dev.grpca.server.x509.Pem;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** Proto messages to domain requests and domain results to proto messages; nothing else. */
+final class ProtoMapping {
+  private static final long MAX_DURATION_SECONDS = 315_576_000_000L;
+
+  private ProtoMapping() {}
+
+  static IssuanceRequest request(
+      String profile,
+      Subject subject,
+      List<String> dnsNames,
+      List<String> ipAddresses,
+      boolean hasLifetime,
+      com.google.protobuf.Duration lifetime,
+      Map<String, String> labels,
+      boolean validateOnly,
+      String principal) {
+    return new IssuanceRequest(
+        profile,
+        new SubjectFields(
+            subject.getCommonName(),
+            subject.getOrganization(),
+            subject.getOrganizationalUnit(),
+            subject.getCountry(),
+            subject.getProvince(),
+            subject.getLocality(),
+            subject.getEmailAddress()),
+        dnsNames,
+        ipAddresses,
+        hasLifetime ? duration("lifetime", lifetime) : null,
+        labels,
+        validateOnly,
+        principal);
+  }
+
+  static Duration duration(String field, com.google.protobuf.Duration d) {
+    boolean valid =
+        Math.abs(d.getSeconds()) <= MAX_DURATION_SECONDS
+            && Math.abs(d.getNanos()) < 1_000_000_000
+            && !(d.getSeconds() > 0 && d.getNanos() < 0)
+            && !(d.getSeconds() < 0 && d.getNanos() > 0);
+    if (!valid) {
+      throw CaException.invalid(
+          field,
+          "seconds " + d.getSeconds() + ", nanos " + d.getNanos() + " is not a valid duration");
+    }
+    return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+  }
+
+  /** The key to make; {@code null} for KEY_TYPE_UNSPECIFIED (the profile default). */
+  static KeyAlgorithm keyAlgorithm(KeyType type) {
+    if (type == KeyType.KEY_TYPE_UNSPECIFIED) {
+      return null;
+    }
+    if (type == KeyType.UNRECOGNIZED) {
+      throw CaException.invalid("key_type", "unknown value (expected: one of KeyType)");
+    }
+    return KeyAlgorithm.valueOf(type.name().substring("KEY_TYPE_".length()));
+  }
+
+  static Certificate certificate(IssuedCertificate issued, Instant now) {
+    StoredCertificate s = issued.stored();
+    return Certificate.newBuilder()
+        .setSerialNumber(s.serialNumber())
+        .setAuthorityId(s.authorityId())
+        .setProfile(s.profile())
+        .setSubject(s.subject())
+        .setCommonName(s.commonName() == null ? "" : s.commonName())
+        .addAllDnsNames(s.dnsNames())
+        .addAllIpAddresses(s.ipAddresses())
+        .setNotBefore(timestamp(s.notBefore()))
+        .setNotAfter(timestamp(s.notAfter()))
+        .setState(
+            now.isAfter(s.notAfter())
+                ? CertificateState.CERTIFICATE_STATE_EXPIRED
+                : CertificateState.CERTIFICATE_STATE_VALID)
+        .setCertificatePem(s.certificatePem())
+        .setChainPem(Pem.certificates(issued.chain()))
+        .setSha256Fingerprint(s.sha256Fingerprint())
+        .setPublicKeyAlgorithm(s.publicKeyAlgorithm())
+        .putAllLabels(s.labels())
+        .setCreateTime(timestamp(s.createTime()))
+        .setRequestedBy(s.requestedBy())
+        .build();
+  }
+
+  static Timestamp timestamp(Instant instant) {
+    return Timestamp.newBuilder()
+        .setSeconds(instant.getEpochSecond())
+        .setNanos(instant.getNano())
+        .build();
+  }
+}

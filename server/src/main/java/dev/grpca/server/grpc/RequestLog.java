@@ -1,0 +1,37 @@
+package dev.grpca.server.grpc;
+
+import io.grpc.Context;
+
+/**
+ * What the access log line of one call says beyond the RPC and its status: who called and which
+ * serial it touched. Filled in by the auth interceptor and the services.
+ */
+final class RequestLog {
+  static final Context.Key<RequestLog> KEY = Context.key("grpca-request-log");
+  private static final RequestLog DETACHED = new RequestLog();
+
+  private volatile String principal = "-";
+  private volatile String serial = "-";
+
+  /** The log of the current call (a throwaway one outside a call). */
+  static RequestLog current() {
+    RequestLog log = KEY.get();
+    return log == null ? DETACHED : log;
+  }
+
+  String principal() {
+    return principal;
+  }
+
+  void principal(String principal) {
+    this.principal = principal;
+  }
+
+  String serial() {
+    return serial;
+  }
+
+  void serial(String serial) {
+    this.serial = serial;
+  }
+}

@@ -1,0 +1,196 @@
+package dev.grpca.server.hsm;
+
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.x509.KeyAlgorithm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.Key;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.Provider;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.Security;
+import java.security.Signature;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.ECKey;
+import java.security.interfaces.RSAKey;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * A PKCS#11 token reached through the JDK's SunPKCS11 provider. Keys are generated inside the token
+ * (the provider configuration makes them token objects, private, sensitive and never extractable),
+ * found again by label, and used to sign through the provider: no CA private key bytes are ever in
+ * this JVM, only handles.
+ *
+ * <p>The provider is used explicitly and never registered with {@link Security}, so that software
+ * key generation elsewhere (leaf keys) cannot land in the token by accident.
+ */
+public final class Pkcs11Token {
+  private final Provider provider;
+  private final KeyStore keyStore;
+  private final SecureRandom random;
+
+  private Pkcs11Token(Provider provider, KeyStore keyStore, SecureRandom random) {
+    this.provider = provider;
+    this.keyStore = keyStore;
+    this.random = random;
+  }
+
+  /**
+   * Configures SunPKCS11 from {@code configFile} and logs in with {@code pin}. The PIN array is
+   * cleared before this returns.
+   */
+  public static Pkcs11Token open(Path configFile, char[] pin, SecureRandom random) {
+    try {
+      if (!Files.isReadable(configFile)) {
+        throw new CaException(
+            dev.grpca.server.error.ErrorKind.UNAVAILABLE,
+            "hsm.pkcs11_config: " + configFile + " is not a readable file");
+      }
+      Provider base = Security.getProvider("SunPKCS11");
+      if (base == null) {
+        throw new IllegalStateException("this JDK has no SunPKCS11 provider");
+      }
+      Provider provider = base.configure(configFile.toAbsolutePath().toString());
+      KeyStore keyStore = KeyStore.getInstance("PKCS11", provider);
+      keyStore.load(null, pin);
+      return new Pkcs11Token(provider, keyStore, random);
+    } catch (GeneralSecurityException | java.io.IOException | java.security.ProviderException e) {
+      throw CaException.unavailable(
+          "cannot open the PKCS#11 token configured in " + configFile + ": " + rootMessage(e), e);
+    } finally {
+      Arrays.fill(pin, '\0');
+    }
+  }
+
+  /** The key pair stored under {@code label}, if the token has one with its certificate. */
+  public synchronized Optional<TokenKey> find(String label) {
+    try {
+      Key key = keyStore.getKey(label, null);
+      Certificate certificate = keyStore.getCertificate(label);
+      if (!(key instanceof PrivateKey) || !(certificate instanceof X509Certificate)) {
+        return Optional.empty();
+      }
+      X509Certificate x509 = (X509Certificate) certificate;
+      KeyAlgorithm algorithm = algorithmOf(x509.getPublicKey());
+      return Optional.of(
+          new TokenKey(
+              label,
+              new Pkcs11Signer(provider, (PrivateKey) key, x509.getPublicKey(), algorithm),
+              x509));
+    } catch (GeneralSecurityException | java.security.ProviderException e) {
+      throw CaException.unavailable("cannot read key '" + label + "' from the token", e);
+    }
+  }
+
+  /** Generates a key pair inside the token. It has no label until {@link #store} is called. */
+  public synchronized Signer generate(KeyAlgorithm algorithm) {
+    if (!algorithm.isTokenSupported()) {
+      throw new IllegalArgumentException(
+          algorithm.displayName() + " keys cannot be made in the token");
+    }
+    try {
+      KeyPair pair = algorithm.generate(provider, random);
+      return new Pkcs11Signer(provider, pair.getPrivate(), pair.getPublic(), algorithm);
+    } catch (GeneralSecurityException | java.security.ProviderException e) {
+      throw CaException.unavailable("cannot generate a " + algorithm.displayName() + " key", e);
+    }
+  }
+
+  /**
+   * Labels the token key behind {@code signer} and stores its certificate beside it, so {@link
+   * #find} finds it after a restart. The key itself stays where it is.
+   */
+  public synchronized void store(String label, Signer signer, X509Certificate certificate) {
+    if (!(signer instanceof Pkcs11Signer)) {
+      throw new IllegalArgumentException("not a key of this token: " + signer);
+    }
+    try {
+      keyStore.setKeyEntry(
+          label, ((Pkcs11Signer) signer).privateKey, null, new Certificate[] {certificate});
+    } catch (GeneralSecurityException | java.security.ProviderException e) {
+      throw CaException.unavailable("cannot store key '" + label + "' in the token", e);
+    }
+  }
+
+  private static KeyAlgorithm algorithmOf(PublicKey key) {
+    if (key instanceof RSAKey) {
+      int bits = ((RSAKey) key).getModulus().bitLength();
+      switch (bits) {
+        case 2048:
+          return KeyAlgorithm.RSA_2048;
+        case 3072:
+          return KeyAlgorithm.RSA_3072;
+        case 4096:
+          return KeyAlgorithm.RSA_4096;
+        default:
+          break;
+      }
+    } else if (key instanceof ECKey) {
+      int bits = ((ECKey) key).getParams().getCurve().getField().getFieldSize();
+      if (bits == 256) {
+        return KeyAlgorithm.EC_P256;
+      }
+      if (bits == 384) {
+        return KeyAlgorithm.EC_P384;
+      }
+    }
+    throw new IllegalStateException("unsupported token key: " + key.getAlgorithm());
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+  }
+
+  /** Signs through the provider; one Signature object per call keeps it thread-safe. */
+  private static final class Pkcs11Signer implements Signer {
+    private final Provider provider;
+    private final PrivateKey privateKey;
+    private final PublicKey publicKey;
+    private final KeyAlgorithm algorithm;
+
+    Pkcs11Signer(
+        Provider provider, PrivateKey privateKey, PublicKey publicKey, KeyAlgorithm algorithm) {
+      this.provider = provider;
+      this.privateKey = privateKey;
+      this.publicKey = publicKey;
+      this.algorithm = algorithm;
+    }
+
+    @Override
+    public KeyAlgorithm algorithm() {
+      return algorithm;
+    }
+
+    @Override
+    public PublicKey publicKey() {
+      return publicKey;
+    }
+
+    @Override
+    public byte[] sign(byte[] data) {
+      try {
+        Signature signature = Signature.getInstance(algorithm.signatureAlgorithm(), provider);
+        signature.initSign(privateKey);
+        signature.update(data);
+        return signature.sign();
+      } catch (GeneralSecurityException | java.security.ProviderException e) {
+        throw CaException.unavailable("the HSM could not sign", e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "Pkcs11Signer[" + algorithm.displayName() + "]";
+    }
+  }
+}

@@ -1,0 +1,210 @@
+package dev.grpca.server.issuance;
+
+import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.authority.Authority;
+import dev.grpca.server.authority.CertificateSigning;
+import dev.grpca.server.policy.IssuancePolicy;
+import dev.grpca.server.policy.IssuanceRequest;
+import dev.grpca.server.policy.Profile;
+import dev.grpca.server.policy.Profiles;
+import dev.grpca.server.policy.Template;
+import dev.grpca.server.store.CertificateState;
+import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.x509.CertificateChecks;
+import dev.grpca.server.x509.CertificateSpec;
+import dev.grpca.server.x509.Certificates;
+import dev.grpca.server.x509.KeyAlgorithm;
+import dev.grpca.server.x509.Pem;
+import dev.grpca.server.x509.PublicKeyInfo;
+import dev.grpca.server.x509.SerialNumbers;
+import dev.grpca.server.x509.SignedCertificates;
+import dev.grpca.server.x509.TbsCertificates;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.Provider;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x509.TBSCertificate;
+import org.bouncycastle.cert.X509CertificateHolder;
+
+/**
+ * The issuance cycle, in Boulder's order: request -> policy -> build the TBS certificate -> check
+ * it (placeholder signature, parsed back) -> record it durably -> the HSM signs -> verify -> store
+ * the certificate durably -> answer. Nothing is returned that is not stored.
+ */
+public final class IssuanceService {
+  private final Profiles profiles;
+  private final Authorities authorities;
+  private final IssuancePolicy policy;
+  private final CertificateStore store;
+  private final CertificateSigning signing;
+  private final SerialNumbers serials;
+  private final SecureRandom random;
+  private final Provider verifier;
+  private final Clock clock;
+
+  public IssuanceService(
+      Profiles profiles,
+      Authorities authorities,
+      IssuancePolicy policy,
+      CertificateStore store,
+      CertificateSigning signing,
+      SerialNumbers serials,
+      SecureRandom random,
+      Provider verifier,
+      Clock clock) {
+    this.profiles = profiles;
+    this.authorities = authorities;
+    this.policy = policy;
+    this.store = store;
+    this.signing = signing;
+    this.serials = serials;
+    this.random = random;
+    this.verifier = verifier;
+    this.clock = clock;
+  }
+
+  /** Issue: the server makes the key pair ({@code null} algorithm: EC P-256). */
+  public IssueResult issue(IssuanceRequest request, KeyAlgorithm algorithm) {
+    return issue(profiles.require(request.profile()), request, algorithm);
+  }
+
+  /** Issue under a profile the caller cannot name (the server's own TLS certificate). */
+  public IssueResult issue(Profile profile, IssuanceRequest request, KeyAlgorithm algorithm) {
+    KeyAlgorithm keyAlgorithm = algorithm == null ? KeyAlgorithm.EC_P256 : algorithm;
+    Authority issuer = authorities.defaultIssuer();
+    Instant now = clock.instant();
+    // Policy runs before the key is made: a refused request costs no key generation.
+    PublicKeyInfo key = PublicKeyInfo.of(keyAlgorithm);
+    Template template = policy.apply(request, profile, key, "key_type", issuer.issuer(), now);
+    KeyPair keyPair;
+    try {
+      keyPair = keyAlgorithm.generate(null, random);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("generating a " + keyAlgorithm.displayName() + " key", e);
+    }
+    SubjectPublicKeyInfo publicKey =
+        SubjectPublicKeyInfo.getInstance(keyPair.getPublic().getEncoded());
+    IssuedCertificate issued = certify(request, profile, template, publicKey, key, issuer, now);
+    return new IssueResult(issued, issued == null ? null : keyPair.getPrivate());
+  }
+
+  /**
+   * Sign: certifies the key of a CSR whose signature verifies. Names come from the request; when it
+   * names nothing, from the CSR (checked the same way).
+   */
+  public IssuedCertificate sign(IssuanceRequest request, String csrPem) {
+    Profile profile = profiles.require(request.profile());
+    Csr csr = Csr.parse(csrPem, verifier);
+    IssuanceRequest named =
+        request.hasNames()
+            ? request
+            : request.withNames(csr.subject(), csr.dnsNames(), csr.ipAddresses());
+    Authority issuer = authorities.defaultIssuer();
+    Instant now = clock.instant();
+    PublicKeyInfo key = PublicKeyInfo.of(csr.publicKey());
+    Template template = policy.apply(named, profile, key, "csr_pem", issuer.issuer(), now);
+    return certify(named, profile, template, csr.publicKey(), key, issuer, now);
+  }
+
+  private IssuedCertificate certify(
+      IssuanceRequest request,
+      Profile profile,
+      Template t,
+      SubjectPublicKeyInfo publicKey,
+      PublicKeyInfo key,
+      Authority issuer,
+      Instant now) {
+    CertificateSpec spec =
+        new CertificateSpec(
+            serials.next(),
+            t.subject(),
+            t.notBefore(),
+            t.notAfter(),
+            publicKey,
+            false,
+            null,
+            t.keyUsage(),
+            t.extendedKeyUsages(),
+            t.dnsNames(),
+            t.ipAddresses());
+    TBSCertificate tbs = TbsCertificates.build(spec, issuer.issuer());
+    CertificateChecks.require(
+        SignedCertificates.withPlaceholderSignature(tbs), spec, issuer.issuer());
+    if (request.validateOnly()) {
+      return null;
+    }
+    String serial = SerialNumbers.toHex(spec.serial());
+    store.recordPending(
+        new PendingCertificate(
+            serial,
+            issuer.id(),
+            profile.name(),
+            t.subjectText(),
+            t.commonName().isEmpty() ? null : t.commonName(),
+            key.displayName(),
+            t.notBefore(),
+            t.notAfter(),
+            t.dnsNames(),
+            t.ipTexts(),
+            request.labels(),
+            SignedCertificates.der(tbs),
+            request.requestedBy(),
+            now));
+    X509CertificateHolder signed;
+    try {
+      signed = signing.sign(issuer.signer(), tbs);
+    } catch (RuntimeException e) {
+      markFailed(serial, e);
+      throw e;
+    }
+    byte[] der = encoded(signed);
+    String pem = Pem.certificate(der);
+    String fingerprint = Certificates.sha256Fingerprint(der);
+    Instant issued = clock.instant();
+    store.markIssued(serial, pem, fingerprint, issued);
+    X509Certificate certificate = Certificates.parse(der);
+    StoredCertificate stored =
+        new StoredCertificate(
+            serial,
+            issuer.id(),
+            profile.name(),
+            CertificateState.ISSUED,
+            t.subjectText(),
+            t.commonName(),
+            key.displayName(),
+            t.notBefore(),
+            t.notAfter(),
+            t.dnsNames(),
+            t.ipTexts(),
+            request.labels(),
+            pem,
+            fingerprint,
+            request.requestedBy(),
+            now);
+    return new IssuedCertificate(stored, certificate, issuer.chain());
+  }
+
+  private void markFailed(String serial, RuntimeException cause) {
+    try {
+      store.markFailed(serial);
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  private static byte[] encoded(X509CertificateHolder holder) {
+    try {
+      return holder.getEncoded();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+package dev.grpca.server.policy;
+
+import java.net.InetAddress;
+import java.time.Instant;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+
+/**
+ * What policy decided a certificate will say: the request after every step has run. {@code
+ * subjectText} is the subject as an RFC 4514 string; {@code keyUsage} holds KeyUsage bits.
+ */
+public record Template(
+    X500Name subject,
+    String subjectText,
+    String commonName,
+    List<String> dnsNames,
+    List<InetAddress> ipAddresses,
+    Instant notBefore,
+    Instant notAfter,
+    int keyUsage,
+    List<KeyPurposeId> extendedKeyUsages) {
+
+  public Template {
+    dnsNames = List.copyOf(dnsNames);
+    ipAddresses = List.copyOf(ipAddresses);
+    extendedKeyUsages = List.copyOf(extendedKeyUsages);
+  }
+
+  /** The IP SANs in canonical text form. */
+  public List<String> ipTexts() {
+    return ipAddresses.stream().map(NameSyntax::ipText).toList();
+  }
+}

@@ -1,0 +1,32 @@
+package dev.grpca.server.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What is about to be signed, recorded before the HSM is asked (the "record" of record-then-sign).
+ */
+public record PendingCertificate(
+    String serialNumber,
+    String authorityId,
+    String profile,
+    String subject,
+    String commonName,
+    String publicKeyAlgorithm,
+    Instant notBefore,
+    Instant notAfter,
+    List<String> dnsNames,
+    List<String> ipAddresses,
+    Map<String, String> labels,
+    byte[] tbsCertificate,
+    String requestedBy,
+    Instant createTime) {
+
+  public PendingCertificate {
+    dnsNames = List.copyOf(dnsNames);
+    ipAddresses = List.copyOf(ipAddresses);
+    labels = Map.copyOf(labels);
+    tbsCertificate = tbsCertificate.clone();
+  }
+}

@@ -1,0 +1,74 @@
+package dev.grpca.server.store.jooq;
+
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.store.AuthorityStore;
+import dev.grpca.server.store.CertificateStore;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcConnectionPool;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.conf.RenderQuotedNames;
+import org.jooq.conf.Settings;
+import org.jooq.impl.DSL;
+
+/**
+ * The database: a connection pool, migrated by Flyway at start, and a jOOQ context over it. Names
+ * render unquoted so the same generated classes run on H2 and PostgreSQL.
+ */
+public final class Database implements AutoCloseable {
+  private final JdbcConnectionPool pool;
+  private final DSLContext dsl;
+
+  private Database(JdbcConnectionPool pool, DSLContext dsl) {
+    this.pool = pool;
+    this.dsl = dsl;
+  }
+
+  /** Opens the database at {@code jdbcUrl} and applies pending migrations. */
+  public static Database open(String jdbcUrl, String user, String password) {
+    if (!jdbcUrl.startsWith("jdbc:h2:")) {
+      throw new IllegalArgumentException(
+          "database.jdbc_url: " + jdbcUrl + " (expected: a jdbc:h2: URL; PostgreSQL comes later)");
+    }
+    JdbcConnectionPool pool = JdbcConnectionPool.create(jdbcUrl, user, password);
+    try {
+      migrate(pool);
+    } catch (RuntimeException e) {
+      pool.dispose();
+      throw CaException.unavailable("cannot open or migrate the database " + jdbcUrl, e);
+    }
+    Settings settings =
+        new Settings()
+            .withRenderQuotedNames(RenderQuotedNames.NEVER)
+            .withRenderSchema(false)
+            .withExecuteLogging(false);
+    return new Database(pool, DSL.using(pool, SQLDialect.H2, settings));
+  }
+
+  private static void migrate(DataSource dataSource) {
+    Flyway.configure()
+        .dataSource(dataSource)
+        .locations("classpath:db/migration")
+        .failOnMissingLocations(true)
+        .load()
+        .migrate();
+  }
+
+  DSLContext dsl() {
+    return dsl;
+  }
+
+  public CertificateStore certificates() {
+    return new JooqCertificateStore(dsl);
+  }
+
+  public AuthorityStore authorities() {
+    return new JooqAuthorityStore(dsl);
+  }
+
+  @Override
+  public void close() {
+    pool.dispose();
+  }
+}

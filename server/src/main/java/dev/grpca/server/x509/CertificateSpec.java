@@ -1,0 +1,37 @@
+package dev.grpca.server.x509;
+
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.time.Instant;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+
+/**
+ * Everything that goes into one certificate but the issuer: the checked result of policy, ready to
+ * be encoded. {@code keyUsage} holds {@link org.bouncycastle.asn1.x509.KeyUsage} bits.
+ */
+public record CertificateSpec(
+    BigInteger serial,
+    X500Name subject,
+    Instant notBefore,
+    Instant notAfter,
+    SubjectPublicKeyInfo publicKey,
+    boolean ca,
+    Integer pathLength,
+    int keyUsage,
+    List<KeyPurposeId> extendedKeyUsages,
+    List<String> dnsNames,
+    List<InetAddress> ipAddresses) {
+
+  public CertificateSpec {
+    extendedKeyUsages = List.copyOf(extendedKeyUsages);
+    dnsNames = List.copyOf(dnsNames);
+    ipAddresses = List.copyOf(ipAddresses);
+    if (!notBefore.isBefore(notAfter)) {
+      throw new IllegalArgumentException(
+          "validity: notBefore " + notBefore + " is not before notAfter " + notAfter);
+    }
+  }
+}

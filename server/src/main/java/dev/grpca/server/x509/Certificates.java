@@ -1,0 +1,59 @@
+package dev.grpca.server.x509;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.StringReader;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.HexFormat;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemReader;
+
+/** Parsing certificates the server itself made or stored; a failure here is a bug, not input. */
+public final class Certificates {
+  private Certificates() {}
+
+  public static X509Certificate parse(byte[] der) {
+    try {
+      return (X509Certificate)
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(new ByteArrayInputStream(der));
+    } catch (CertificateException e) {
+      throw new IllegalStateException("unparseable certificate", e);
+    }
+  }
+
+  public static X509Certificate parse(X509CertificateHolder holder) {
+    try {
+      return parse(holder.getEncoded());
+    } catch (IOException e) {
+      throw new IllegalStateException("re-encoding a certificate", e);
+    }
+  }
+
+  /** The first certificate in {@code pem}. */
+  public static X509Certificate parsePem(String pem) {
+    try (PemReader reader = new PemReader(new StringReader(pem))) {
+      PemObject object = reader.readPemObject();
+      if (object == null || !object.getType().equals("CERTIFICATE")) {
+        throw new IllegalStateException("not a PEM certificate");
+      }
+      return parse(object.getContent());
+    } catch (IOException e) {
+      throw new IllegalStateException("not a PEM certificate", e);
+    }
+  }
+
+  /** SHA-256 of the DER encoding, lowercase hex. */
+  public static String sha256Fingerprint(byte[] der) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
+  }
+}
