@@ -112,7 +112,8 @@ public final class AuthorityBootstrap {
     CertificateSpec certificate =
         new CertificateSpec(
             serials.next(),
-            X500Name.getInstance(BCStyle.INSTANCE, new X500Name(RFC4519Style.INSTANCE, spec.subject())),
+            X500Name.getInstance(
+                BCStyle.INSTANCE, new X500Name(RFC4519Style.INSTANCE, spec.subject())),
             now,
             notAfter,
             publicKey,

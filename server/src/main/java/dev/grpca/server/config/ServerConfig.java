@@ -39,6 +39,12 @@ public record ServerConfig(
     profiles = List.copyOf(profiles);
   }
 
+  /** The same configuration with another gRPC listener (tests bind port 0). */
+  public ServerConfig withGrpc(Grpc other) {
+    return new ServerConfig(
+        dataDir, other, hsm, database, adminTokenFile, root, intermediate, profiles);
+  }
+
   /** Where the server writes the files a developer needs: the root, the chain. */
   public Path devDir() {
     return dataDir.resolve("dev");

@@ -253,7 +253,7 @@ public final class IssuancePolicy {
     if (lower.endsWith(".")) {
       lower = lower.substring(0, lower.length() - 1);
     }
-    return lower.contains(".") && dev.grpca.server.x509.HostNames.isValid(lower, true);
+    return dev.grpca.server.x509.HostNames.isValid(lower, true);
   }
 
   private static String text(String field, String value, int max) {

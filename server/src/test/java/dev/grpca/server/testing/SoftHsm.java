@@ -1,0 +1,92 @@
+package dev.grpca.server.testing;
+
+import dev.grpca.server.hsm.Pkcs11Token;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+/**
+ * A real SoftHSM2 token, made fresh once per test run (per JVM) by {@code hsm-config/init-token.sh}
+ * in the directory Surefire names in SOFTHSM2_CONF. SoftHSM reads that variable when the library is
+ * first initialised, so the token exists before any provider is created.
+ */
+public final class SoftHsm {
+  private static final AtomicInteger IDS = new AtomicInteger();
+  private static Path dir;
+
+  private SoftHsm() {}
+
+  /** The token directory, creating the token on first use. */
+  public static synchronized Path dir() {
+    if (dir == null) {
+      String conf = System.getenv("SOFTHSM2_CONF");
+      Path target = Path.of(System.getProperty("grpca.test.softhsmDir"));
+      if (conf == null || !Path.of(conf).startsWith(target)) {
+        throw new IllegalStateException(
+            "SOFTHSM2_CONF must point into " + target + " (run the tests with Maven)");
+      }
+      deleteRecursively(target);
+      run(System.getProperty("grpca.test.initTokenScript"), target.toString(), "grpca-test");
+      dir = target;
+    }
+    return dir;
+  }
+
+  public static Path pkcs11Config() {
+    return dir().resolve("pkcs11.cfg");
+  }
+
+  public static Path pinFile() {
+    return dir().resolve("user.pin");
+  }
+
+  public static String pin() {
+    try {
+      return Files.readString(pinFile(), StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A new provider instance on the token, as a restarted server would open it. */
+  public static Pkcs11Token open() {
+    return Pkcs11Token.open(pkcs11Config(), pin().toCharArray(), new SecureRandom());
+  }
+
+  /** A label no other test in this run uses (the token is shared by the whole run). */
+  public static String uniqueLabel(String prefix) {
+    return prefix + "-" + IDS.incrementAndGet();
+  }
+
+  private static void run(String... command) {
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+        throw new IllegalStateException("failed: " + String.join(" ", command) + "\n" + output);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void deleteRecursively(Path path) {
+    if (!Files.exists(path)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(path)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package dev.grpca.server.testing;
+
+import dev.grpca.client.BearerToken;
+import dev.grpca.client.GrpcaChannels;
+import dev.grpca.proto.v1.AuthorityServiceGrpc;
+import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.server.Main;
+import dev.grpca.server.config.ServerConfig;
+import dev.grpca.server.config.ServerConfigs;
+import dev.grpca.server.config.proto.AuthoritySection;
+import dev.grpca.server.config.proto.HsmSection;
+import dev.grpca.server.config.proto.ServerConfigFile;
+import dev.grpca.server.store.jooq.Database;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real grpca server on loopback (TLS, port chosen by the OS) with its own data directory and H2
+ * database, its CAs in the shared test token under labels of its own.
+ */
+public final class TestServer implements AutoCloseable {
+  private final ServerConfig config;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private Main.Running running;
+  private Database database;
+
+  private TestServer(ServerConfig config) {
+    this.config = config;
+  }
+
+  public static TestServer start(Path dataDir) {
+    String suffix = SoftHsm.uniqueLabel("ca");
+    ServerConfigFile file =
+        ServerConfigFile.newBuilder()
+            .setDataDir(dataDir.toString())
+            .setHsm(
+                HsmSection.newBuilder()
+                    .setPkcs11Config(SoftHsm.pkcs11Config().toString())
+                    .setPinFile(SoftHsm.pinFile().toString()))
+            .setRoot(AuthoritySection.newBuilder().setId("root-" + suffix))
+            .setIntermediate(AuthoritySection.newBuilder().setId("issuing-" + suffix))
+            .build();
+    ServerConfig loaded = ServerConfigs.from(file);
+    ServerConfig config =
+        loaded.withGrpc(
+            new ServerConfig.Grpc(
+                "127.0.0.1",
+                0,
+                List.of(),
+                loaded.grpc().maxInboundMessageBytes(),
+                loaded.grpc().tlsCertificateLifetime()));
+    TestServer server = new TestServer(config);
+    server.boot();
+    return server;
+  }
+
+  private void boot() {
+    try {
+      running = Main.start(config, Clock.systemUTC(), Map.of());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Stops the server and starts it again on the same data directory and token. */
+  public void restart() {
+    closeChannels();
+    running.close();
+    boot();
+  }
+
+  public ServerConfig config() {
+    return config;
+  }
+
+  public Main.Running running() {
+    return running;
+  }
+
+  public String target() {
+    return "localhost:" + running.port();
+  }
+
+  public Path rootPem() {
+    return config.devDir().resolve("ca.pem");
+  }
+
+  public Path chainPem() {
+    return config.devDir().resolve("chain.pem");
+  }
+
+  public String adminToken() {
+    try {
+      return Files.readString(config.adminTokenFile()).strip();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A TLS channel trusting the server's root, with {@code token} ({@code null}: none). */
+  public ManagedChannel channel(String token) {
+    try {
+      ManagedChannel channel =
+          GrpcaChannels.connect(target(), rootPem(), token == null ? null : new BearerToken(token));
+      channels.add(channel);
+      return channel;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public CertificateServiceGrpc.CertificateServiceBlockingStub certificates() {
+    return CertificateServiceGrpc.newBlockingStub(channel(adminToken()))
+        .withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  public AuthorityServiceGrpc.AuthorityServiceBlockingStub authorities() {
+    return AuthorityServiceGrpc.newBlockingStub(channel(adminToken()))
+        .withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  /** Rows in the certificate table, read through a connection of the test's own. */
+  public long storedCertificates() {
+    if (database == null) {
+      database = Database.open(config.database().jdbcUrl(), config.database().user(), "");
+    }
+    return database.certificates().count();
+  }
+
+  private void closeChannels() {
+    channels.forEach(ManagedChannel::shutdownNow);
+    channels.clear();
+  }
+
+  @Override
+  public void close() {
+    closeChannels();
+    if (running != null) {
+      running.close();
+    }
+    if (database != null) {
+      database.close();
+    }
+  }
+}

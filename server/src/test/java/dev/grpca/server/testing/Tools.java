@@ -1,0 +1,55 @@
+package dev.grpca.server.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Runs real command-line peers (openssl, pkcs11-tool) and captures what they say. */
+public final class Tools {
+  private Tools() {}
+
+  /** Exit code and combined output of one run. */
+  public record Result(int exitCode, String output) {
+    public Result requireSuccess() {
+      if (exitCode != 0) {
+        throw new AssertionError("exit " + exitCode + ":\n" + output);
+      }
+      return this;
+    }
+  }
+
+  public static Result run(Path dir, List<String> command) {
+    return run(dir, command, Map.of());
+  }
+
+  public static Result run(Path dir, List<String> command, Map<String, String> env) {
+    try {
+      ProcessBuilder builder =
+          new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+      builder.environment().putAll(env);
+      Process process = builder.start();
+      process.getOutputStream().close();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError("timed out: " + command);
+      }
+      return new Result(process.exitValue(), output);
+    } catch (IOException e) {
+      throw new AssertionError("cannot run " + command + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  public static Result openssl(Path dir, String... args) {
+    List<String> command = new java.util.ArrayList<>();
+    command.add("openssl");
+    command.addAll(List.of(args));
+    return run(dir, command);
+  }
+}
