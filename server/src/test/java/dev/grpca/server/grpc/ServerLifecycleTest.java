@@ -1,0 +1,139 @@
+package dev.grpca.server.grpc;
+
+import static dev.grpca.server.testing.Tools.openssl;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.grpca.proto.v1.GetCaChainRequest;
+import dev.grpca.proto.v1.GetCaChainResponse;
+import dev.grpca.proto.v1.IssueRequest;
+import dev.grpca.proto.v1.IssueResponse;
+import dev.grpca.server.testing.TestServer;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.reflection.v1.ServiceResponse;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What operators see: health, reflection without a token, and a restart that keeps the CAs. */
+class ServerLifecycleTest {
+  @TempDir Path data;
+  @TempDir Path work;
+
+  @Test
+  void healthAndReflectionAnswerWithoutTheTokenAndListTheServices() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      ManagedChannel anonymous = server.channel(null);
+      assertThat(
+              HealthGrpc.newBlockingStub(anonymous)
+                  .check(
+                      HealthCheckRequest.newBuilder()
+                          .setService("grpca.v1.CertificateService")
+                          .build())
+                  .getStatus())
+          .isEqualTo(ServingStatus.SERVING);
+      assertThat(listServicesV1(anonymous))
+          .contains(
+              "grpca.v1.CertificateService",
+              "grpca.v1.AuthorityService",
+              "grpc.health.v1.Health",
+              "grpc.reflection.v1.ServerReflection",
+              "grpc.reflection.v1alpha.ServerReflection");
+      assertThat(listServicesV1Alpha(anonymous)).contains("grpca.v1.CertificateService");
+    }
+  }
+
+  @Test
+  void aRestartKeepsTheSameCasAndCertificatesStillVerify() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      GetCaChainResponse before =
+          server.authorities().getCaChain(GetCaChainRequest.getDefaultInstance());
+      IssueResponse issued =
+          server
+              .certificates()
+              .issue(
+                  IssueRequest.newBuilder()
+                      .setProfile("default")
+                      .addDnsNames("old.example.com")
+                      .build());
+      String adminToken = server.adminToken();
+
+      server.restart();
+
+      GetCaChainResponse after =
+          server.authorities().getCaChain(GetCaChainRequest.getDefaultInstance());
+      assertThat(after).isEqualTo(before);
+      assertThat(server.adminToken()).isEqualTo(adminToken);
+      Files.writeString(work.resolve("chain.pem"), after.getChainPem());
+      Files.writeString(work.resolve("old.pem"), issued.getCertificate().getCertificatePem());
+      openssl(work, "verify", "-CAfile", "chain.pem", "old.pem").requireSuccess();
+      // And it still issues under the same intermediate.
+      IssueResponse fresh =
+          server
+              .certificates()
+              .issue(
+                  IssueRequest.newBuilder()
+                      .setProfile("default")
+                      .addDnsNames("new.example.com")
+                      .build());
+      assertThat(fresh.getCertificate().getChainPem()).isEqualTo(before.getChainPem());
+    }
+  }
+
+  private static List<String> listServicesV1(ManagedChannel channel) throws Exception {
+    CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> requests =
+        ServerReflectionGrpc.newStub(channel).serverReflectionInfo(observer(answer));
+    requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+    requests.onCompleted();
+    return answer.get(30, TimeUnit.SECONDS).getListServicesResponse().getServiceList().stream()
+        .map(ServiceResponse::getName)
+        .toList();
+  }
+
+  @SuppressWarnings("deprecation")
+  private static List<String> listServicesV1Alpha(ManagedChannel channel) throws Exception {
+    CompletableFuture<io.grpc.reflection.v1alpha.ServerReflectionResponse> answer =
+        new CompletableFuture<>();
+    StreamObserver<io.grpc.reflection.v1alpha.ServerReflectionRequest> requests =
+        io.grpc.reflection.v1alpha.ServerReflectionGrpc.newStub(channel)
+            .serverReflectionInfo(observer(answer));
+    requests.onNext(
+        io.grpc.reflection.v1alpha.ServerReflectionRequest.newBuilder()
+            .setListServices("")
+            .build());
+    requests.onCompleted();
+    return answer.get(30, TimeUnit.SECONDS).getListServicesResponse().getServiceList().stream()
+        .map(io.grpc.reflection.v1alpha.ServiceResponse::getName)
+        .toList();
+  }
+
+  private static <T> StreamObserver<T> observer(CompletableFuture<T> first) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        first.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        first.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        first.completeExceptionally(new AssertionError("no answer"));
+      }
+    };
+  }
+}
