@@ -54,7 +54,7 @@ public final class ServerConfigs {
             path(f.getHsm().getPinFile(), dev.resolve("hsm/user.pin")));
     ServerConfig.Database database =
         new ServerConfig.Database(
-            or(f.getDatabase().getJdbcUrl(), "jdbc:h2:file:" + dataDir.resolve("db/grpca")),
+            or(f.getDatabase().getJdbcUrl(), defaultJdbcUrl(dataDir)),
             or(f.getDatabase().getUser(), "grpca"),
             f.getDatabase().getPasswordFile().isEmpty()
                 ? null
@@ -88,6 +88,15 @@ public final class ServerConfigs {
         root,
         intermediate,
         profiles(f.getProfilesList()));
+  }
+
+  /**
+   * The embedded H2 database under {@code dataDir}. WRITE_DELAY=0 writes each commit to the file
+   * before the commit returns (H2's default waits up to 500 ms), so a certificate that was returned
+   * survives a crash of the process.
+   */
+  public static String defaultJdbcUrl(Path dataDir) {
+    return "jdbc:h2:file:" + dataDir.resolve("db/grpca") + ";WRITE_DELAY=0";
   }
 
   private static ServerConfig.Grpc grpc(GrpcSection g) {
