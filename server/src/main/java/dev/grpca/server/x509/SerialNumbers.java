@@ -39,7 +39,14 @@ public final class SerialNumbers {
     if (text == null) {
       return null;
     }
-    String hex = text.strip().replace(":", "").replace("-", "").toLowerCase(Locale.ROOT);
+    String trimmed = text.strip();
+    if (trimmed.startsWith(":")
+        || trimmed.startsWith("-")
+        || trimmed.endsWith(":")
+        || trimmed.endsWith("-")) {
+      return null;
+    }
+    String hex = trimmed.replace(":", "").replace("-", "").toLowerCase(Locale.ROOT);
     if (hex.isEmpty() || hex.length() > 40 || !hex.chars().allMatch(SerialNumbers::isHexDigit)) {
       return null;
     }
