@@ -64,6 +64,17 @@ class ServerConfigsTest {
         .satisfies(p -> assertThat(p.name()).isEqualTo("web"));
   }
 
+  @Test
+  void theExampleInTheRepositoryLoadsAndEqualsTheDefaults() {
+    ServerConfig example = ServerConfigs.load(Path.of("../config/grpca.example.json"));
+    ServerConfig defaults = ServerConfigs.load(null);
+    assertThat(example.grpc().tlsHostNames()).containsExactly("ca.internal.example");
+    assertThat(example.root()).isEqualTo(defaults.root());
+    assertThat(example.intermediate()).isEqualTo(defaults.intermediate());
+    assertThat(example.profiles()).isEqualTo(defaults.profiles());
+    assertThat(example.grpc().port()).isEqualTo(defaults.grpc().port());
+  }
+
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',
