@@ -120,14 +120,13 @@ public final class Main {
                 issuance,
                 config.grpc().tlsHostNames(),
                 config.grpc().tlsCertificateLifetime(),
-                clock,
-                scheduler)
-            .start();
+                clock)
+            .start(scheduler);
     GrpcServer grpc =
         GrpcServer.start(config.grpc(), tls, adminToken, issuance, authorities, clock);
     opened.add(grpc);
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
-    return new Running(config, grpc, authorities, opened);
+    return new Running(config, grpc, authorities, tls, opened);
   }
 
   private static Database openDatabase(ServerConfig.Database config, Map<String, String> env) {
@@ -167,14 +166,20 @@ public final class Main {
     private final ServerConfig config;
     private final GrpcServer grpc;
     private final Authorities authorities;
+    private final ServerTlsIdentity tls;
     private final List<AutoCloseable> opened;
     private boolean closed;
 
     Running(
-        ServerConfig config, GrpcServer grpc, Authorities authorities, List<AutoCloseable> opened) {
+        ServerConfig config,
+        GrpcServer grpc,
+        Authorities authorities,
+        ServerTlsIdentity tls,
+        List<AutoCloseable> opened) {
       this.config = config;
       this.grpc = grpc;
       this.authorities = authorities;
+      this.tls = tls;
       this.opened = opened;
     }
 
@@ -184,6 +189,11 @@ public final class Main {
 
     public Authorities authorities() {
       return authorities;
+    }
+
+    /** The server's own TLS certificate and its renewal. */
+    public ServerTlsIdentity tlsIdentity() {
+      return tls;
     }
 
     /** How to reach the CA, for a person who just ran {@code make run}. */

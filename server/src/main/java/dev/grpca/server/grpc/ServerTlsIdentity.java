@@ -24,29 +24,28 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC server's own TLS certificate, issued by its own issuing CA like any other (and stored),
- * with a key that lives only in memory. It is renewed when a third of its lifetime is left; new
- * handshakes pick up the new certificate, open connections keep theirs.
+ * with a key that lives only in memory. Once a minute it checks the clock and renews when a third
+ * of the certificate's lifetime is left; new handshakes pick up the new certificate, open
+ * connections keep theirs. Checking often, rather than sleeping until the renewal time, keeps it
+ * right across clock jumps and suspended machines; a failed renewal is simply retried next minute.
  */
 public final class ServerTlsIdentity {
   private static final Logger log = LoggerFactory.getLogger(ServerTlsIdentity.class);
   static final String PROFILE = "grpca-server";
-  private static final Duration RETRY = Duration.ofMinutes(1);
+  private static final Duration CHECK_EVERY = Duration.ofMinutes(1);
+  private static final Duration MIN_INTERVAL = Duration.ofMinutes(1);
 
   private final IssuanceService issuance;
   private final Profile profile;
   private final List<String> dnsNames = new ArrayList<>();
   private final List<String> ipAddresses = new ArrayList<>();
   private final Clock clock;
-  private final ScheduledExecutorService scheduler;
   private final AdvancedTlsX509KeyManager keyManager = new AdvancedTlsX509KeyManager();
   private volatile X509Certificate current;
+  private volatile Instant renewAt;
 
   public ServerTlsIdentity(
-      IssuanceService issuance,
-      List<String> extraHostNames,
-      Duration lifetime,
-      Clock clock,
-      ScheduledExecutorService scheduler) {
+      IssuanceService issuance, List<String> extraHostNames, Duration lifetime, Clock clock) {
     this.issuance = issuance;
     this.profile =
         new Profile(PROFILE, lifetime, lifetime, Profile.BACKDATE, NotAfterBehavior.TRUNCATE);
@@ -56,12 +55,13 @@ public final class ServerTlsIdentity {
       (NameSyntax.isIpAddress(name) ? ipAddresses : dnsNames).add(name);
     }
     this.clock = clock;
-    this.scheduler = scheduler;
   }
 
-  /** Issues the first certificate (failing startup if it cannot) and schedules renewals. */
-  public ServerTlsIdentity start() {
+  /** Issues the first certificate (failing startup if it cannot) and checks for renewal. */
+  public ServerTlsIdentity start(ScheduledExecutorService scheduler) {
     renew();
+    long every = CHECK_EVERY.toMillis();
+    scheduler.scheduleWithFixedDelay(this::renewIfDue, every, every, TimeUnit.MILLISECONDS);
     return this;
   }
 
@@ -69,11 +69,25 @@ public final class ServerTlsIdentity {
     return keyManager;
   }
 
+  /** The certificate new handshakes present. */
   public X509Certificate current() {
     return current;
   }
 
-  private void renew() {
+  /** Renews when the renewal time has come; never throws. */
+  public void renewIfDue() {
+    if (clock.instant().isBefore(renewAt)) {
+      return;
+    }
+    try {
+      renew();
+    } catch (RuntimeException e) {
+      log.warn("renewing the server TLS certificate failed; retrying in {}", CHECK_EVERY, e);
+    }
+  }
+
+  private synchronized void renew() {
+    Instant issuedAt = clock.instant();
     IssueResult issued =
         issuance.issue(
             profile,
@@ -96,28 +110,13 @@ public final class ServerTlsIdentity {
     keyManager.updateIdentityCredentials(
         chain.toArray(new X509Certificate[0]), issued.privateKey());
     current = certificate;
-    Instant notBefore = certificate.getNotBefore().toInstant();
     Instant notAfter = certificate.getNotAfter().toInstant();
-    Instant renewAt = notAfter.minus(Duration.between(notBefore, notAfter).dividedBy(3));
+    Duration twoThirds = Duration.between(issuedAt, notAfter).multipliedBy(2).dividedBy(3);
+    renewAt = issuedAt.plus(twoThirds.compareTo(MIN_INTERVAL) < 0 ? MIN_INTERVAL : twoThirds);
     log.info(
         "server TLS certificate {} valid until {}, renewal at {}",
         issued.certificate().stored().serialNumber(),
         notAfter,
         renewAt);
-    schedule(Duration.between(clock.instant(), renewAt));
-  }
-
-  private void schedule(Duration delay) {
-    long millis = Math.max(0, delay.toMillis());
-    scheduler.schedule(this::renewOrRetry, millis, TimeUnit.MILLISECONDS);
-  }
-
-  private void renewOrRetry() {
-    try {
-      renew();
-    } catch (RuntimeException e) {
-      log.warn("renewing the server TLS certificate failed; retrying in {}", RETRY, e);
-      schedule(RETRY);
-    }
   }
 }

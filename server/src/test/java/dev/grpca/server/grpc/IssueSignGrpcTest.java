@@ -4,6 +4,7 @@ import static dev.grpca.server.testing.Tools.openssl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Duration;
+import com.google.protobuf.util.JsonFormat;
 import com.google.rpc.BadRequest;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
@@ -210,6 +211,47 @@ class IssueSignGrpcTest {
     } finally {
       sServer.destroyForcibly();
     }
+  }
+
+  @Test
+  void theJsonInTheReadmeIsWhatGrpcurlWouldSend() throws Exception {
+    // grpcurl turns -d JSON into the request with protobuf's JSON mapping, as JsonFormat does.
+    IssueRequest.Builder issue = IssueRequest.newBuilder();
+    JsonFormat.parser()
+        .merge(
+            "{\"profile\":\"default\",\"subject\":{\"commonName\":\"svc.example.com\"},"
+                + "\"ipAddresses\":[\"127.0.0.1\"]}",
+            issue);
+    assertThat(certificates.issue(issue.build()).getCertificate().getDnsNamesList())
+        .containsExactly("svc.example.com");
+    openssl(
+            work,
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "svc.key",
+            "-subj",
+            "/CN=svc.example.com",
+            "-addext",
+            "subjectAltName=DNS:svc.example.com",
+            "-out",
+            "svc.csr")
+        .requireSuccess();
+    SignRequest.Builder sign = SignRequest.newBuilder();
+    JsonFormat.parser()
+        .merge(
+            "{\"profile\": \"default\", \"csrPem\": "
+                + "\""
+                + Files.readString(work.resolve("svc.csr")).replace("\n", "\\n")
+                + "\"}",
+            sign);
+    assertThat(certificates.sign(sign.build()).getCertificate().getCommonName())
+        .isEqualTo("svc.example.com");
   }
 
   @Test

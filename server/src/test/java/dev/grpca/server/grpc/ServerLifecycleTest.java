@@ -7,7 +7,9 @@ import dev.grpca.proto.v1.GetCaChainRequest;
 import dev.grpca.proto.v1.GetCaChainResponse;
 import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.IssueResponse;
+import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.x509.Certificates;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -17,8 +19,12 @@ import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -88,6 +94,46 @@ class ServerLifecycleTest {
                       .build());
       assertThat(fresh.getCertificate().getChainPem()).isEqualTo(before.getChainPem());
     }
+  }
+
+  @Test
+  void theServerRenewsItsOwnTlsCertificateBeforeItExpires() throws Exception {
+    MutableClock clock = new MutableClock(Instant.now());
+    try (TestServer server = TestServer.start(data, clock)) {
+      X509Certificate first = server.running().tlsIdentity().current();
+      assertThat(servedSerial(server)).isEqualTo(first.getSerialNumber());
+      assertThat(first.getNotAfter().toInstant())
+          .isAfter(clock.instant().plus(Duration.ofDays(7)).minusSeconds(5));
+
+      server.running().tlsIdentity().renewIfDue();
+      assertThat(server.running().tlsIdentity().current()).isSameAs(first);
+
+      clock.advance(Duration.ofDays(5)); // past two thirds of the 7-day lifetime
+      server.running().tlsIdentity().renewIfDue();
+      X509Certificate second = server.running().tlsIdentity().current();
+      assertThat(second.getSerialNumber()).isNotEqualTo(first.getSerialNumber());
+      assertThat(second.getNotAfter()).isAfter(first.getNotAfter());
+      assertThat(servedSerial(server)).isEqualTo(second.getSerialNumber());
+    }
+  }
+
+  /** The serial of the certificate a new TLS handshake is shown. */
+  private BigInteger servedSerial(TestServer server) throws Exception {
+    String output =
+        openssl(
+                work,
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + server.running().port(),
+                "-servername",
+                "localhost",
+                "-alpn",
+                "h2")
+            .output();
+    int begin = output.indexOf("-----BEGIN CERTIFICATE-----");
+    int end = output.indexOf("-----END CERTIFICATE-----") + "-----END CERTIFICATE-----".length();
+    assertThat(begin).as(output).isNotNegative();
+    return Certificates.parsePem(output.substring(begin, end)).getSerialNumber();
   }
 
   private static List<String> listServicesV1(ManagedChannel channel) throws Exception {

@@ -28,15 +28,22 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TestServer implements AutoCloseable {
   private final ServerConfig config;
+  private final Clock clock;
   private final List<ManagedChannel> channels = new ArrayList<>();
   private Main.Running running;
   private Database database;
 
-  private TestServer(ServerConfig config) {
+  private TestServer(ServerConfig config, Clock clock) {
     this.config = config;
+    this.clock = clock;
   }
 
   public static TestServer start(Path dataDir) {
+    return start(dataDir, Clock.systemUTC());
+  }
+
+  /** A server whose every notion of time comes from {@code clock}. */
+  public static TestServer start(Path dataDir, Clock clock) {
     String suffix = SoftHsm.uniqueLabel("ca");
     ServerConfigFile file =
         ServerConfigFile.newBuilder()
@@ -57,14 +64,14 @@ public final class TestServer implements AutoCloseable {
                 List.of(),
                 loaded.grpc().maxInboundMessageBytes(),
                 loaded.grpc().tlsCertificateLifetime()));
-    TestServer server = new TestServer(config);
+    TestServer server = new TestServer(config, clock);
     server.boot();
     return server;
   }
 
   private void boot() {
     try {
-      running = Main.start(config, Clock.systemUTC(), Map.of());
+      running = Main.start(config, clock, Map.of());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
