@@ -3,6 +3,7 @@ package dev.grpca.server.grpc;
 import static dev.grpca.server.testing.Tools.openssl;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import dev.grpca.proto.v1.GetCaChainRequest;
 import dev.grpca.proto.v1.GetCaChainResponse;
 import dev.grpca.proto.v1.IssueRequest;
@@ -56,6 +57,19 @@ class ServerLifecycleTest {
               "grpc.reflection.v1.ServerReflection",
               "grpc.reflection.v1alpha.ServerReflection");
       assertThat(listServicesV1Alpha(anonymous)).contains("grpca.v1.CertificateService");
+      // What `grpcurl describe` asks: the file that declares a symbol, with its dependencies.
+      List<FileDescriptorProto> files = fileContaining(anonymous, "grpca.v1.CertificateService");
+      FileDescriptorProto service =
+          files.stream()
+              .filter(f -> f.getName().equals("grpca/v1/certificate_service.proto"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(service.getService(0).getMethodList())
+          .extracting(m -> m.getName())
+          .containsExactly("Issue", "Sign");
+      assertThat(files)
+          .extracting(FileDescriptorProto::getName)
+          .contains("grpca/v1/resources.proto");
     }
   }
 
@@ -134,6 +148,21 @@ class ServerLifecycleTest {
     int end = output.indexOf("-----END CERTIFICATE-----") + "-----END CERTIFICATE-----".length();
     assertThat(begin).as(output).isNotNegative();
     return Certificates.parsePem(output.substring(begin, end)).getSerialNumber();
+  }
+
+  private static List<FileDescriptorProto> fileContaining(ManagedChannel channel, String symbol)
+      throws Exception {
+    CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> requests =
+        ServerReflectionGrpc.newStub(channel).serverReflectionInfo(observer(answer));
+    requests.onNext(ServerReflectionRequest.newBuilder().setFileContainingSymbol(symbol).build());
+    requests.onCompleted();
+    List<FileDescriptorProto> files = new java.util.ArrayList<>();
+    for (var bytes :
+        answer.get(30, TimeUnit.SECONDS).getFileDescriptorResponse().getFileDescriptorProtoList()) {
+      files.add(FileDescriptorProto.parseFrom(bytes));
+    }
+    return files;
   }
 
   private static List<String> listServicesV1(ManagedChannel channel) throws Exception {
