@@ -6,7 +6,7 @@ HSM_DIR := $(VAR)/dev/hsm
 BUF_VERSION := 1.50.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps lint fmt clean distclean
+.PHONY: run test build deps lint fmt bench clean distclean
 
 ## run: build, make the dev token if missing, start the CA on 127.0.0.1:8443 (Ctrl-C stops it)
 run: deps build
@@ -36,6 +36,16 @@ deps:
 lint:
 	@[ -x .tools/node_modules/.bin/buf ] || npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION) >/dev/null
 	.tools/node_modules/.bin/buf lint proto
+
+## bench: issuance throughput and latency against a real server on a fresh token (see BENCHMARKS.md)
+BENCH_DIR := $(CURDIR)/target/bench
+BENCH_SECONDS ?= 10
+bench: deps build
+	rm -rf $(BENCH_DIR) && ./hsm-config/init-token.sh $(BENCH_DIR)/hsm grpca-bench
+	SOFTHSM2_CONF=$(BENCH_DIR)/hsm/softhsm2.conf java -Xmx512m \
+	  -Dlogback.configurationFile=bench/src/main/config/logback-bench.xml -Dgrpca.bench.log=$(BENCH_DIR)/server.log \
+	  -jar bench/target/grpca-bench.jar \
+	  $(BENCH_DIR)/hsm $(BENCH_DIR)/data $(BENCH_SECONDS) 1 4 16
 
 ## fmt: apply the enforced formatting (google-java-format through Spotless)
 fmt:
