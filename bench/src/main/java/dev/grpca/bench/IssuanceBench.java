@@ -64,14 +64,7 @@ public final class IssuanceBench {
                         .setPkcs11Config(hsm.resolve("pkcs11.cfg").toString())
                         .setPinFile(hsm.resolve("user.pin").toString()))
                 .build());
-    ServerConfig config =
-        loaded.withGrpc(
-            new ServerConfig.Grpc(
-                "127.0.0.1",
-                0,
-                List.of(),
-                loaded.grpc().maxInboundMessageBytes(),
-                loaded.grpc().tlsCertificateLifetime()));
+    ServerConfig config = loaded.withListener("127.0.0.1", 0);
     try (Main.Running server = Main.start(config, Clock.systemUTC(), Map.of())) {
       String token = Files.readString(config.adminTokenFile()).strip();
       ManagedChannel channel =

@@ -39,10 +39,17 @@ public record ServerConfig(
     profiles = List.copyOf(profiles);
   }
 
-  /** The same configuration with another gRPC listener (tests bind port 0). */
-  public ServerConfig withGrpc(Grpc other) {
+  /** The same configuration listening elsewhere; port 0 lets the OS choose (tests, bench). */
+  public ServerConfig withListener(String host, int port) {
+    Grpc listener =
+        new Grpc(
+            host,
+            port,
+            grpc.tlsHostNames(),
+            grpc.maxInboundMessageBytes(),
+            grpc.tlsCertificateLifetime());
     return new ServerConfig(
-        dataDir, other, hsm, database, adminTokenFile, root, intermediate, profiles);
+        dataDir, listener, hsm, database, adminTokenFile, root, intermediate, profiles);
   }
 
   /** Where the server writes the files a developer needs: the root, the chain. */

@@ -8,7 +8,6 @@ import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.Profile;
 import dev.grpca.server.policy.Profiles;
 import dev.grpca.server.policy.Template;
-import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.StoredCertificate;
@@ -141,10 +140,9 @@ public final class IssuanceService {
     if (request.validateOnly()) {
       return null;
     }
-    String serial = SerialNumbers.toHex(spec.serial());
-    store.recordPending(
+    PendingCertificate pending =
         new PendingCertificate(
-            serial,
+            SerialNumbers.toHex(spec.serial()),
             issuer.id(),
             profile.name(),
             t.subjectText(),
@@ -157,38 +155,21 @@ public final class IssuanceService {
             request.labels(),
             SignedCertificates.der(tbs),
             request.requestedBy(),
-            now));
+            now);
+    store.recordPending(pending);
     X509CertificateHolder signed;
     try {
       signed = signing.sign(issuer.signer(), tbs);
     } catch (RuntimeException e) {
-      markFailed(serial, e);
+      markFailed(pending.serialNumber(), e);
       throw e;
     }
     byte[] der = encoded(signed);
     String pem = Pem.certificate(der);
     String fingerprint = Certificates.sha256Fingerprint(der);
-    Instant issued = clock.instant();
-    store.markIssued(serial, pem, fingerprint, issued);
+    store.markIssued(pending.serialNumber(), pem, fingerprint, clock.instant());
+    StoredCertificate stored = pending.issued(pem, fingerprint);
     X509Certificate certificate = Certificates.parse(der);
-    StoredCertificate stored =
-        new StoredCertificate(
-            serial,
-            issuer.id(),
-            profile.name(),
-            CertificateState.ISSUED,
-            t.subjectText(),
-            t.commonName(),
-            key.displayName(),
-            t.notBefore(),
-            t.notAfter(),
-            t.dnsNames(),
-            t.ipTexts(),
-            request.labels(),
-            pem,
-            fingerprint,
-            request.requestedBy(),
-            now);
     return new IssuedCertificate(stored, certificate, issuer.chain());
   }
 

@@ -29,4 +29,25 @@ public record PendingCertificate(
     labels = Map.copyOf(labels);
     tbsCertificate = tbsCertificate.clone();
   }
+
+  /** The row once {@link CertificateStore#markIssued} has stored its certificate. */
+  public StoredCertificate issued(String certificatePem, String sha256Fingerprint) {
+    return new StoredCertificate(
+        serialNumber,
+        authorityId,
+        profile,
+        CertificateState.ISSUED,
+        subject,
+        commonName,
+        publicKeyAlgorithm,
+        notBefore,
+        notAfter,
+        dnsNames,
+        ipAddresses,
+        labels,
+        certificatePem,
+        sha256Fingerprint,
+        requestedBy,
+        createTime);
+  }
 }

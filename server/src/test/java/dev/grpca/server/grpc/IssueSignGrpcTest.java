@@ -25,7 +25,9 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -224,24 +226,15 @@ class IssueSignGrpcTest {
             issue);
     assertThat(certificates.issue(issue.build()).getCertificate().getDnsNamesList())
         .containsExactly("svc.example.com");
-    openssl(
-            work,
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "svc.key",
-            "-subj",
-            "/CN=svc.example.com",
-            "-addext",
-            "subjectAltName=DNS:svc.example.com",
-            "-out",
-            "svc.csr")
-        .requireSuccess();
+    newCsr(
+        P256,
+        "svc.key",
+        "-subj",
+        "/CN=svc.example.com",
+        "-addext",
+        "subjectAltName=DNS:svc.example.com",
+        "-out",
+        "svc.csr");
     SignRequest.Builder sign = SignRequest.newBuilder();
     JsonFormat.parser()
         .merge(
@@ -256,24 +249,15 @@ class IssueSignGrpcTest {
 
   @Test
   void signsAnOpensslCsrWithItsNames() throws IOException {
-    openssl(
-            work,
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "csr.key",
-            "-out",
-            "req.csr",
-            "-subj",
-            "/CN=csr.example.com/O=Acme",
-            "-addext",
-            "subjectAltName=DNS:csr.example.com,DNS:alt.example.com,IP:10.0.0.1")
-        .requireSuccess();
+    newCsr(
+        P256,
+        "csr.key",
+        "-out",
+        "req.csr",
+        "-subj",
+        "/CN=csr.example.com/O=Acme",
+        "-addext",
+        "subjectAltName=DNS:csr.example.com,DNS:alt.example.com,IP:10.0.0.1");
     Certificate c =
         certificates
             .sign(
@@ -295,20 +279,7 @@ class IssueSignGrpcTest {
 
   @Test
   void requestNamesWinOverTheCsrs() throws IOException {
-    openssl(
-            work,
-            "req",
-            "-new",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "csr.key",
-            "-out",
-            "req.csr",
-            "-subj",
-            "/CN=ignored.example.com")
-        .requireSuccess();
+    newCsr("rsa:2048", "csr.key", "-out", "req.csr", "-subj", "/CN=ignored.example.com");
     Certificate c =
         certificates
             .sign(
@@ -325,24 +296,8 @@ class IssueSignGrpcTest {
 
   @Test
   void aCsrWithABrokenSignatureIsRefusedAndNothingIsStored() throws IOException {
-    openssl(
-            work,
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "csr.key",
-            "-outform",
-            "DER",
-            "-out",
-            "req.der",
-            "-subj",
-            "/CN=broken.example.com")
-        .requireSuccess();
+    newCsr(
+        P256, "csr.key", "-outform", "DER", "-out", "req.der", "-subj", "/CN=broken.example.com");
     byte[] der = Files.readAllBytes(work.resolve("req.der"));
     der[der.length - 3] ^= 0x01; // inside the signature's last INTEGER
     String pem =
@@ -357,20 +312,7 @@ class IssueSignGrpcTest {
 
   @Test
   void anRsa1024CsrIsRefused() throws IOException {
-    openssl(
-            work,
-            "req",
-            "-new",
-            "-newkey",
-            "rsa:1024",
-            "-nodes",
-            "-keyout",
-            "csr.key",
-            "-out",
-            "req.csr",
-            "-subj",
-            "/CN=weak.example.com")
-        .requireSuccess();
+    newCsr("rsa:1024", "csr.key", "-out", "req.csr", "-subj", "/CN=weak.example.com");
     assertInvalid(
         SignRequest.newBuilder()
             .setProfile("default")
@@ -502,6 +444,22 @@ class IssueSignGrpcTest {
                     .authorities()
                     .getCaChain(GetCaChainRequest.newBuilder().setAuthorityId("nope").build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+  }
+
+  private static final String P256 = "ec:P-256";
+
+  /**
+   * {@code openssl req -new} with a new unencrypted key ({@code P256} or e.g. "rsa:2048") written
+   * to {@code keyFile}, then the arguments given (subject, extensions, output).
+   */
+  private void newCsr(String key, String keyFile, String... args) {
+    List<String> command = new ArrayList<>(List.of("req", "-new", "-nodes", "-keyout", keyFile));
+    command.addAll(
+        key.equals(P256)
+            ? List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
+            : List.of("-newkey", key));
+    command.addAll(List.of(args));
+    openssl(work, command.toArray(new String[0])).requireSuccess();
   }
 
   private IssueResponse issueFor(String name) {

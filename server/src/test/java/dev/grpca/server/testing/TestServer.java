@@ -56,14 +56,7 @@ public final class TestServer implements AutoCloseable {
             .setIntermediate(AuthoritySection.newBuilder().setId("issuing-" + suffix))
             .build();
     ServerConfig loaded = ServerConfigs.from(file);
-    ServerConfig config =
-        loaded.withGrpc(
-            new ServerConfig.Grpc(
-                "127.0.0.1",
-                0,
-                List.of(),
-                loaded.grpc().maxInboundMessageBytes(),
-                loaded.grpc().tlsCertificateLifetime()));
+    ServerConfig config = loaded.withListener("127.0.0.1", 0);
     TestServer server = new TestServer(config, clock);
     server.boot();
     return server;
