@@ -5,6 +5,7 @@ import dev.grpca.server.authority.AuthorityBootstrap;
 import dev.grpca.server.authority.CertificateSigning;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.config.ServerConfigs;
+import dev.grpca.server.error.CaException;
 import dev.grpca.server.grpc.AdminToken;
 import dev.grpca.server.grpc.GrpcServer;
 import dev.grpca.server.grpc.ServerTlsIdentity;
@@ -43,12 +44,18 @@ public final class Main {
 
   public static void main(String[] args) throws Exception {
     Path configFile = null;
+    String usage =
+        "usage: grpca-server [--config FILE]\n"
+            + "  FILE: JSON configuration (see config/grpca.example.json); none: the defaults.\n"
+            + "  Secrets come from the files it names, or GRPCA_HSM_PIN / GRPCA_DB_PASSWORD.";
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--config") && i + 1 < args.length) {
         configFile = Path.of(args[++i]);
+      } else if (args[i].equals("--help") || args[i].equals("-h")) {
+        System.out.println(usage);
+        return;
       } else {
-        System.err.println(
-            "usage: grpca-server [--config FILE]   (unknown argument: " + args[i] + ")");
+        System.err.println("unknown argument: " + args[i] + "\n" + usage);
         System.exit(2);
       }
     }
@@ -58,6 +65,11 @@ public final class Main {
     } catch (IllegalArgumentException e) {
       System.err.println("grpca: configuration error: " + e.getMessage());
       System.exit(2);
+      return;
+    } catch (CaException | IllegalStateException | IOException e) {
+      log.debug("start-up failed", e);
+      System.err.println("grpca: cannot start: " + e.getMessage());
+      System.exit(1);
       return;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(running::close, "grpca-shutdown"));

@@ -45,7 +45,7 @@ public final class CaException extends RuntimeException {
   }
 
   public static CaException unavailable(String what, Throwable cause) {
-    return new CaException(ErrorKind.UNAVAILABLE, what + " (safe to retry)", cause);
+    return new CaException(ErrorKind.UNAVAILABLE, what, cause);
   }
 
   public ErrorKind kind() {

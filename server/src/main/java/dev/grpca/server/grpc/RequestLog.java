@@ -8,15 +8,14 @@ import io.grpc.Context;
  */
 final class RequestLog {
   static final Context.Key<RequestLog> KEY = Context.key("grpca-request-log");
-  private static final RequestLog DETACHED = new RequestLog();
 
   private volatile String principal = "-";
   private volatile String serial = "-";
 
-  /** The log of the current call (a throwaway one outside a call). */
+  /** The log of the current call; outside a call, a throwaway one nobody reads. */
   static RequestLog current() {
     RequestLog log = KEY.get();
-    return log == null ? DETACHED : log;
+    return log == null ? new RequestLog() : log;
   }
 
   String principal() {
