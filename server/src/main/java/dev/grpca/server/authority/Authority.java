@@ -3,6 +3,7 @@ package dev.grpca.server.authority;
 import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.x509.Issuer;
 import dev.grpca.server.x509.Pem;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -28,7 +29,7 @@ public final class Authority {
     this.signer = signer;
     try {
       this.holder = new JcaX509CertificateHolder(chain.get(0));
-    } catch (java.security.cert.CertificateEncodingException e) {
+    } catch (CertificateEncodingException e) {
       throw new IllegalArgumentException("authority " + id + ": unreadable certificate", e);
     }
     SubjectKeyIdentifier ski = SubjectKeyIdentifier.fromExtensions(holder.getExtensions());

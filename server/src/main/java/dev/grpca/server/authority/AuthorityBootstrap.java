@@ -67,29 +67,10 @@ public final class AuthorityBootstrap {
 
   private Authority loadOrCreate(AuthoritySpec spec, Authority parent) {
     Optional<StoredAuthority> stored = store.find(spec.id());
-    Optional<TokenKey> key = token.find(spec.keyLabel());
     if (stored.isPresent()) {
-      StoredAuthority row = stored.get();
-      TokenKey tokenKey =
-          token
-              .find(row.keyLabel())
-              .orElseThrow(
-                  () ->
-                      new IllegalStateException(
-                          "authority "
-                              + spec.id()
-                              + ": its key '"
-                              + row.keyLabel()
-                              + "' is not in the token (does hsm.pkcs11_config name the token"
-                              + " this database was made with?)"));
-      X509Certificate certificate = Certificates.parsePem(row.certificatePem());
-      if (!certificate.getPublicKey().equals(tokenKey.certificate().getPublicKey())) {
-        throw new IllegalStateException(
-            "authority " + spec.id() + ": the token key '" + row.keyLabel() + "' is not its key");
-      }
-      log.info("authority {} loaded (key '{}' in the token)", spec.id(), row.keyLabel());
-      return new Authority(spec.id(), chain(certificate, parent), tokenKey.signer());
+      return load(spec, stored.get(), parent);
     }
+    Optional<TokenKey> key = token.find(spec.keyLabel());
     if (key.isPresent()) {
       X509Certificate certificate = key.get().certificate();
       checkParent(spec, certificate, parent);
@@ -98,6 +79,28 @@ public final class AuthorityBootstrap {
       return new Authority(spec.id(), chain(certificate, parent), key.get().signer());
     }
     return create(spec, parent);
+  }
+
+  private Authority load(AuthoritySpec spec, StoredAuthority row, Authority parent) {
+    TokenKey tokenKey =
+        token
+            .find(row.keyLabel())
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "authority "
+                            + spec.id()
+                            + ": its key '"
+                            + row.keyLabel()
+                            + "' is not in the token (does hsm.pkcs11_config name the token"
+                            + " this database was made with?)"));
+    X509Certificate certificate = Certificates.parsePem(row.certificatePem());
+    if (!certificate.getPublicKey().equals(tokenKey.certificate().getPublicKey())) {
+      throw new IllegalStateException(
+          "authority " + spec.id() + ": the token key '" + row.keyLabel() + "' is not its key");
+    }
+    log.info("authority {} loaded (key '{}' in the token)", spec.id(), row.keyLabel());
+    return new Authority(spec.id(), chain(certificate, parent), tokenKey.signer());
   }
 
   private Authority create(AuthoritySpec spec, Authority parent) {

@@ -1,7 +1,9 @@
 package dev.grpca.server.hsm;
 
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.x509.KeyAlgorithm;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -10,6 +12,7 @@ import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.Provider;
+import java.security.ProviderException;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Security;
@@ -49,8 +52,7 @@ public final class Pkcs11Token {
     try {
       if (!Files.isReadable(configFile)) {
         throw new CaException(
-            dev.grpca.server.error.ErrorKind.UNAVAILABLE,
-            "hsm.pkcs11_config: " + configFile + " is not a readable file");
+            ErrorKind.UNAVAILABLE, "hsm.pkcs11_config: " + configFile + " is not a readable file");
       }
       Provider base = Security.getProvider("SunPKCS11");
       if (base == null) {
@@ -60,7 +62,7 @@ public final class Pkcs11Token {
       KeyStore keyStore = KeyStore.getInstance("PKCS11", provider);
       keyStore.load(null, pin);
       return new Pkcs11Token(provider, keyStore, random);
-    } catch (GeneralSecurityException | java.io.IOException | java.security.ProviderException e) {
+    } catch (GeneralSecurityException | IOException | ProviderException e) {
       throw CaException.unavailable(
           "cannot open the PKCS#11 token configured in " + configFile + ": " + rootMessage(e), e);
     } finally {
@@ -83,7 +85,7 @@ public final class Pkcs11Token {
               label,
               new Pkcs11Signer(provider, (PrivateKey) key, x509.getPublicKey(), algorithm),
               x509));
-    } catch (GeneralSecurityException | java.security.ProviderException e) {
+    } catch (GeneralSecurityException | ProviderException e) {
       throw CaException.unavailable("cannot read key '" + label + "' from the token", e);
     }
   }
@@ -97,7 +99,7 @@ public final class Pkcs11Token {
     try {
       KeyPair pair = algorithm.generate(provider, random);
       return new Pkcs11Signer(provider, pair.getPrivate(), pair.getPublic(), algorithm);
-    } catch (GeneralSecurityException | java.security.ProviderException e) {
+    } catch (GeneralSecurityException | ProviderException e) {
       throw CaException.unavailable("cannot generate a " + algorithm.displayName() + " key", e);
     }
   }
@@ -113,7 +115,7 @@ public final class Pkcs11Token {
     try {
       keyStore.setKeyEntry(
           label, ((Pkcs11Signer) signer).privateKey, null, new Certificate[] {certificate});
-    } catch (GeneralSecurityException | java.security.ProviderException e) {
+    } catch (GeneralSecurityException | ProviderException e) {
       throw CaException.unavailable("cannot store key '" + label + "' in the token", e);
     }
   }
@@ -183,7 +185,7 @@ public final class Pkcs11Token {
         signature.initSign(privateKey);
         signature.update(data);
         return signature.sign();
-      } catch (GeneralSecurityException | java.security.ProviderException e) {
+      } catch (GeneralSecurityException | ProviderException e) {
         throw CaException.unavailable("the HSM could not sign", e);
       }
     }

@@ -2,6 +2,7 @@ package dev.grpca.server.policy;
 
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.x509.HostNames;
 import dev.grpca.server.x509.Issuer;
 import dev.grpca.server.x509.PublicKeyInfo;
 import java.math.BigInteger;
@@ -253,7 +254,7 @@ public final class IssuancePolicy {
     if (lower.endsWith(".")) {
       lower = lower.substring(0, lower.length() - 1);
     }
-    return dev.grpca.server.x509.HostNames.isValid(lower, true);
+    return HostNames.isValid(lower, true);
   }
 
   private static String text(String field, String value, int max) {
@@ -292,8 +293,7 @@ public final class IssuancePolicy {
         at > 0
             && value.chars().allMatch(c -> c > 0x20 && c < 0x7f)
             && value.indexOf('@') == at
-            && dev.grpca.server.x509.HostNames.isValid(
-                value.substring(at + 1).toLowerCase(Locale.ROOT), false);
+            && HostNames.isValid(value.substring(at + 1).toLowerCase(Locale.ROOT), false);
     if (!ok) {
       throw CaException.invalid(field, "'" + value + "' is not an email address");
     }
