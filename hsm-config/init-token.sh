@@ -48,6 +48,12 @@ if [ -z "$slot" ]; then
   [ -n "$slot" ] || { echo "init-token.sh: token '$label' not found after init" >&2; exit 1; }
   echo "init-token.sh: created token '$label' in slot $slot under $dir/tokens"
 fi
-chmod 0600 "$dir/user.pin" "$dir/so.pin"
+if [ ! -s "$dir/user.pin" ]; then
+  echo "init-token.sh: token '$label' exists but $dir/user.pin is missing;" \
+    "put the PIN back or remove $dir to start over" >&2
+  exit 1
+fi
+chmod 0600 "$dir/user.pin"
+[ ! -e "$dir/so.pin" ] || chmod 0600 "$dir/so.pin"
 
 sed -e "s#@LIBRARY@#$lib#" -e "s#@SLOT@#$slot#" "$here/sunpkcs11.cfg.template" >"$dir/pkcs11.cfg"

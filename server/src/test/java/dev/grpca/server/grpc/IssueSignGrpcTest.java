@@ -339,6 +339,28 @@ class IssueSignGrpcTest {
   }
 
   @Test
+  void oversizedInputIsRefusedBeforeItCostsAnything() {
+    assertInvalid(
+        SignRequest.newBuilder().setProfile("default").setCsrPem("A".repeat(100_000)).build(),
+        "csr_pem",
+        "100000 characters (expected: <= 65536)");
+    long before = server.storedCertificates();
+    StatusRuntimeException e =
+        assertThrows(
+            () ->
+                certificates.sign(
+                    SignRequest.newBuilder()
+                        .setProfile("default")
+                        .setCsrPem("A".repeat(2 << 20))
+                        .build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(server.storedCertificates()).isEqualTo(before);
+    // And the server keeps serving.
+    assertThat(issueFor("after.example.com").getCertificate().getDnsNamesList())
+        .containsExactly("after.example.com");
+  }
+
+  @Test
   void anEmptyRequestIsRefused() {
     assertInvalid(SignRequest.getDefaultInstance(), "profile", "required");
     assertInvalid(SignRequest.newBuilder().setProfile("default").build(), "csr_pem", "required");
