@@ -12,7 +12,7 @@ import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.hsm.Pkcs11Token;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.policy.IssuancePolicy;
-import dev.grpca.server.policy.Profiles;
+import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.store.jooq.Database;
 import dev.grpca.server.x509.SerialNumbers;
 import java.io.IOException;
@@ -107,9 +107,11 @@ public final class Main {
             .ensure(config.root(), config.intermediate());
     writeDevFiles(config, authorities);
 
+    ProfileCatalog profiles = new ProfileCatalog(database.profiles(), authorities::contains, clock);
+    profiles.declare(config.profiles());
     IssuanceService issuance =
         new IssuanceService(
-            new Profiles(config.profiles()),
+            profiles,
             authorities,
             new IssuancePolicy(),
             database.certificates(),
@@ -135,7 +137,7 @@ public final class Main {
                 clock)
             .start(scheduler);
     GrpcServer grpc =
-        GrpcServer.start(config.grpc(), tls, adminToken, issuance, authorities, clock);
+        GrpcServer.start(config.grpc(), tls, adminToken, issuance, authorities, profiles, clock);
     opened.add(grpc);
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
     return new Running(config, grpc, authorities, tls, opened);

@@ -34,6 +34,11 @@ public final class Authorities {
     return authority;
   }
 
+  /** Whether {@code id} names one of these authorities. */
+  public boolean contains(String id) {
+    return byId.containsKey(id);
+  }
+
   public Authority defaultIssuer() {
     return defaultIssuer;
   }

@@ -125,6 +125,8 @@ public final class AuthorityBootstrap {
             KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature,
             List.of(),
             List.of(),
+            List.of(),
+            List.of(),
             List.of());
     Issuer issuer =
         parent == null

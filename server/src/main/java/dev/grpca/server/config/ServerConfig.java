@@ -1,7 +1,6 @@
 package dev.grpca.server.config;
 
 import dev.grpca.server.authority.AuthoritySpec;
-import dev.grpca.server.policy.Profile;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,7 +14,7 @@ public record ServerConfig(
     Path adminTokenFile,
     AuthoritySpec root,
     AuthoritySpec intermediate,
-    List<Profile> profiles) {
+    List<dev.grpca.proto.v1.Profile> profiles) {
 
   /** The gRPC listener. */
   public record Grpc(

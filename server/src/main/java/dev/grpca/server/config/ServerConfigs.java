@@ -6,18 +6,19 @@ import dev.grpca.proto.v1.KeyType;
 import dev.grpca.server.authority.AuthoritySpec;
 import dev.grpca.server.config.proto.AuthoritySection;
 import dev.grpca.server.config.proto.GrpcSection;
-import dev.grpca.server.config.proto.ProfileSection;
 import dev.grpca.server.config.proto.ServerConfigFile;
-import dev.grpca.server.policy.Durations;
-import dev.grpca.server.policy.NotAfterBehavior;
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.policy.BuiltInProfiles;
+import dev.grpca.server.policy.DurationText;
 import dev.grpca.server.policy.Profile;
 import dev.grpca.server.x509.KeyAlgorithm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.RFC4519Style;
 
@@ -117,7 +118,7 @@ public final class ServerConfigs {
         || tlsLifetime.compareTo(Duration.ofDays(90)) > 0) {
       throw new IllegalArgumentException(
           "grpc.tls_certificate_lifetime: "
-              + Durations.human(tlsLifetime)
+              + DurationText.human(tlsLifetime)
               + " (expected: 5m..90d)");
     }
     return new ServerConfig.Grpc(
@@ -157,33 +158,29 @@ public final class ServerConfigs {
         a.hasLifetime() ? duration(key + ".lifetime", a.getLifetime()) : defaultLifetime;
     if (lifetime.compareTo(Duration.ofDays(1)) < 0) {
       throw new IllegalArgumentException(
-          key + ".lifetime: " + Durations.human(lifetime) + " (expected: >= 1d)");
+          key + ".lifetime: " + DurationText.human(lifetime) + " (expected: >= 1d)");
     }
     return new AuthoritySpec(id, subject, algorithm, lifetime);
   }
 
-  private static List<Profile> profiles(List<ProfileSection> sections) {
-    List<Profile> profiles = new ArrayList<>();
-    if (sections.isEmpty()) {
-      profiles.add(Profile.defaults("default"));
+  private static List<dev.grpca.proto.v1.Profile> profiles(
+      List<dev.grpca.proto.v1.Profile> declared) {
+    if (declared.isEmpty()) {
+      return BuiltInProfiles.all();
     }
-    for (ProfileSection p : sections) {
-      String name = p.getName();
-      profiles.add(
-          new Profile(
-              name,
-              p.hasDefaultLifetime()
-                  ? duration("profiles[" + name + "].default_lifetime", p.getDefaultLifetime())
-                  : Profile.DEFAULT_LIFETIME,
-              p.hasMaxLifetime()
-                  ? duration("profiles[" + name + "].max_lifetime", p.getMaxLifetime())
-                  : Profile.MAX_LIFETIME,
-              p.hasBackdate()
-                  ? duration("profiles[" + name + "].backdate", p.getBackdate())
-                  : Profile.BACKDATE,
-              NotAfterBehavior.ERROR));
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < declared.size(); i++) {
+      try {
+        new Profile(declared.get(i));
+      } catch (CaException e) {
+        throw new IllegalArgumentException("profiles[" + i + "]: " + e.getMessage(), e);
+      }
+      if (!names.add(declared.get(i).getName())) {
+        throw new IllegalArgumentException(
+            "profiles[" + i + "].name: '" + declared.get(i).getName() + "' is declared twice");
+      }
     }
-    return profiles;
+    return declared;
   }
 
   /** Maps an API key type to the key algorithm; rejects unknown values. */

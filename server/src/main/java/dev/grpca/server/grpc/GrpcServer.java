@@ -3,6 +3,7 @@ package dev.grpca.server.grpc;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.issuance.IssuanceService;
+import dev.grpca.server.policy.ProfileCatalog;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -41,11 +42,15 @@ public final class GrpcServer implements AutoCloseable {
       byte[] adminTokenSha256,
       IssuanceService issuance,
       Authorities authorities,
+      ProfileCatalog profiles,
       Clock clock)
       throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     List<BindableService> services =
-        List.of(new CertificateGrpcService(issuance, clock), new AuthorityGrpcService(authorities));
+        List.of(
+            new CertificateGrpcService(issuance, clock),
+            new AuthorityGrpcService(authorities),
+            new ProfileGrpcService(profiles));
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(config.host(), config.port()),

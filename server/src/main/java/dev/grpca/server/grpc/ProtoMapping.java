@@ -28,6 +28,8 @@ final class ProtoMapping {
       Subject subject,
       List<String> dnsNames,
       List<String> ipAddresses,
+      List<String> emailAddresses,
+      List<String> uris,
       boolean hasLifetime,
       com.google.protobuf.Duration lifetime,
       Map<String, String> labels,
@@ -45,6 +47,8 @@ final class ProtoMapping {
             subject.getEmailAddress()),
         dnsNames,
         ipAddresses,
+        emailAddresses,
+        uris,
         hasLifetime ? duration("lifetime", lifetime) : null,
         labels,
         validateOnly,
@@ -86,6 +90,8 @@ final class ProtoMapping {
         .setCommonName(s.commonName() == null ? "" : s.commonName())
         .addAllDnsNames(s.dnsNames())
         .addAllIpAddresses(s.ipAddresses())
+        .addAllEmailAddresses(s.emailAddresses())
+        .addAllUris(s.uris())
         .setNotBefore(timestamp(s.notBefore()))
         .setNotAfter(timestamp(s.notAfter()))
         .setState(

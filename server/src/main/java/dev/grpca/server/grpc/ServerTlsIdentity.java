@@ -2,9 +2,9 @@ package dev.grpca.server.grpc;
 
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssueResult;
+import dev.grpca.server.policy.BuiltInProfiles;
 import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.NameSyntax;
-import dev.grpca.server.policy.NotAfterBehavior;
 import dev.grpca.server.policy.Profile;
 import dev.grpca.server.policy.SubjectFields;
 import dev.grpca.server.x509.KeyAlgorithm;
@@ -47,8 +47,7 @@ public final class ServerTlsIdentity {
   public ServerTlsIdentity(
       IssuanceService issuance, List<String> extraHostNames, Duration lifetime, Clock clock) {
     this.issuance = issuance;
-    this.profile =
-        new Profile(PROFILE, lifetime, lifetime, Profile.BACKDATE, NotAfterBehavior.TRUNCATE);
+    this.profile = new Profile(BuiltInProfiles.serverTls(PROFILE, lifetime));
     LinkedHashSet<String> names = new LinkedHashSet<>(List.of("localhost", "127.0.0.1", "::1"));
     names.addAll(extraHostNames);
     for (String name : names) {
@@ -96,6 +95,8 @@ public final class ServerTlsIdentity {
                 new SubjectFields("grpca server", "grpca", "", "", "", "", ""),
                 dnsNames,
                 ipAddresses,
+                List.of(),
+                List.of(),
                 null,
                 Map.of(),
                 false,

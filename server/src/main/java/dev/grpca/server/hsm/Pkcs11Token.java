@@ -141,6 +141,9 @@ public final class Pkcs11Token {
       if (bits == 384) {
         return KeyAlgorithm.EC_P384;
       }
+      if (bits == 521) {
+        return KeyAlgorithm.EC_P521;
+      }
     }
     throw new IllegalStateException("unsupported token key: " + key.getAlgorithm());
   }

@@ -35,7 +35,9 @@ public record Csr(
     SubjectPublicKeyInfo publicKey,
     SubjectFields subject,
     List<String> dnsNames,
-    List<String> ipAddresses) {
+    List<String> ipAddresses,
+    List<String> emailAddresses,
+    List<String> uris) {
 
   static final int MAX_PEM_CHARS = 64 * 1024;
   private static final String FIELD = "csr_pem";
@@ -78,8 +80,11 @@ public record Csr(
     }
     List<String> dns = new ArrayList<>();
     List<String> ips = new ArrayList<>();
-    readSans(csr, dns, ips);
-    return new Csr(csr.getSubjectPublicKeyInfo(), subject(csr.getSubject()), dns, ips);
+    List<String> emails = new ArrayList<>();
+    List<String> uris = new ArrayList<>();
+    readSans(csr, dns, ips, emails, uris);
+    return new Csr(
+        csr.getSubjectPublicKeyInfo(), subject(csr.getSubject()), dns, ips, emails, uris);
   }
 
   private static PKCS10CertificationRequest read(String pem) {
@@ -98,7 +103,12 @@ public record Csr(
     return (PKCS10CertificationRequest) object;
   }
 
-  private static void readSans(PKCS10CertificationRequest csr, List<String> dns, List<String> ips) {
+  private static void readSans(
+      PKCS10CertificationRequest csr,
+      List<String> dns,
+      List<String> ips,
+      List<String> emails,
+      List<String> uris) {
     for (Attribute attribute :
         csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
       Extensions extensions;
@@ -124,12 +134,16 @@ public record Csr(
           } catch (UnknownHostException e) {
             throw CaException.invalid(FIELD, "an iPAddress SAN is neither 4 nor 16 octets");
           }
+        } else if (name.getTagNo() == GeneralName.rfc822Name) {
+          emails.add(ASN1IA5String.getInstance(name.getName()).getString());
+        } else if (name.getTagNo() == GeneralName.uniformResourceIdentifier) {
+          uris.add(ASN1IA5String.getInstance(name.getName()).getString());
         } else {
           throw CaException.invalid(
               FIELD,
               "asks for a subjectAltName of type "
                   + name.getTagNo()
-                  + "; this server issues DNS and IP SANs only");
+                  + "; this server issues DNS, IP, email and URI SANs only");
         }
       }
     }

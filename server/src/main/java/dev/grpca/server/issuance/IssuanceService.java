@@ -6,7 +6,8 @@ import dev.grpca.server.authority.CertificateSigning;
 import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.Profile;
-import dev.grpca.server.policy.Profiles;
+import dev.grpca.server.policy.ProfileCatalog;
+import dev.grpca.server.policy.SubjectFields;
 import dev.grpca.server.policy.Template;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.PendingCertificate;
@@ -29,6 +30,7 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x509.TBSCertificate;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -39,7 +41,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
  * the certificate durably -> answer. Nothing is returned that is not stored.
  */
 public final class IssuanceService {
-  private final Profiles profiles;
+  private final ProfileCatalog profiles;
   private final Authorities authorities;
   private final IssuancePolicy policy;
   private final CertificateStore store;
@@ -50,7 +52,7 @@ public final class IssuanceService {
   private final Clock clock;
 
   public IssuanceService(
-      Profiles profiles,
+      ProfileCatalog profiles,
       Authorities authorities,
       IssuancePolicy policy,
       CertificateStore store,
@@ -78,7 +80,7 @@ public final class IssuanceService {
   /** Issue under a profile the caller cannot name (the server's own TLS certificate). */
   public IssueResult issue(Profile profile, IssuanceRequest request, KeyAlgorithm algorithm) {
     KeyAlgorithm keyAlgorithm = algorithm == null ? KeyAlgorithm.EC_P256 : algorithm;
-    Authority issuer = authorities.defaultIssuer();
+    Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
     // Policy runs before the key is made: a refused request costs no key generation.
     PublicKeyInfo key = PublicKeyInfo.of(keyAlgorithm);
@@ -102,15 +104,23 @@ public final class IssuanceService {
   public IssuedCertificate sign(IssuanceRequest request, String csrPem) {
     Profile profile = profiles.require(request.profile());
     Csr csr = Csr.parse(csrPem, verifier);
-    IssuanceRequest named =
-        request.hasNames()
-            ? request
-            : request.withNames(csr.subject(), csr.dnsNames(), csr.ipAddresses());
-    Authority issuer = authorities.defaultIssuer();
+    IssuanceRequest named = request.hasNames() ? request : withCsrNames(request, csr, profile);
+    Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
     PublicKeyInfo key = PublicKeyInfo.of(csr.publicKey());
     Template template = policy.apply(named, profile, key, "csr_pem", issuer.issuer(), now);
     return certify(named, profile, template, csr.publicKey(), key, issuer, now);
+  }
+
+  /** The CSR's subject and SANs, each only where the profile says to use it. */
+  private static IssuanceRequest withCsrNames(IssuanceRequest request, Csr csr, Profile profile) {
+    boolean sans = profile.useCsrSans();
+    return request.withNames(
+        profile.useCsrSubject() ? csr.subject() : SubjectFields.EMPTY,
+        sans ? csr.dnsNames() : List.of(),
+        sans ? csr.ipAddresses() : List.of(),
+        sans ? csr.emailAddresses() : List.of(),
+        sans ? csr.uris() : List.of());
   }
 
   private IssuedCertificate certify(
@@ -133,7 +143,9 @@ public final class IssuanceService {
             t.keyUsage(),
             t.extendedKeyUsages(),
             t.dnsNames(),
-            t.ipAddresses());
+            t.ipAddresses(),
+            t.emailAddresses(),
+            t.uris());
     TBSCertificate tbs = TbsCertificates.build(spec, issuer.issuer());
     CertificateChecks.require(
         SignedCertificates.withPlaceholderSignature(tbs), spec, issuer.issuer());
@@ -152,6 +164,8 @@ public final class IssuanceService {
             t.notAfter(),
             t.dnsNames(),
             t.ipTexts(),
+            t.emailAddresses(),
+            t.uris(),
             request.labels(),
             SignedCertificates.der(tbs),
             request.requestedBy(),

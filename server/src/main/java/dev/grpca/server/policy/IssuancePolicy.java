@@ -1,9 +1,12 @@
 package dev.grpca.server.policy;
 
+import dev.grpca.proto.v1.SubjectField;
+import dev.grpca.proto.v1.SubjectFieldMode;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.x509.HostNames;
 import dev.grpca.server.x509.Issuer;
+import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.PublicKeyInfo;
 import java.math.BigInteger;
 import java.net.InetAddress;
@@ -21,20 +24,17 @@ import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
 
 /**
  * Decides what a certificate will say, in four steps that always run in this order, each testable
- * alone: {@link #validateRequest} (syntax, INVALID_ARGUMENT), {@link #fillTemplate} (subject, SANs,
- * usages, validity from request and profile), {@link #enforceLimits} (key, lifetime, SAN count, the
- * issuer's validity) and {@link #checkNames} (what the profile allows, PERMISSION_DENIED).
+ * alone: {@link #validateRequest} (syntax, INVALID_ARGUMENT), {@link #fillTemplate} (subject rules,
+ * SANs, usages and validity from request and profile), {@link #enforceLimits} (key, lifetime, SAN
+ * count, the issuer's validity) and {@link #checkNames} (which names the profile allows,
+ * PERMISSION_DENIED). A request is refused whole on its first fault.
  */
 public final class IssuancePolicy {
-  static final int MAX_SANS = 100;
   static final int MAX_LABELS = 64;
   private static final Pattern LABEL_KEY = Pattern.compile("[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?");
-  private static final Pattern COUNTRY = Pattern.compile("[A-Za-z]{2}");
   private static final BigInteger F4 = BigInteger.valueOf(65537);
 
   /** A request whose every field has the right syntax, in canonical form. */
@@ -42,6 +42,8 @@ public final class IssuancePolicy {
       SubjectFields subject,
       List<String> dnsNames,
       List<InetAddress> ipAddresses,
+      List<String> emailAddresses,
+      List<String> uris,
       Duration lifetime,
       Map<String, String> labels) {}
 
@@ -56,7 +58,7 @@ public final class IssuancePolicy {
     Checked checked = validateRequest(request);
     Template template = fillTemplate(checked, profile, key, now);
     template = enforceLimits(template, checked, profile, key, keyField, issuer);
-    checkNames(template, profile);
+    checkNames(template, checked, profile);
     return template;
   }
 
@@ -65,13 +67,15 @@ public final class IssuancePolicy {
     SubjectFields s = r.subject();
     SubjectFields subject =
         new SubjectFields(
-            text("subject.common_name", s.commonName(), 64),
-            text("subject.organization", s.organization(), 64),
-            text("subject.organizational_unit", s.organizationalUnit(), 64),
-            country(s.country()),
-            text("subject.province", s.province(), 128),
-            text("subject.locality", s.locality(), 128),
-            email("subject.email_address", s.emailAddress()));
+            SubjectSyntax.text("subject.common_name", s.commonName(), 64),
+            SubjectSyntax.text("subject.organization", s.organization(), 64),
+            SubjectSyntax.text("subject.organizational_unit", s.organizationalUnit(), 64),
+            s.country().isEmpty() ? "" : SubjectSyntax.country("subject.country", s.country()),
+            SubjectSyntax.text("subject.province", s.province(), 128),
+            SubjectSyntax.text("subject.locality", s.locality(), 128),
+            s.emailAddress().isEmpty()
+                ? ""
+                : SubjectSyntax.email("subject.email_address", s.emailAddress()));
     List<String> dns = new ArrayList<>();
     for (int i = 0; i < r.dnsNames().size(); i++) {
       dns.add(NameSyntax.dnsName("dns_names[" + i + "]", r.dnsNames().get(i)));
@@ -80,21 +84,30 @@ public final class IssuancePolicy {
     for (int i = 0; i < r.ipAddresses().size(); i++) {
       ips.add(NameSyntax.ipAddress("ip_addresses[" + i + "]", r.ipAddresses().get(i)));
     }
+    List<String> emails = new ArrayList<>();
+    for (int i = 0; i < r.emailAddresses().size(); i++) {
+      emails.add(SubjectSyntax.email("email_addresses[" + i + "]", r.emailAddresses().get(i)));
+    }
+    List<String> uris = new ArrayList<>();
+    for (int i = 0; i < r.uris().size(); i++) {
+      uris.add(UriSyntax.check("uris[" + i + "]", r.uris().get(i)));
+    }
     Duration lifetime = r.lifetime();
     if (lifetime != null && (lifetime.isNegative() || lifetime.isZero())) {
-      throw CaException.invalid("lifetime", Durations.human(lifetime) + " (expected: > 0)");
+      throw CaException.invalid("lifetime", DurationText.human(lifetime) + " (expected: > 0)");
     }
     if (lifetime != null && lifetime.getNano() != 0) {
       throw CaException.invalid(
           "lifetime", lifetime + " (expected: whole seconds; certificates have no finer time)");
     }
     checkLabels(r.labels());
-    return new Checked(subject, dns, ips, lifetime, r.labels());
+    return new Checked(subject, dns, ips, emails, uris, lifetime, r.labels());
   }
 
   /** Step 2: the certificate's content, from the checked request and the profile. */
   static Template fillTemplate(Checked c, Profile profile, PublicKeyInfo key, Instant now) {
-    String cn = c.subject().commonName();
+    SubjectFields s = subjectUnderRules(c.subject(), profile);
+    String cn = s.commonName();
     LinkedHashSet<String> dns = new LinkedHashSet<>(c.dnsNames());
     LinkedHashSet<InetAddress> ips = new LinkedHashSet<>(c.ipAddresses());
     if (NameSyntax.isIpAddress(cn)) {
@@ -103,7 +116,6 @@ public final class IssuancePolicy {
       cn = NameSyntax.dnsName("subject.common_name", cn);
       dns.add(cn);
     }
-    SubjectFields s = c.subject();
     X500NameBuilder subject = new X500NameBuilder(BCStyle.INSTANCE);
     add(subject, BCStyle.C, s.country());
     add(subject, BCStyle.ST, s.province());
@@ -116,46 +128,108 @@ public final class IssuancePolicy {
 
     Instant start = now.truncatedTo(ChronoUnit.SECONDS);
     Duration lifetime = c.lifetime() == null ? profile.defaultLifetime() : c.lifetime();
-    int keyUsage = KeyUsage.digitalSignature;
-    if (key.family() == PublicKeyInfo.Family.RSA) {
-      keyUsage |= KeyUsage.keyEncipherment;
-    }
     return new Template(
         name,
         rfc4514(name),
         cn,
         List.copyOf(dns),
         List.copyOf(ips),
+        List.copyOf(new LinkedHashSet<>(c.emailAddresses())),
+        List.copyOf(new LinkedHashSet<>(c.uris())),
         start.minus(profile.backdate()),
         start.plus(lifetime),
-        keyUsage,
-        List.of(KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth));
+        profile.keyUsageBits(key.family()),
+        profile.extendedKeyUsages());
+  }
+
+  /** The subject the profile's rules make of the request's: fixed values in, refused fields out. */
+  static SubjectFields subjectUnderRules(SubjectFields s, Profile profile) {
+    return new SubjectFields(
+        field(
+            SubjectField.SUBJECT_FIELD_COMMON_NAME, "subject.common_name", s.commonName(), profile),
+        field(
+            SubjectField.SUBJECT_FIELD_ORGANIZATION,
+            "subject.organization",
+            s.organization(),
+            profile),
+        field(
+            SubjectField.SUBJECT_FIELD_ORGANIZATIONAL_UNIT,
+            "subject.organizational_unit",
+            s.organizationalUnit(),
+            profile),
+        field(SubjectField.SUBJECT_FIELD_COUNTRY, "subject.country", s.country(), profile),
+        field(SubjectField.SUBJECT_FIELD_PROVINCE, "subject.province", s.province(), profile),
+        field(SubjectField.SUBJECT_FIELD_LOCALITY, "subject.locality", s.locality(), profile),
+        field(
+            SubjectField.SUBJECT_FIELD_EMAIL_ADDRESS,
+            "subject.email_address",
+            s.emailAddress(),
+            profile));
+  }
+
+  private static String field(SubjectField f, String name, String value, Profile profile) {
+    Profile.SubjectRule rule = profile.subjectRule(f);
+    if (rule == null) {
+      if (!value.isEmpty()) {
+        throw CaException.denied(
+            name, "profile '" + profile.name() + "' does not allow this field");
+      }
+      return value;
+    }
+    if (rule.mode() == SubjectFieldMode.SUBJECT_FIELD_MODE_FIXED) {
+      if (!value.isEmpty() && !value.equals(rule.value())) {
+        throw CaException.denied(
+            name,
+            "'" + value + "': profile '" + profile.name() + "' fixes it to '" + rule.value() + "'");
+      }
+      return rule.value();
+    }
+    if (rule.mode() == SubjectFieldMode.SUBJECT_FIELD_MODE_REQUIRED && value.isEmpty()) {
+      throw CaException.invalid(name, "required by profile '" + profile.name() + "'");
+    }
+    return value;
   }
 
   /** Step 3: the key, the lifetime, the number of names and the issuer's own validity. */
   static Template enforceLimits(
       Template t, Checked c, Profile profile, PublicKeyInfo key, String keyField, Issuer issuer) {
     checkKey(key, keyField);
+    checkKeyAllowed(key, keyField, profile);
+    if (t.keyUsage() == 0) {
+      throw CaException.denied(
+          keyField,
+          "profile '"
+              + profile.name()
+              + "' has no key usage that fits a "
+              + key.displayName()
+              + " key");
+    }
     if (c.lifetime() != null && c.lifetime().compareTo(profile.maxLifetime()) > 0) {
       throw CaException.denied(
           "lifetime",
-          Durations.human(c.lifetime())
+          DurationText.human(c.lifetime())
               + " is longer than profile '"
               + profile.name()
               + "' allows (max_lifetime "
-              + Durations.human(profile.maxLifetime())
+              + DurationText.human(profile.maxLifetime())
               + ")");
     }
-    int sans = t.dnsNames().size() + t.ipAddresses().size();
+    int sans = t.sanCount();
     if (sans == 0) {
       throw CaException.invalid(
           "dns_names",
-          "the certificate needs at least one DNS name or IP address"
-              + " (or a common name that is one)");
+          "the certificate needs at least one SAN: a DNS name, IP address, email address or URI"
+              + " (or a common name that is a host name)");
     }
-    if (sans > MAX_SANS) {
-      throw CaException.invalid(
-          "dns_names", sans + " names (expected: at most " + MAX_SANS + " DNS names and IPs)");
+    if (sans > profile.maxSanCount()) {
+      throw CaException.denied(
+          "dns_names",
+          sans
+              + " SANs; profile '"
+              + profile.name()
+              + "' allows at most "
+              + profile.maxSanCount()
+              + " (max_san_count)");
     }
     Instant notBefore = t.notBefore();
     Instant notAfter = t.notAfter();
@@ -179,34 +253,46 @@ public final class IssuancePolicy {
       throw CaException.field(
           ErrorKind.FAILED_PRECONDITION, "lifetime", "the issuer's validity has ended");
     }
-    return new Template(
-        t.subject(),
-        t.subjectText(),
-        t.commonName(),
-        t.dnsNames(),
-        t.ipAddresses(),
-        notBefore,
-        notAfter,
-        t.keyUsage(),
-        t.extendedKeyUsages());
+    return t.withValidity(notBefore, notAfter);
   }
 
-  /** Step 4: whether the profile allows these names. */
-  static void checkNames(Template t, Profile profile) {
-    for (int i = 0; i < t.dnsNames().size(); i++) {
-      String name = t.dnsNames().get(i);
-      if (name.startsWith("*.")) {
-        throw CaException.denied(
-            "dns_names[" + i + "]",
-            "'"
-                + name
-                + "' is a wildcard name, which profile '"
-                + profile.name()
-                + "' does not allow");
-      }
+  /** Step 4: whether the profile allows every name; the first refused one refuses the request. */
+  static void checkNames(Template t, Checked c, Profile profile) {
+    NamePolicy names = profile.names();
+    String cn = t.commonName();
+    if (profile.enforceHostnames()
+        && !cn.isEmpty()
+        && !isDnsName(cn)
+        && !NameSyntax.isIpAddress(cn)) {
+      throw CaException.denied(
+          "subject.common_name",
+          "'"
+              + cn
+              + "' is not a host name and profile '"
+              + profile.name()
+              + "' enforces host names");
+    }
+    for (String name : t.dnsNames()) {
+      int i = c.dnsNames().indexOf(name);
+      names.checkDns(i < 0 ? "subject.common_name" : "dns_names[" + i + "]", name);
+    }
+    List<String> ipTexts = t.ipTexts();
+    for (int j = 0; j < ipTexts.size(); j++) {
+      int i = c.ipAddresses().indexOf(t.ipAddresses().get(j));
+      names.checkIp(
+          i < 0 ? "subject.common_name" : "ip_addresses[" + i + "]",
+          t.ipAddresses().get(j),
+          ipTexts.get(j));
+    }
+    for (int i = 0; i < t.emailAddresses().size(); i++) {
+      names.checkEmail("email_addresses[" + i + "]", t.emailAddresses().get(i));
+    }
+    for (int i = 0; i < t.uris().size(); i++) {
+      names.checkUri("uris[" + i + "]", t.uris().get(i));
     }
   }
 
+  /** What any certificate's key must be, whatever the profile: INVALID_ARGUMENT otherwise. */
   static void checkKey(PublicKeyInfo key, String field) {
     String expected = "expected: RSA 2048-8192 with e = 65537, EC P-256, P-384, P-521 or Ed25519";
     switch (key.family()) {
@@ -232,6 +318,33 @@ public final class IssuancePolicy {
     }
   }
 
+  /** What this profile allows: PERMISSION_DENIED otherwise. */
+  static void checkKeyAllowed(PublicKeyInfo key, String field, Profile profile) {
+    boolean allowed =
+        switch (key.family()) {
+          case RSA ->
+              key.bits() >= profile.minRsaBits()
+                  && profile.keyTypes().stream().anyMatch(KeyAlgorithm::isRsa);
+          case EC ->
+              profile.keyTypes().stream()
+                  .anyMatch(a -> !a.isRsa() && a != KeyAlgorithm.ED25519 && a.bits() == key.bits());
+          case ED25519 -> profile.keyTypes().contains(KeyAlgorithm.ED25519);
+          default -> false;
+        };
+    if (!allowed) {
+      throw CaException.denied(
+          field,
+          key.displayName()
+              + " keys are not allowed by profile '"
+              + profile.name()
+              + "' (allowed_key_types "
+              + profile.keyTypes().stream().map(KeyAlgorithm::displayName).sorted().toList()
+              + ", min_rsa_bits "
+              + profile.minRsaBits()
+              + ")");
+    }
+  }
+
   private static void checkLabels(Map<String, String> labels) {
     if (labels.size() > MAX_LABELS) {
       throw CaException.invalid(
@@ -243,61 +356,20 @@ public final class IssuancePolicy {
             "labels",
             "key '"
                 + NameSyntax.printable(e.getKey())
-                + "' (expected: 1-63 of a-z 0-9 . _ / -, starting and ending with a letter or digit)");
+                + "' (expected: 1-63 of a-z 0-9 . _ / -, starting and ending with a letter or"
+                + " digit)");
       }
-      text("labels[" + e.getKey() + "]", e.getValue(), 256);
+      SubjectSyntax.text("labels[" + e.getKey() + "]", e.getValue(), 256);
     }
   }
 
-  private static boolean isDnsName(String cn) {
+  /** A common name that reads as a DNS name: dotted, or "localhost". */
+  static boolean isDnsName(String cn) {
     String lower = cn.toLowerCase(Locale.ROOT);
     if (lower.endsWith(".")) {
       lower = lower.substring(0, lower.length() - 1);
     }
-    return HostNames.isValid(lower, true);
-  }
-
-  private static String text(String field, String value, int max) {
-    if (value.codePointCount(0, value.length()) > max) {
-      throw CaException.invalid(field, "longer than " + max + " characters");
-    }
-    if (value.codePoints().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-      throw CaException.invalid(
-          field, "'" + NameSyntax.printable(value) + "' contains a control character");
-    }
-    if (!value.equals(value.strip())) {
-      throw CaException.invalid(field, "'" + value + "' has leading or trailing spaces");
-    }
-    return value;
-  }
-
-  private static String country(String value) {
-    if (value.isEmpty()) {
-      return value;
-    }
-    if (!COUNTRY.matcher(value).matches()) {
-      throw CaException.invalid(
-          "subject.country",
-          "'" + NameSyntax.printable(value) + "' (expected: ISO 3166 two-letter code, e.g. DE)");
-    }
-    return value.toUpperCase(Locale.ROOT);
-  }
-
-  private static String email(String field, String value) {
-    if (value.isEmpty()) {
-      return value;
-    }
-    text(field, value, 255);
-    int at = value.lastIndexOf('@');
-    boolean ok =
-        at > 0
-            && value.chars().allMatch(c -> c > 0x20 && c < 0x7f)
-            && value.indexOf('@') == at
-            && HostNames.isValid(value.substring(at + 1).toLowerCase(Locale.ROOT), false);
-    if (!ok) {
-      throw CaException.invalid(field, "'" + value + "' is not an email address");
-    }
-    return value;
+    return (lower.contains(".") || lower.equals("localhost")) && HostNames.isValid(lower, true);
   }
 
   private static void add(X500NameBuilder builder, ASN1ObjectIdentifier type, String value) {

@@ -13,6 +13,8 @@ public record IssuanceRequest(
     SubjectFields subject,
     List<String> dnsNames,
     List<String> ipAddresses,
+    List<String> emailAddresses,
+    List<String> uris,
     Duration lifetime,
     Map<String, String> labels,
     boolean validateOnly,
@@ -22,15 +24,24 @@ public record IssuanceRequest(
     subject = subject == null ? SubjectFields.EMPTY : subject;
     dnsNames = List.copyOf(dnsNames);
     ipAddresses = List.copyOf(ipAddresses);
+    emailAddresses = List.copyOf(emailAddresses);
+    uris = List.copyOf(uris);
     labels = Map.copyOf(labels);
   }
 
   /** Whether the caller named anything the certificate is about. */
   public boolean hasNames() {
-    return !subject.isEmpty() || !dnsNames.isEmpty() || !ipAddresses.isEmpty();
+    return !subject.isEmpty()
+        || !dnsNames.isEmpty()
+        || !ipAddresses.isEmpty()
+        || !emailAddresses.isEmpty()
+        || !uris.isEmpty();
   }
 
-  public IssuanceRequest withNames(SubjectFields s, List<String> dns, List<String> ips) {
-    return new IssuanceRequest(profile, s, dns, ips, lifetime, labels, validateOnly, requestedBy);
+  /** The same request with the subject and SANs of a CSR ({@code null} subject: keep none). */
+  public IssuanceRequest withNames(
+      SubjectFields s, List<String> dns, List<String> ips, List<String> emails, List<String> u) {
+    return new IssuanceRequest(
+        profile, s, dns, ips, emails, u, lifetime, labels, validateOnly, requestedBy);
   }
 }

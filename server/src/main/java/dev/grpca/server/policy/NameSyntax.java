@@ -2,6 +2,7 @@ package dev.grpca.server.policy;
 
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.x509.HostNames;
+import java.net.IDN;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -39,6 +40,12 @@ public final class NameSyntax {
     if (name.endsWith(".") && name.length() > 1) {
       name = name.substring(0, name.length() - 1);
     }
+    for (String label : name.split("\\.")) {
+      if (label.startsWith("xn--") && !isALabel(label)) {
+        throw CaException.invalid(
+            field, "'" + raw + "': '" + label + "' is not a valid A-label (punycode)");
+      }
+    }
     if (!HostNames.isValid(name, true)) {
       throw CaException.invalid(
           field,
@@ -48,6 +55,17 @@ public final class NameSyntax {
               + " 1-63 characters each, 253 in all)");
     }
     return name;
+  }
+
+  /** Whether an "xn--" label decodes to Unicode and encodes back to itself (IDNA). */
+  private static boolean isALabel(String label) {
+    try {
+      String unicode = IDN.toUnicode(label, IDN.USE_STD3_ASCII_RULES);
+      return !unicode.equals(label)
+          && IDN.toASCII(unicode, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT).equals(label);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** An IPv4 (dotted quad) or IPv6 literal; no zone ids, no host names. */

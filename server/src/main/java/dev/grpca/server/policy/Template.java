@@ -16,6 +16,8 @@ public record Template(
     String commonName,
     List<String> dnsNames,
     List<InetAddress> ipAddresses,
+    List<String> emailAddresses,
+    List<String> uris,
     Instant notBefore,
     Instant notAfter,
     int keyUsage,
@@ -24,11 +26,32 @@ public record Template(
   public Template {
     dnsNames = List.copyOf(dnsNames);
     ipAddresses = List.copyOf(ipAddresses);
+    emailAddresses = List.copyOf(emailAddresses);
+    uris = List.copyOf(uris);
     extendedKeyUsages = List.copyOf(extendedKeyUsages);
   }
 
   /** The IP SANs in canonical text form. */
   public List<String> ipTexts() {
     return ipAddresses.stream().map(NameSyntax::ipText).toList();
+  }
+
+  Template withValidity(Instant from, Instant to) {
+    return new Template(
+        subject,
+        subjectText,
+        commonName,
+        dnsNames,
+        ipAddresses,
+        emailAddresses,
+        uris,
+        from,
+        to,
+        keyUsage,
+        extendedKeyUsages);
+  }
+
+  int sanCount() {
+    return dnsNames.size() + ipAddresses.size() + emailAddresses.size() + uris.size();
   }
 }

@@ -18,6 +18,8 @@ public record PendingCertificate(
     Instant notAfter,
     List<String> dnsNames,
     List<String> ipAddresses,
+    List<String> emailAddresses,
+    List<String> uris,
     Map<String, String> labels,
     byte[] tbsCertificate,
     String requestedBy,
@@ -26,6 +28,8 @@ public record PendingCertificate(
   public PendingCertificate {
     dnsNames = List.copyOf(dnsNames);
     ipAddresses = List.copyOf(ipAddresses);
+    emailAddresses = List.copyOf(emailAddresses);
+    uris = List.copyOf(uris);
     labels = Map.copyOf(labels);
     tbsCertificate = tbsCertificate.clone();
   }
@@ -44,6 +48,8 @@ public record PendingCertificate(
         notAfter,
         dnsNames,
         ipAddresses,
+        emailAddresses,
+        uris,
         labels,
         certificatePem,
         sha256Fingerprint,

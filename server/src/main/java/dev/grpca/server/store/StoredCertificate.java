@@ -17,6 +17,8 @@ public record StoredCertificate(
     Instant notAfter,
     List<String> dnsNames,
     List<String> ipAddresses,
+    List<String> emailAddresses,
+    List<String> uris,
     Map<String, String> labels,
     String certificatePem,
     String sha256Fingerprint,
@@ -26,6 +28,8 @@ public record StoredCertificate(
   public StoredCertificate {
     dnsNames = List.copyOf(dnsNames);
     ipAddresses = List.copyOf(ipAddresses);
+    emailAddresses = List.copyOf(emailAddresses);
+    uris = List.copyOf(uris);
     labels = Map.copyOf(labels);
   }
 }

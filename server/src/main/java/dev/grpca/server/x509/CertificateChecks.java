@@ -213,6 +213,8 @@ public final class CertificateChecks {
     }
     List<String> dns = new ArrayList<>();
     List<InetAddress> ips = new ArrayList<>();
+    List<String> emails = new ArrayList<>();
+    List<String> uris = new ArrayList<>();
     for (GeneralName name : GeneralNames.getInstance(san.getParsedValue()).getNames()) {
       if (name.getTagNo() == GeneralName.dNSName) {
         String value = ASN1IA5String.getInstance(name.getName()).getString();
@@ -227,9 +229,18 @@ public final class CertificateChecks {
         } catch (UnknownHostException e) {
           problems.add("iPAddress of a length other than 4 or 16 octets");
         }
+      } else if (name.getTagNo() == GeneralName.rfc822Name) {
+        emails.add(ASN1IA5String.getInstance(name.getName()).getString());
+      } else if (name.getTagNo() == GeneralName.uniformResourceIdentifier) {
+        uris.add(ASN1IA5String.getInstance(name.getName()).getString());
+      } else {
+        problems.add("subjectAltName of unexpected type " + name.getTagNo());
       }
     }
-    if (!dns.equals(spec.dnsNames()) || !ips.equals(spec.ipAddresses())) {
+    if (!dns.equals(spec.dnsNames())
+        || !ips.equals(spec.ipAddresses())
+        || !emails.equals(spec.emailAddresses())
+        || !uris.equals(spec.uris())) {
       problems.add("subjectAltName differs from the spec");
     }
     RDN[] cn = tbs.getSubject().getRDNs(BCStyle.CN);

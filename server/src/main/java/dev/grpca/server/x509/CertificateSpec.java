@@ -23,12 +23,16 @@ public record CertificateSpec(
     int keyUsage,
     List<KeyPurposeId> extendedKeyUsages,
     List<String> dnsNames,
-    List<InetAddress> ipAddresses) {
+    List<InetAddress> ipAddresses,
+    List<String> emailAddresses,
+    List<String> uris) {
 
   public CertificateSpec {
     extendedKeyUsages = List.copyOf(extendedKeyUsages);
     dnsNames = List.copyOf(dnsNames);
     ipAddresses = List.copyOf(ipAddresses);
+    emailAddresses = List.copyOf(emailAddresses);
+    uris = List.copyOf(uris);
     if (!notBefore.isBefore(notAfter)) {
       throw new IllegalArgumentException(
           "validity: notBefore " + notBefore + " is not before notAfter " + notAfter);

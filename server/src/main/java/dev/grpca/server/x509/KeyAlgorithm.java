@@ -16,6 +16,7 @@ import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
 public enum KeyAlgorithm {
   EC_P256("EC P-256", "EC", 256, "SHA256withECDSA"),
   EC_P384("EC P-384", "EC", 384, "SHA384withECDSA"),
+  EC_P521("EC P-521", "EC", 521, "SHA512withECDSA"),
   RSA_2048("RSA 2048", "RSA", 2048, "SHA256withRSA"),
   RSA_3072("RSA 3072", "RSA", 3072, "SHA256withRSA"),
   RSA_4096("RSA 4096", "RSA", 4096, "SHA256withRSA"),
@@ -84,6 +85,8 @@ public enum KeyAlgorithm {
         return new ECGenParameterSpec("secp256r1");
       case EC_P384:
         return new ECGenParameterSpec("secp384r1");
+      case EC_P521:
+        return new ECGenParameterSpec("secp521r1");
       case ED25519:
         return null;
       default:

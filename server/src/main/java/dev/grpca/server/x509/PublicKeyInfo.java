@@ -63,6 +63,8 @@ public record PublicKeyInfo(
         return new PublicKeyInfo(Family.EC, 256, "P-256", null, algorithm.displayName());
       case EC_P384:
         return new PublicKeyInfo(Family.EC, 384, "P-384", null, algorithm.displayName());
+      case EC_P521:
+        return new PublicKeyInfo(Family.EC, 521, "P-521", null, algorithm.displayName());
       case ED25519:
         return new PublicKeyInfo(Family.ED25519, 255, null, null, algorithm.displayName());
       default:

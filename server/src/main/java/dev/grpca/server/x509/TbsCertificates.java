@@ -102,6 +102,8 @@ public final class TbsCertificates {
     for (InetAddress ip : spec.ipAddresses()) {
       names.add(new GeneralName(GeneralName.iPAddress, new DEROctetString(ip.getAddress())));
     }
+    spec.emailAddresses().forEach(e -> names.add(new GeneralName(GeneralName.rfc822Name, e)));
+    spec.uris().forEach(u -> names.add(new GeneralName(GeneralName.uniformResourceIdentifier, u)));
     return names.isEmpty() ? null : new GeneralNames(names.toArray(new GeneralName[0]));
   }
 }

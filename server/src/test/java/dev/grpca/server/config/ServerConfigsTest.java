@@ -31,13 +31,8 @@ class ServerConfigsTest {
     assertThat(config.intermediate().keyAlgorithm()).isEqualTo(KeyAlgorithm.EC_P256);
     assertThat(config.intermediate().lifetime()).isEqualTo(Duration.ofDays(1826));
     assertThat(config.profiles())
-        .singleElement()
-        .satisfies(
-            p -> {
-              assertThat(p.name()).isEqualTo("default");
-              assertThat(p.defaultLifetime()).isEqualTo(Duration.ofHours(24));
-              assertThat(p.maxLifetime()).isEqualTo(Duration.ofDays(90));
-            });
+        .extracting(p -> p.getName())
+        .containsExactly("default", "web-server", "mtls-client", "spiffe-workload");
   }
 
   @Test
@@ -50,7 +45,7 @@ class ServerConfigsTest {
           "dataDir": "/srv/grpca",
           "grpc": {"port": 9443, "tlsHostNames": ["ca.internal", "10.0.0.5"]},
           "root": {"subject": "CN=Acme Root,O=Acme", "keyType": "KEY_TYPE_RSA_4096", "lifetime": "630720000s"},
-          "profiles": [{"name": "web", "defaultLifetime": "3600s", "maxLifetime": "86400s"}]
+          "profiles": [{"name": "web", "defaultLifetime": "3600s", "maxLifetime": "86400s", "extendedKeyUsages": ["EXTENDED_KEY_USAGE_SERVER_AUTH"]}]
         }
         """);
     ServerConfig config = ServerConfigs.load(file);
@@ -61,7 +56,7 @@ class ServerConfigsTest {
     assertThat(config.root().subject()).isEqualTo("CN=Acme Root,O=Acme");
     assertThat(config.profiles())
         .singleElement()
-        .satisfies(p -> assertThat(p.name()).isEqualTo("web"));
+        .satisfies(p -> assertThat(p.getName()).isEqualTo("web"));
   }
 
   @Test
@@ -85,8 +80,10 @@ class ServerConfigsTest {
         "{\"root\": {\"id\": \"Root CA\"}} | root.id: 'Root CA'",
         "{\"root\": {\"id\": \"same\"}, \"intermediate\": {\"id\": \"same\"}} | intermediate.id: 'same' (expected: different from root.id)",
         "{\"intermediate\": {\"lifetime\": \"3600s\"}} | intermediate.lifetime: 1h (expected: >= 1d)",
-        "{\"profiles\": [{\"name\": \"web\", \"maxLifetime\": \"60s\"}]} | profiles[web].max_lifetime: 1m (expected: >= default_lifetime 1d)",
-        "{\"profiles\": [{\"name\": \"Web\"}]} | profiles.name: 'Web'",
+        "{\"profiles\": [{\"name\": \"web\", \"maxLifetime\": \"60s\", \"extendedKeyUsages\": [\"EXTENDED_KEY_USAGE_SERVER_AUTH\"]}]} | profiles[0]: profile.max_lifetime: 1m (expected: >= default_lifetime 1d)",
+        "{\"profiles\": [{\"name\": \"web\"}]} | profiles[0]: profile.extended_key_usages: empty",
+        "{\"profiles\": [{\"name\": \"web\", \"allowedIpRanges\": [\"10.0.0.0/33\"], \"extendedKeyUsages\": [\"EXTENDED_KEY_USAGE_SERVER_AUTH\"]}]} | profiles[0]: profile.allowed_ip_ranges[0]: '10.0.0.0/33'",
+        "{\"profiles\": [{\"name\": \"Web\"}]} | profiles[0]: profile.name: 'Web'",
         "{\"grpc\": {\"tlsCertificateLifetime\": \"60s\"}} | grpc.tls_certificate_lifetime: 1m (expected: 5m..90d)"
       })
   void badValuesStopStartupWithAMessageNamingTheKey(String json, String message) throws Exception {

@@ -372,7 +372,8 @@ class IssueSignGrpcTest {
         assertThrows(
             () -> certificates.issue(IssueRequest.newBuilder().setProfile("default").build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(e.getStatus().getDescription()).contains("at least one DNS name or IP address");
+    assertThat(e.getStatus().getDescription())
+        .contains("needs at least one SAN: a DNS name, IP address, email address or URI");
     assertThat(server.storedCertificates()).isEqualTo(before);
   }
 

@@ -142,6 +142,8 @@ class Pkcs11TokenTest {
             KeyUsage.keyCertSign,
             List.of(),
             List.of(),
+            List.of(),
+            List.of(),
             List.of());
     TBSCertificate tbs = TbsCertificates.build(spec, TbsCertificates.selfIssuer(spec, algorithm));
     byte[] signature = signer.sign(SignedCertificates.der(tbs));

@@ -101,6 +101,8 @@ class IssuancePolicyTest {
             null,
             List.of("a.example.com"),
             List.of(),
+            List.of(),
+            List.of(),
             null,
             Map.of("Bad Key", "v"),
             false,
@@ -182,11 +184,10 @@ class IssuancePolicyTest {
             CaException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.FAILED_PRECONDITION));
     Profile truncate =
         new Profile(
-            "t",
-            Duration.ofHours(24),
-            Duration.ofDays(90),
-            Duration.ofSeconds(30),
-            NotAfterBehavior.TRUNCATE);
+            BuiltInProfiles.general("t").toBuilder()
+                .setNotAfterBehavior(
+                    dev.grpca.proto.v1.NotAfterBehavior.NOT_AFTER_BEHAVIOR_TRUNCATE)
+                .build());
     assertThat(apply(withLifetime(Duration.ofHours(2)), truncate, ending).notAfter())
         .isEqualTo(ending.notAfter());
   }
@@ -230,7 +231,7 @@ class IssuancePolicyTest {
                         List.of()),
                     DEFAULT,
                     ISSUER))
-        .hasMessageContaining("at least one DNS name or IP address");
+        .hasMessageContaining("at least one SAN");
   }
 
   @Test
@@ -238,7 +239,7 @@ class IssuancePolicyTest {
     List<String> names =
         java.util.stream.IntStream.range(0, 101).mapToObj(i -> "n" + i + ".example.com").toList();
     assertThatThrownBy(() -> apply(request(SubjectFields.EMPTY, names, List.of()), DEFAULT, ISSUER))
-        .hasMessageContaining("101 names");
+        .hasMessageContaining("101 SANs; profile 'default' allows at most 100");
   }
 
   // Step 4: checkNames
@@ -270,6 +271,8 @@ class IssuancePolicyTest {
             null,
             List.of("bad_name"),
             List.of(),
+            List.of(),
+            List.of(),
             Duration.ofDays(365),
             Map.of(),
             false,
@@ -283,11 +286,21 @@ class IssuancePolicyTest {
 
   private static IssuanceRequest withLifetime(Duration lifetime) {
     return new IssuanceRequest(
-        "default", null, List.of("a.example.com"), List.of(), lifetime, Map.of(), false, "t");
+        "default",
+        null,
+        List.of("a.example.com"),
+        List.of(),
+        List.of(),
+        List.of(),
+        lifetime,
+        Map.of(),
+        false,
+        "t");
   }
 
   private static IssuanceRequest request(
       SubjectFields subject, List<String> dns, List<String> ips) {
-    return new IssuanceRequest("default", subject, dns, ips, null, Map.of(), false, "t");
+    return new IssuanceRequest(
+        "default", subject, dns, ips, List.of(), List.of(), null, Map.of(), false, "t");
   }
 }

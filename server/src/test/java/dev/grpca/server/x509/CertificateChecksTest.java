@@ -84,6 +84,8 @@ class CertificateChecksTest {
             KeyUsage.digitalSignature,
             List.of(KeyPurposeId.id_kp_serverAuth),
             List.of("a.example.com"),
+            List.of(),
+            List.of(),
             List.of());
     TBSCertificate tbs = TbsCertificates.build(spec, longIssuer);
     assertThat(tbs.getEndDate().toASN1Primitive()).isInstanceOf(ASN1GeneralizedTime.class);
@@ -115,6 +117,8 @@ class CertificateChecksTest {
             KeyUsage.digitalSignature,
             List.of(KeyPurposeId.id_kp_serverAuth),
             List.of("a.example.com"),
+            List.of(),
+            List.of(),
             List.of());
     assertThat(problems(spec, ISSUER)).anyMatch(p -> p.contains("outside the issuer's"));
   }
@@ -154,6 +158,8 @@ class CertificateChecksTest {
             KeyUsage.digitalSignature | KeyUsage.keyEncipherment,
             List.of(KeyPurposeId.id_kp_serverAuth),
             List.of("a.example.com"),
+            List.of(),
+            List.of(),
             List.of());
     assertThat(problems(spec, ISSUER)).anyMatch(p -> p.contains("keyEncipherment"));
   }
@@ -170,6 +176,8 @@ class CertificateChecksTest {
             false,
             null,
             KeyUsage.digitalSignature,
+            List.of(),
+            List.of(),
             List.of(),
             List.of(),
             List.of());
@@ -209,7 +217,9 @@ class CertificateChecksTest {
             KeyUsage.digitalSignature,
             List.of(KeyPurposeId.id_kp_clientAuth),
             List.of("a.example.com"),
-            List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1")));
+            List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1")),
+            List.of(),
+            List.of());
     assertThat(problems(spec, ISSUER)).isEmpty();
   }
 
@@ -232,6 +242,8 @@ class CertificateChecksTest {
         KeyUsage.digitalSignature,
         List.of(KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth),
         dns,
+        List.of(),
+        List.of(),
         List.of());
   }
 

@@ -3,6 +3,7 @@ package dev.grpca.server.store.jooq;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.store.AuthorityStore;
 import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.ProfileStore;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.h2.jdbcx.JdbcConnectionPool;
@@ -61,6 +62,10 @@ public final class Database implements AutoCloseable {
 
   public CertificateStore certificates() {
     return new JooqCertificateStore(dsl);
+  }
+
+  public ProfileStore profiles() {
+    return new JooqProfileStore(dsl);
   }
 
   public AuthorityStore authorities() {

@@ -21,6 +21,8 @@ import org.jooq.DSLContext;
 final class JooqCertificateStore implements CertificateStore {
   static final String DNS = "DNS";
   static final String IP = "IP";
+  static final String EMAIL = "EMAIL";
+  static final String URI = "URI";
 
   private final DSLContext dsl;
 
@@ -57,6 +59,12 @@ final class JooqCertificateStore implements CertificateStore {
                   }
                   for (String ip : p.ipAddresses()) {
                     insertName(db, p.serialNumber(), position++, IP, ip);
+                  }
+                  for (String email : p.emailAddresses()) {
+                    insertName(db, p.serialNumber(), position++, EMAIL, email);
+                  }
+                  for (String uri : p.uris()) {
+                    insertName(db, p.serialNumber(), position++, URI, uri);
                   }
                   for (Map.Entry<String, String> label : p.labels().entrySet()) {
                     db.insertInto(CERTIFICATE_LABEL)
@@ -123,8 +131,16 @@ final class JooqCertificateStore implements CertificateStore {
   }
 
   private StoredCertificate toDomain(CertificateRecord r) {
-    List<String> dns = new ArrayList<>();
-    List<String> ips = new ArrayList<>();
+    Map<String, List<String>> names =
+        Map.of(
+            DNS,
+            new ArrayList<>(),
+            IP,
+            new ArrayList<>(),
+            EMAIL,
+            new ArrayList<>(),
+            URI,
+            new ArrayList<>());
     StoreErrors.guard(
             () ->
                 dsl.select(CERTIFICATE_NAME.KIND, CERTIFICATE_NAME.NAME)
@@ -132,7 +148,7 @@ final class JooqCertificateStore implements CertificateStore {
                     .where(CERTIFICATE_NAME.SERIAL_NUMBER.eq(r.getSerialNumber()))
                     .orderBy(CERTIFICATE_NAME.POSITION)
                     .fetch())
-        .forEach(n -> (DNS.equals(n.value1()) ? dns : ips).add(n.value2()));
+        .forEach(n -> names.get(n.value1()).add(n.value2()));
     Map<String, String> labels = new TreeMap<>();
     StoreErrors.guard(
             () ->
@@ -151,8 +167,10 @@ final class JooqCertificateStore implements CertificateStore {
         r.getPublicKeyAlgorithm(),
         StoreErrors.instant(r.getNotBefore()),
         StoreErrors.instant(r.getNotAfter()),
-        dns,
-        ips,
+        names.get(DNS),
+        names.get(IP),
+        names.get(EMAIL),
+        names.get(URI),
         labels,
         r.getCertificatePem(),
         r.getSha256Fingerprint(),

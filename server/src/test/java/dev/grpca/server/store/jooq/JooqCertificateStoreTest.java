@@ -52,6 +52,8 @@ class JooqCertificateStoreTest {
     assertThat(pending.certificatePem()).isNull();
     assertThat(pending.dnsNames()).containsExactly("b.example.com", "a.example.com");
     assertThat(pending.ipAddresses()).containsExactly("10.0.0.1", "::1");
+    assertThat(pending.emailAddresses()).containsExactly("ops@example.com");
+    assertThat(pending.uris()).containsExactly("spiffe://example.org/ns/a/sa/b");
     assertThat(pending.labels()).containsExactly(Map.entry("entity", "backend/1"));
     assertThat(pending.notAfter()).isEqualTo(T0.plusSeconds(86400));
 
@@ -115,6 +117,8 @@ class JooqCertificateStoreTest {
         T0.plusSeconds(86400),
         List.of("b.example.com", "a.example.com"),
         List.of("10.0.0.1", "::1"),
+        List.of("ops@example.com"),
+        List.of("spiffe://example.org/ns/a/sa/b"),
         Map.of("entity", "backend/1"),
         new byte[] {0x30, 0x00},
         "admin",

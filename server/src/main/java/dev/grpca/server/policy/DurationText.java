@@ -3,8 +3,8 @@ package dev.grpca.server.policy;
 import java.time.Duration;
 
 /** Durations as people write them: "90d", "24h", "15m", "30s". */
-public final class Durations {
-  private Durations() {}
+public final class DurationText {
+  private DurationText() {}
 
   public static String human(Duration d) {
     if (d.getNano() != 0) {
