@@ -19,6 +19,7 @@ public final class NamePolicy {
   private final String profile;
   private final List<String> allowed = new ArrayList<>();
   private final List<Pattern> globs = new ArrayList<>();
+  private final List<String> globTexts = new ArrayList<>();
   private final List<String> denied = new ArrayList<>();
   private final List<Cidr> ipRanges = new ArrayList<>();
   private final List<String> emailDomains = new ArrayList<>();
@@ -49,6 +50,7 @@ public final class NamePolicy {
           throw Profile.invalid(field, "'" + entry + "' is not a host name pattern");
         }
         globs.add(glob(entry));
+        globTexts.add(entry);
       } else {
         allowed.add(hostName(field, entry));
       }
@@ -141,8 +143,7 @@ public final class NamePolicy {
 
   private List<String> entries() {
     List<String> all = new ArrayList<>(allowed);
-    globs.forEach(
-        g -> all.add(g.pattern().replace("[^.]+", "*").replace("\\Q", "").replace("\\E", "")));
+    all.addAll(globTexts);
     return all;
   }
 
@@ -164,25 +165,21 @@ public final class NamePolicy {
 
   /** '*' matches one or more characters within one label. */
   private static Pattern glob(String entry) {
-    StringBuilder regex = new StringBuilder();
-    for (String part : entry.split("\\*", -1)) {
-      if (regex.length() > 0) {
-        regex.append("[^.]+");
-      }
-      if (!part.isEmpty()) {
-        regex.append(Pattern.quote(part));
-      }
-    }
-    return Pattern.compile(regex.toString());
+    return pattern(entry, "[^.]+");
   }
 
   /** '*' matches one or more characters other than '/'. */
   private static Pattern uriPattern(String pattern) {
+    return pattern(pattern, "[^/]+");
+  }
+
+  /** {@code text} taken literally but for each '*', which becomes {@code star}. */
+  private static Pattern pattern(String text, String star) {
     StringBuilder regex = new StringBuilder();
-    String[] parts = pattern.split("\\*", -1);
+    String[] parts = text.split("\\*", -1);
     for (int i = 0; i < parts.length; i++) {
       if (i > 0) {
-        regex.append("[^/]+");
+        regex.append(star);
       }
       if (!parts[i].isEmpty()) {
         regex.append(Pattern.quote(parts[i]));

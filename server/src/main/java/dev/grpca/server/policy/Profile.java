@@ -246,7 +246,7 @@ public final class Profile {
       }
       String value = r.getValue();
       if (r.getField() == SubjectField.SUBJECT_FIELD_COUNTRY && !value.isEmpty()) {
-        value = SubjectSyntax.country(field + ".value", value);
+        value = SubjectSyntax.country("profile." + field + ".value", value);
       }
       if (out.put(r.getField(), new SubjectRule(r.getMode(), value)) != null) {
         throw invalid(field + ".field", r.getField() + " has two rules");
