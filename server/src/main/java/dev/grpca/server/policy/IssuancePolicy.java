@@ -16,7 +16,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -112,7 +111,7 @@ public final class IssuancePolicy {
     LinkedHashSet<InetAddress> ips = new LinkedHashSet<>(c.ipAddresses());
     if (NameSyntax.isIpAddress(cn)) {
       ips.add(NameSyntax.ipAddress("subject.common_name", cn));
-    } else if (isDnsName(cn)) {
+    } else if (HostNames.isDnsCommonName(cn)) {
       cn = NameSyntax.dnsName("subject.common_name", cn);
       dns.add(cn);
     }
@@ -262,7 +261,7 @@ public final class IssuancePolicy {
     String cn = t.commonName();
     if (profile.enforceHostnames()
         && !cn.isEmpty()
-        && !isDnsName(cn)
+        && !HostNames.isDnsCommonName(cn)
         && !NameSyntax.isIpAddress(cn)) {
       throw CaException.denied(
           "subject.common_name",
@@ -361,15 +360,6 @@ public final class IssuancePolicy {
       }
       SubjectSyntax.text("labels[" + e.getKey() + "]", e.getValue(), 256);
     }
-  }
-
-  /** A common name that reads as a DNS name: dotted, or "localhost". */
-  static boolean isDnsName(String cn) {
-    String lower = cn.toLowerCase(Locale.ROOT);
-    if (lower.endsWith(".")) {
-      lower = lower.substring(0, lower.length() - 1);
-    }
-    return (lower.contains(".") || lower.equals("localhost")) && HostNames.isValid(lower, true);
   }
 
   private static void add(X500NameBuilder builder, ASN1ObjectIdentifier type, String value) {

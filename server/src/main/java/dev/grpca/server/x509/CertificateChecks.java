@@ -246,7 +246,7 @@ public final class CertificateChecks {
     RDN[] cn = tbs.getSubject().getRDNs(BCStyle.CN);
     if (cn.length > 0) {
       String commonName = cn[0].getFirst().getValue().toString();
-      if (HostNames.isValid(commonName, true) && !dns.contains(commonName)) {
+      if (HostNames.isDnsCommonName(commonName) && !dns.contains(commonName)) {
         problems.add("common name '" + commonName + "' is a DNS name but not in subjectAltName");
       }
     }

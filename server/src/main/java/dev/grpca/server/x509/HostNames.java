@@ -26,6 +26,19 @@ public final class HostNames {
     return !labels[labels.length - 1].chars().allMatch(Character::isDigit);
   }
 
+  /**
+   * Whether a common name reads as a DNS name, so that it belongs in the SANs as well: a dotted
+   * host name, or "localhost" (case and one trailing dot ignored). A single word such as "billing"
+   * is a service name, not a DNS name.
+   */
+  public static boolean isDnsCommonName(String cn) {
+    String lower = cn.toLowerCase(java.util.Locale.ROOT);
+    if (lower.endsWith(".")) {
+      lower = lower.substring(0, lower.length() - 1);
+    }
+    return (lower.contains(".") || lower.equals("localhost")) && isValid(lower, true);
+  }
+
   private static boolean isLdhLabel(String label) {
     int n = label.length();
     if (n == 0 || n > 63 || label.charAt(0) == '-' || label.charAt(n - 1) == '-') {

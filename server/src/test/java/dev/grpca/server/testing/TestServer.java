@@ -4,6 +4,7 @@ import dev.grpca.client.BearerToken;
 import dev.grpca.client.GrpcaChannels;
 import dev.grpca.proto.v1.AuthorityServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.ProfileServiceGrpc;
 import dev.grpca.server.Main;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.config.ServerConfigs;
@@ -127,12 +128,22 @@ public final class TestServer implements AutoCloseable {
         .withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 
+  public ProfileServiceGrpc.ProfileServiceBlockingStub profiles() {
+    return ProfileServiceGrpc.newBlockingStub(channel(adminToken()))
+        .withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
   /** Rows in the certificate table, read through a connection of the test's own. */
   public long storedCertificates() {
+    return database().certificates().count();
+  }
+
+  /** The database, through a connection of the test's own. */
+  public Database database() {
     if (database == null) {
       database = Database.open(config.database().jdbcUrl(), config.database().user(), "");
     }
-    return database.certificates().count();
+    return database;
   }
 
   private void closeChannels() {
