@@ -4,6 +4,7 @@ import static dev.grpca.server.testing.Tools.openssl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.FieldMask;
+import com.google.protobuf.util.JsonFormat;
 import com.google.rpc.BadRequest;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
@@ -118,6 +119,27 @@ class ProfileGrpcTest {
     assertThat(changes.get(1).before()).contains("example.com");
     assertThat(changes.get(1).after()).contains("example.net").doesNotContain("example.com");
     assertThat(changes.get(2).after()).isNull();
+  }
+
+  @Test
+  void theProfileJsonInTheReadmeWorksAsGrpcurlWouldSendIt() throws Exception {
+    CreateProfileRequest.Builder create = CreateProfileRequest.newBuilder();
+    JsonFormat.parser()
+        .merge(
+            "{\"profile\":{\"name\":\"readme-web\",\"allowedDomains\":[\"example.com\"],"
+                + "\"allowSubdomains\":true,\n"
+                + "       \"extendedKeyUsages\":[\"EXTENDED_KEY_USAGE_SERVER_AUTH\"]}}",
+            create);
+    profiles.createProfile(create.build());
+    UpdateProfileRequest.Builder update = UpdateProfileRequest.newBuilder();
+    JsonFormat.parser()
+        .merge(
+            "{\"profile\":{\"name\":\"readme-web\",\"allowedDomains\":[\"example.net\"]},"
+                + "\"updateMask\":\"allowedDomains\"}",
+            update);
+    Profile updated = profiles.updateProfile(update.build()).getProfile();
+    assertThat(updated.getAllowedDomainsList()).containsExactly("example.net");
+    assertThat(updated.getAllowSubdomains()).isTrue();
   }
 
   @Test
