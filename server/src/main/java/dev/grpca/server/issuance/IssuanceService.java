@@ -72,14 +72,14 @@ public final class IssuanceService {
     this.clock = clock;
   }
 
-  /** Issue: the server makes the key pair ({@code null} algorithm: EC P-256). */
+  /** Issue: the server makes the key pair ({@code null}: the profile's first allowed type). */
   public IssueResult issue(IssuanceRequest request, KeyAlgorithm algorithm) {
     return issue(profiles.require(request.profile()), request, algorithm);
   }
 
   /** Issue under a profile the caller cannot name (the server's own TLS certificate). */
   public IssueResult issue(Profile profile, IssuanceRequest request, KeyAlgorithm algorithm) {
-    KeyAlgorithm keyAlgorithm = algorithm == null ? KeyAlgorithm.EC_P256 : algorithm;
+    KeyAlgorithm keyAlgorithm = algorithm == null ? profile.defaultKeyType() : algorithm;
     Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
     // Policy runs before the key is made: a refused request costs no key generation.
@@ -113,7 +113,7 @@ public final class IssuanceService {
   }
 
   /** The CSR's subject and SANs, each only where the profile says to use it. */
-  private static IssuanceRequest withCsrNames(IssuanceRequest request, Csr csr, Profile profile) {
+  static IssuanceRequest withCsrNames(IssuanceRequest request, Csr csr, Profile profile) {
     boolean sans = profile.useCsrSans();
     return request.withNames(
         profile.useCsrSubject() ? csr.subject() : SubjectFields.EMPTY,

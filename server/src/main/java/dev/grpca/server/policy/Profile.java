@@ -154,6 +154,13 @@ public final class Profile {
     return keyTypes;
   }
 
+  /** The key Issue makes when the request names none: the first allowed key type. */
+  public KeyAlgorithm defaultKeyType() {
+    return spec.getAllowedKeyTypesCount() == 0
+        ? KeyAlgorithm.EC_P256
+        : KeyAlgorithm.valueOf(spec.getAllowedKeyTypes(0).name().substring("KEY_TYPE_".length()));
+  }
+
   public int minRsaBits() {
     return minRsaBits;
   }

@@ -385,6 +385,32 @@ class ProfileGrpcTest {
   }
 
   @Test
+  void issueMakesTheProfilesFirstKeyTypeWhenTheRequestNamesNone() {
+    profiles.createProfile(
+        CreateProfileRequest.newBuilder()
+            .setProfile(
+                Profile.newBuilder()
+                    .setName("rsa-only")
+                    .setAllowAnyName(true)
+                    .addAllowedKeyTypes(KeyType.KEY_TYPE_RSA_3072)
+                    .addExtendedKeyUsages(ExtendedKeyUsage.EXTENDED_KEY_USAGE_SERVER_AUTH))
+            .build());
+    assertThat(issue("rsa-only", "rsa.test").getCertificate().getPublicKeyAlgorithm())
+        .isEqualTo("RSA 3072");
+    StatusRuntimeException e =
+        failure(
+            () ->
+                certificates.issue(
+                    IssueRequest.newBuilder()
+                        .setProfile("rsa-only")
+                        .addDnsNames("rsa.test")
+                        .setKeyType(KeyType.KEY_TYPE_EC_P256)
+                        .build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(field(e)).isEqualTo("key_type");
+  }
+
+  @Test
   void validateOnlyUnderAProfileStoresNothing() {
     long before = server.storedCertificates();
     IssueRequest request =
