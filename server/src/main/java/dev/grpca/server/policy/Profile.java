@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -132,10 +131,6 @@ public final class Profile {
   /** The rule for {@code field}; {@code null} when the profile refuses the field. */
   public SubjectRule subjectRule(SubjectField field) {
     return subjectRules.get(field);
-  }
-
-  public Map<SubjectField, SubjectRule> subjectRules() {
-    return subjectRules;
   }
 
   public boolean useCsrSubject() {
@@ -349,9 +344,5 @@ public final class Profile {
 
   static CaException invalid(String field, String description) {
     return CaException.invalid("profile." + field, description);
-  }
-
-  static String lower(String s) {
-    return s.toLowerCase(Locale.ROOT);
   }
 }
