@@ -10,9 +10,11 @@ import dev.grpca.server.grpc.AdminToken;
 import dev.grpca.server.grpc.GrpcServer;
 import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.hsm.Pkcs11Token;
+import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.ProfileCatalog;
+import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.jooq.Database;
 import dev.grpca.server.x509.SerialNumbers;
 import java.io.IOException;
@@ -137,7 +139,16 @@ public final class Main {
                 clock)
             .start(scheduler);
     GrpcServer grpc =
-        GrpcServer.start(config.grpc(), tls, adminToken, issuance, authorities, profiles, clock);
+        GrpcServer.start(
+            config.grpc(),
+            tls,
+            adminToken,
+            issuance,
+            new CertificateQueries(database.certificates(), clock),
+            new RevocationService(database.certificates(), clock),
+            authorities,
+            profiles,
+            clock);
     opened.add(grpc);
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
     return new Running(config, grpc, authorities, tls, opened);

@@ -1,24 +1,53 @@
 package dev.grpca.server.grpc;
 
 import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.CertificateState;
+import dev.grpca.proto.v1.CertificateStatus;
+import dev.grpca.proto.v1.GetRequest;
+import dev.grpca.proto.v1.GetResponse;
 import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.IssueResponse;
+import dev.grpca.proto.v1.ListRequest;
+import dev.grpca.proto.v1.ListResponse;
+import dev.grpca.proto.v1.RevocationReason;
+import dev.grpca.proto.v1.RevokeRequest;
+import dev.grpca.proto.v1.RevokeResponse;
 import dev.grpca.proto.v1.SignRequest;
 import dev.grpca.proto.v1.SignResponse;
+import dev.grpca.proto.v1.StatusRequest;
+import dev.grpca.proto.v1.StatusResponse;
+import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssueResult;
 import dev.grpca.server.issuance.IssuedCertificate;
+import dev.grpca.server.revocation.RevocationService;
+import dev.grpca.server.store.Revocation;
+import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.Pem;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
+import java.time.Instant;
 
 /** CertificateService: maps the request, calls the issuance flow, maps the answer. */
 final class CertificateGrpcService extends CertificateServiceGrpc.CertificateServiceImplBase {
   private final IssuanceService issuance;
+  private final CertificateQueries queries;
+  private final RevocationService revocation;
+  private final Authorities authorities;
   private final Clock clock;
 
-  CertificateGrpcService(IssuanceService issuance, Clock clock) {
+  CertificateGrpcService(
+      IssuanceService issuance,
+      CertificateQueries queries,
+      RevocationService revocation,
+      Authorities authorities,
+      Clock clock) {
     this.issuance = issuance;
+    this.queries = queries;
+    this.revocation = revocation;
+    this.authorities = authorities;
     this.clock = clock;
   }
 
@@ -74,8 +103,87 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     response.onCompleted();
   }
 
+  @Override
+  public void revoke(RevokeRequest r, StreamObserver<RevokeResponse> response) {
+    RequestLog.current().serial(r.getSerialNumber());
+    if (r.getReason() == RevocationReason.UNRECOGNIZED) {
+      throw CaException.invalid("reason", "unknown value (expected: a RevocationReason)");
+    }
+    Revocation done =
+        revocation.revoke(
+            r.getSerialNumber(), r.getReasonValue(), RequestLog.current().principal());
+    response.onNext(
+        RevokeResponse.newBuilder()
+            .setRevocationTime(ProtoMapping.timestamp(done.time()))
+            .setRevocationReason(ProtoMapping.reason(done.reason()))
+            .build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void status(StatusRequest r, StreamObserver<StatusResponse> response) {
+    Instant now = clock.instant();
+    StatusResponse.Builder answer = StatusResponse.newBuilder();
+    for (CertificateQueries.Status status : queries.status(r.getSerialNumbersList())) {
+      CertificateStatus.Builder s =
+          CertificateStatus.newBuilder().setSerialNumber(status.serialNumber());
+      if (status.certificate().isEmpty()) {
+        s.setState(CertificateState.CERTIFICATE_STATE_UNKNOWN);
+      } else {
+        StoredCertificate c = status.certificate().get();
+        s.setState(ProtoMapping.state(c.standingAt(now)))
+            .setNotBefore(ProtoMapping.timestamp(c.notBefore()))
+            .setNotAfter(ProtoMapping.timestamp(c.notAfter()))
+            .setAuthorityId(c.authorityId());
+        if (c.revocation() != null) {
+          s.setRevocationTime(ProtoMapping.timestamp(c.revocation().time()))
+              .setRevocationReason(ProtoMapping.reason(c.revocation().reason()));
+        }
+      }
+      answer.addStatuses(s);
+    }
+    response.onNext(answer.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void get(GetRequest r, StreamObserver<GetResponse> response) {
+    RequestLog.current().serial(r.getSerialNumber());
+    StoredCertificate c = queries.get(r.getSerialNumber());
+    response.onNext(GetResponse.newBuilder().setCertificate(mapped(c)).build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void list(ListRequest r, StreamObserver<ListResponse> response) {
+    CertificateQueries.Page page =
+        queries.list(
+            new CertificateQueries.ListOptions(
+                r.getPageSize(),
+                r.getPageToken(),
+                ProtoMapping.filter(r.getCommonName()),
+                ProtoMapping.filter(r.getDnsName()),
+                ProtoMapping.filter(r.getLabel()),
+                ProtoMapping.filter(r.getProfile()),
+                ProtoMapping.filter(r.getAuthorityId()),
+                ProtoMapping.standing(r.getState()),
+                ProtoMapping.instant(r.hasExpireBefore(), r.getExpireBefore()),
+                ProtoMapping.instant(r.hasExpireAfter(), r.getExpireAfter())));
+    ListResponse.Builder answer =
+        ListResponse.newBuilder()
+            .setNextPageToken(page.nextPageToken())
+            .setTotalSize((int) Math.min(Integer.MAX_VALUE, page.totalSize()));
+    page.certificates().forEach(c -> answer.addCertificates(mapped(c)));
+    response.onNext(answer.build());
+    response.onCompleted();
+  }
+
   private dev.grpca.proto.v1.Certificate certificate(IssuedCertificate issued) {
     RequestLog.current().serial(issued.stored().serialNumber());
-    return ProtoMapping.certificate(issued, clock.instant());
+    return ProtoMapping.certificate(issued.stored(), issued.chain(), clock.instant());
+  }
+
+  private dev.grpca.proto.v1.Certificate mapped(StoredCertificate c) {
+    return ProtoMapping.certificate(c, authorities.get(c.authorityId()).chain(), clock.instant());
   }
 }

@@ -2,8 +2,10 @@ package dev.grpca.server.grpc;
 
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.config.ServerConfig;
+import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.policy.ProfileCatalog;
+import dev.grpca.server.revocation.RevocationService;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -41,6 +43,8 @@ public final class GrpcServer implements AutoCloseable {
       ServerTlsIdentity tls,
       byte[] adminTokenSha256,
       IssuanceService issuance,
+      CertificateQueries queries,
+      RevocationService revocation,
       Authorities authorities,
       ProfileCatalog profiles,
       Clock clock)
@@ -48,7 +52,7 @@ public final class GrpcServer implements AutoCloseable {
     HealthStatusManager health = new HealthStatusManager();
     List<BindableService> services =
         List.of(
-            new CertificateGrpcService(issuance, clock),
+            new CertificateGrpcService(issuance, queries, revocation, authorities, clock),
             new AuthorityGrpcService(authorities),
             new ProfileGrpcService(profiles));
     NettyServerBuilder builder =

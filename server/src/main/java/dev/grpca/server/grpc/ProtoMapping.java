@@ -4,14 +4,16 @@ import com.google.protobuf.Timestamp;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateState;
 import dev.grpca.proto.v1.KeyType;
+import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.Subject;
 import dev.grpca.server.error.CaException;
-import dev.grpca.server.issuance.IssuedCertificate;
 import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.SubjectFields;
+import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.Pem;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -80,32 +82,68 @@ final class ProtoMapping {
     return KeyAlgorithm.valueOf(type.name().substring("KEY_TYPE_".length()));
   }
 
-  static Certificate certificate(IssuedCertificate issued, Instant now) {
-    StoredCertificate s = issued.stored();
-    return Certificate.newBuilder()
-        .setSerialNumber(s.serialNumber())
-        .setAuthorityId(s.authorityId())
-        .setProfile(s.profile())
-        .setSubject(s.subject())
-        .setCommonName(s.commonName() == null ? "" : s.commonName())
-        .addAllDnsNames(s.dnsNames())
-        .addAllIpAddresses(s.ipAddresses())
-        .addAllEmailAddresses(s.emailAddresses())
-        .addAllUris(s.uris())
-        .setNotBefore(timestamp(s.notBefore()))
-        .setNotAfter(timestamp(s.notAfter()))
-        .setState(
-            now.isAfter(s.notAfter())
-                ? CertificateState.CERTIFICATE_STATE_EXPIRED
-                : CertificateState.CERTIFICATE_STATE_VALID)
-        .setCertificatePem(s.certificatePem())
-        .setChainPem(Pem.certificates(issued.chain()))
-        .setSha256Fingerprint(s.sha256Fingerprint())
-        .setPublicKeyAlgorithm(s.publicKeyAlgorithm())
-        .putAllLabels(s.labels())
-        .setCreateTime(timestamp(s.createTime()))
-        .setRequestedBy(s.requestedBy())
-        .build();
+  static Certificate certificate(StoredCertificate s, List<X509Certificate> chain, Instant now) {
+    Certificate.Builder c =
+        Certificate.newBuilder()
+            .setSerialNumber(s.serialNumber())
+            .setAuthorityId(s.authorityId())
+            .setProfile(s.profile())
+            .setSubject(s.subject())
+            .setCommonName(s.commonName() == null ? "" : s.commonName())
+            .addAllDnsNames(s.dnsNames())
+            .addAllIpAddresses(s.ipAddresses())
+            .addAllEmailAddresses(s.emailAddresses())
+            .addAllUris(s.uris())
+            .setNotBefore(timestamp(s.notBefore()))
+            .setNotAfter(timestamp(s.notAfter()))
+            .setState(state(s.standingAt(now)))
+            .setCertificatePem(s.certificatePem())
+            .setChainPem(Pem.certificates(chain))
+            .setSha256Fingerprint(s.sha256Fingerprint())
+            .setPublicKeyAlgorithm(s.publicKeyAlgorithm())
+            .putAllLabels(s.labels())
+            .setCreateTime(timestamp(s.createTime()))
+            .setRequestedBy(s.requestedBy());
+    if (s.revocation() != null) {
+      c.setRevocationTime(timestamp(s.revocation().time()))
+          .setRevocationReason(reason(s.revocation().reason()));
+    }
+    return c.build();
+  }
+
+  static CertificateState state(Standing standing) {
+    return switch (standing) {
+      case VALID -> CertificateState.CERTIFICATE_STATE_VALID;
+      case REVOKED -> CertificateState.CERTIFICATE_STATE_REVOKED;
+      case EXPIRED -> CertificateState.CERTIFICATE_STATE_EXPIRED;
+    };
+  }
+
+  /** A List filter: null for "any"; UNKNOWN is no state a stored certificate has. */
+  static Standing standing(CertificateState state) {
+    return switch (state) {
+      case CERTIFICATE_STATE_UNSPECIFIED -> null;
+      case CERTIFICATE_STATE_VALID -> Standing.VALID;
+      case CERTIFICATE_STATE_REVOKED -> Standing.REVOKED;
+      case CERTIFICATE_STATE_EXPIRED -> Standing.EXPIRED;
+      default ->
+          throw CaException.invalid("state", state + " (expected: VALID, REVOKED or EXPIRED)");
+    };
+  }
+
+  static RevocationReason reason(int code) {
+    RevocationReason reason = RevocationReason.forNumber(code);
+    return reason == null ? RevocationReason.REVOCATION_REASON_UNSPECIFIED : reason;
+  }
+
+  /** An optional time filter. */
+  static Instant instant(boolean has, Timestamp t) {
+    return has ? Instant.ofEpochSecond(t.getSeconds(), t.getNanos()) : null;
+  }
+
+  /** An optional string filter: empty means "any". */
+  static String filter(String value) {
+    return value.isEmpty() ? null : value;
   }
 
   static Timestamp timestamp(Instant instant) {

@@ -181,8 +181,8 @@ public final class IssuanceService {
     byte[] der = encoded(signed);
     String pem = Pem.certificate(der);
     String fingerprint = Certificates.sha256Fingerprint(der);
-    store.markIssued(pending.serialNumber(), pem, fingerprint, clock.instant());
-    StoredCertificate stored = pending.issued(pem, fingerprint);
+    Instant issueTime = store.markIssued(pending.serialNumber(), pem, fingerprint, clock.instant());
+    StoredCertificate stored = pending.issued(pem, fingerprint, issueTime);
     X509Certificate certificate = Certificates.parse(der);
     return new IssuedCertificate(stored, certificate, issuer.chain());
   }

@@ -1,6 +1,8 @@
 package dev.grpca.server.store;
 
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 
 /** Certificates, in the order of the issuance cycle: record, then complete. */
@@ -8,13 +10,32 @@ public interface CertificateStore {
   /** Durably records what is about to be signed. Fails if the serial is already taken. */
   void recordPending(PendingCertificate pending);
 
-  /** Durably stores the signed certificate of a pending row. */
-  void markIssued(String serialNumber, String certificatePem, String sha256, Instant issueTime);
+  /**
+   * Durably stores the signed certificate of a pending row; returns the issue time as stored (the
+   * store keeps microseconds).
+   */
+  Instant markIssued(String serialNumber, String certificatePem, String sha256, Instant issueTime);
 
   /** Marks a pending row whose signing failed. */
   void markFailed(String serialNumber);
 
+  /** A certificate row in any state. */
   Optional<StoredCertificate> find(String serialNumber);
+
+  /** The issued certificates among {@code serialNumbers}, in no particular order. */
+  List<StoredCertificate> findAll(Collection<String> serialNumbers);
+
+  /**
+   * Revokes an issued certificate, keeping the first revocation if it already is revoked. Returns
+   * the revocation in force; empty when no issued certificate has that serial.
+   */
+  Optional<Revocation> revoke(String serialNumber, Revocation revocation);
+
+  /** Up to {@code limit} certificates matching {@code query}, in issue order, after its cursor. */
+  List<StoredCertificate> list(CertificateQuery query, int limit);
+
+  /** How many certificates match {@code query} (its cursor ignored). */
+  long count(CertificateQuery query);
 
   /** Rows in any state. */
   long count();

@@ -35,7 +35,8 @@ public record PendingCertificate(
   }
 
   /** The row once {@link CertificateStore#markIssued} has stored its certificate. */
-  public StoredCertificate issued(String certificatePem, String sha256Fingerprint) {
+  public StoredCertificate issued(
+      String certificatePem, String sha256Fingerprint, java.time.Instant issueTime) {
     return new StoredCertificate(
         serialNumber,
         authorityId,
@@ -54,6 +55,8 @@ public record PendingCertificate(
         certificatePem,
         sha256Fingerprint,
         requestedBy,
-        createTime);
+        createTime,
+        issueTime,
+        null);
   }
 }

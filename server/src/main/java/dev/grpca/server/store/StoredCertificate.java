@@ -23,7 +23,9 @@ public record StoredCertificate(
     String certificatePem,
     String sha256Fingerprint,
     String requestedBy,
-    Instant createTime) {
+    Instant createTime,
+    Instant issueTime,
+    Revocation revocation) {
 
   public StoredCertificate {
     dnsNames = List.copyOf(dnsNames);
@@ -31,5 +33,13 @@ public record StoredCertificate(
     emailAddresses = List.copyOf(emailAddresses);
     uris = List.copyOf(uris);
     labels = Map.copyOf(labels);
+  }
+
+  /** Revoked wins over expired: a revoked certificate stays revoked. */
+  public Standing standingAt(Instant now) {
+    if (revocation != null) {
+      return Standing.REVOKED;
+    }
+    return now.isAfter(notAfter) ? Standing.EXPIRED : Standing.VALID;
   }
 }

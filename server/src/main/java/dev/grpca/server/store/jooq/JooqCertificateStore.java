@@ -4,19 +4,29 @@ import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_LABEL;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_NAME;
 
+import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.store.Revocation;
+import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.store.jooq.generated.tables.records.CertificateRecord;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
+import org.jooq.impl.DSL;
 
 final class JooqCertificateStore implements CertificateStore {
   static final String DNS = "DNS";
@@ -87,7 +97,8 @@ final class JooqCertificateStore implements CertificateStore {
   }
 
   @Override
-  public void markIssued(String serial, String pem, String sha256, Instant issueTime) {
+  public Instant markIssued(String serial, String pem, String sha256, Instant issueTime) {
+    Instant stored = issueTime.truncatedTo(ChronoUnit.MICROS);
     int updated =
         StoreErrors.guard(
             () ->
@@ -95,13 +106,14 @@ final class JooqCertificateStore implements CertificateStore {
                     .set(CERTIFICATE.STATE, CertificateState.ISSUED.name())
                     .set(CERTIFICATE.CERTIFICATE_PEM, pem)
                     .set(CERTIFICATE.SHA256_FINGERPRINT, sha256)
-                    .set(CERTIFICATE.ISSUE_TIME, StoreErrors.utc(issueTime))
+                    .set(CERTIFICATE.ISSUE_TIME, StoreErrors.utc(stored))
                     .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
                     .and(CERTIFICATE.STATE.eq(CertificateState.PENDING.name()))
                     .execute());
     if (updated != 1) {
       throw new IllegalStateException("no pending certificate " + serial + " to complete");
     }
+    return stored;
   }
 
   @Override
@@ -117,12 +129,90 @@ final class JooqCertificateStore implements CertificateStore {
 
   @Override
   public Optional<StoredCertificate> find(String serial) {
-    return StoreErrors.guard(
+    return toDomain(
+            StoreErrors.guard(
+                () ->
+                    dsl.selectFrom(CERTIFICATE)
+                        .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
+                        .fetch()))
+        .stream()
+        .findFirst();
+  }
+
+  @Override
+  public List<StoredCertificate> findAll(Collection<String> serials) {
+    if (serials.isEmpty()) {
+      return List.of();
+    }
+    return toDomain(
+        StoreErrors.guard(
             () ->
                 dsl.selectFrom(CERTIFICATE)
-                    .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
-                    .fetchOptional())
-        .map(this::toDomain);
+                    .where(CERTIFICATE.SERIAL_NUMBER.in(serials))
+                    .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
+                    .fetch()));
+  }
+
+  @Override
+  public Optional<Revocation> revoke(String serial, Revocation revocation) {
+    return StoreErrors.guard(
+        () ->
+            dsl.transactionResult(
+                tx -> {
+                  DSLContext db = tx.dsl();
+                  Optional<CertificateRecord> row =
+                      db.selectFrom(CERTIFICATE)
+                          .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
+                          .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
+                          .forUpdate()
+                          .fetchOptional();
+                  if (row.isEmpty()) {
+                    return Optional.<Revocation>empty();
+                  }
+                  if (row.get().getRevocationTime() != null) {
+                    return Optional.of(revocationOf(row.get()));
+                  }
+                  Instant time = revocation.time().truncatedTo(ChronoUnit.MICROS);
+                  db.update(CERTIFICATE)
+                      .set(CERTIFICATE.REVOCATION_TIME, StoreErrors.utc(time))
+                      .set(CERTIFICATE.REVOCATION_REASON, revocation.reason())
+                      .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
+                      .execute();
+                  return Optional.of(new Revocation(time, revocation.reason()));
+                }));
+  }
+
+  @Override
+  public List<StoredCertificate> list(CertificateQuery query, int limit) {
+    Condition where = matching(query);
+    if (query.after() != null) {
+      OffsetDateTime t = StoreErrors.utc(query.after().issueTime());
+      where =
+          where.and(
+              CERTIFICATE
+                  .ISSUE_TIME
+                  .gt(t)
+                  .or(
+                      CERTIFICATE
+                          .ISSUE_TIME
+                          .eq(t)
+                          .and(CERTIFICATE.SERIAL_NUMBER.gt(query.after().serialNumber()))));
+    }
+    Condition condition = where;
+    return toDomain(
+        StoreErrors.guard(
+            () ->
+                dsl.selectFrom(CERTIFICATE)
+                    .where(condition)
+                    .orderBy(CERTIFICATE.ISSUE_TIME, CERTIFICATE.SERIAL_NUMBER)
+                    .limit(limit)
+                    .fetch()));
+  }
+
+  @Override
+  public long count(CertificateQuery query) {
+    Condition where = matching(query);
+    return StoreErrors.guard(() -> (long) dsl.fetchCount(CERTIFICATE, where));
   }
 
   @Override
@@ -130,51 +220,122 @@ final class JooqCertificateStore implements CertificateStore {
     return StoreErrors.guard(() -> (long) dsl.fetchCount(CERTIFICATE));
   }
 
-  private StoredCertificate toDomain(CertificateRecord r) {
-    Map<String, List<String>> names =
-        Map.of(
-            DNS,
-            new ArrayList<>(),
-            IP,
-            new ArrayList<>(),
-            EMAIL,
-            new ArrayList<>(),
-            URI,
-            new ArrayList<>());
+  private static Condition matching(CertificateQuery q) {
+    Condition c = CERTIFICATE.STATE.eq(CertificateState.ISSUED.name());
+    if (q.commonName() != null) {
+      c = c.and(DSL.lower(CERTIFICATE.COMMON_NAME).eq(q.commonName().toLowerCase(Locale.ROOT)));
+    }
+    if (q.dnsName() != null) {
+      c =
+          c.and(
+              DSL.exists(
+                  DSL.selectOne()
+                      .from(CERTIFICATE_NAME)
+                      .where(CERTIFICATE_NAME.SERIAL_NUMBER.eq(CERTIFICATE.SERIAL_NUMBER))
+                      .and(CERTIFICATE_NAME.KIND.eq(DNS))
+                      .and(CERTIFICATE_NAME.NAME.eq(q.dnsName().toLowerCase(Locale.ROOT)))));
+    }
+    if (q.labelKey() != null) {
+      c =
+          c.and(
+              DSL.exists(
+                  DSL.selectOne()
+                      .from(CERTIFICATE_LABEL)
+                      .where(CERTIFICATE_LABEL.SERIAL_NUMBER.eq(CERTIFICATE.SERIAL_NUMBER))
+                      .and(CERTIFICATE_LABEL.LABEL_KEY.eq(q.labelKey()))
+                      .and(CERTIFICATE_LABEL.LABEL_VALUE.eq(q.labelValue()))));
+    }
+    if (q.profile() != null) {
+      c = c.and(CERTIFICATE.PROFILE.eq(q.profile()));
+    }
+    if (q.authorityId() != null) {
+      c = c.and(CERTIFICATE.AUTHORITY_ID.eq(q.authorityId()));
+    }
+    OffsetDateTime now = StoreErrors.utc(q.now());
+    if (q.standing() == Standing.REVOKED) {
+      c = c.and(CERTIFICATE.REVOCATION_TIME.isNotNull());
+    } else if (q.standing() == Standing.EXPIRED) {
+      c = c.and(CERTIFICATE.REVOCATION_TIME.isNull()).and(CERTIFICATE.NOT_AFTER.lt(now));
+    } else if (q.standing() == Standing.VALID) {
+      c = c.and(CERTIFICATE.REVOCATION_TIME.isNull()).and(CERTIFICATE.NOT_AFTER.ge(now));
+    }
+    if (q.expireBefore() != null) {
+      c = c.and(CERTIFICATE.NOT_AFTER.lt(StoreErrors.utc(q.expireBefore())));
+    }
+    if (q.expireAfter() != null) {
+      c = c.and(CERTIFICATE.NOT_AFTER.gt(StoreErrors.utc(q.expireAfter())));
+    }
+    return c;
+  }
+
+  /** Rows to domain objects, with their names and labels read in one query each. */
+  private List<StoredCertificate> toDomain(List<CertificateRecord> rows) {
+    if (rows.isEmpty()) {
+      return List.of();
+    }
+    List<String> serials = rows.stream().map(CertificateRecord::getSerialNumber).toList();
+    Map<String, Map<String, List<String>>> names = new HashMap<>();
     StoreErrors.guard(
             () ->
-                dsl.select(CERTIFICATE_NAME.KIND, CERTIFICATE_NAME.NAME)
+                dsl.select(
+                        CERTIFICATE_NAME.SERIAL_NUMBER,
+                        CERTIFICATE_NAME.KIND,
+                        CERTIFICATE_NAME.NAME)
                     .from(CERTIFICATE_NAME)
-                    .where(CERTIFICATE_NAME.SERIAL_NUMBER.eq(r.getSerialNumber()))
-                    .orderBy(CERTIFICATE_NAME.POSITION)
+                    .where(CERTIFICATE_NAME.SERIAL_NUMBER.in(serials))
+                    .orderBy(CERTIFICATE_NAME.SERIAL_NUMBER, CERTIFICATE_NAME.POSITION)
                     .fetch())
-        .forEach(n -> names.get(n.value1()).add(n.value2()));
-    Map<String, String> labels = new TreeMap<>();
+        .forEach(
+            n ->
+                names
+                    .computeIfAbsent(n.value1(), k -> new HashMap<>())
+                    .computeIfAbsent(n.value2(), k -> new ArrayList<>())
+                    .add(n.value3()));
+    Map<String, Map<String, String>> labels = new HashMap<>();
     StoreErrors.guard(
             () ->
-                dsl.select(CERTIFICATE_LABEL.LABEL_KEY, CERTIFICATE_LABEL.LABEL_VALUE)
+                dsl.select(
+                        CERTIFICATE_LABEL.SERIAL_NUMBER,
+                        CERTIFICATE_LABEL.LABEL_KEY,
+                        CERTIFICATE_LABEL.LABEL_VALUE)
                     .from(CERTIFICATE_LABEL)
-                    .where(CERTIFICATE_LABEL.SERIAL_NUMBER.eq(r.getSerialNumber()))
+                    .where(CERTIFICATE_LABEL.SERIAL_NUMBER.in(serials))
                     .fetch())
-        .forEach(l -> labels.put(l.value1(), l.value2()));
-    return new StoredCertificate(
-        r.getSerialNumber(),
-        r.getAuthorityId(),
-        r.getProfile(),
-        CertificateState.valueOf(r.getState()),
-        r.getSubject(),
-        r.getCommonName(),
-        r.getPublicKeyAlgorithm(),
-        StoreErrors.instant(r.getNotBefore()),
-        StoreErrors.instant(r.getNotAfter()),
-        names.get(DNS),
-        names.get(IP),
-        names.get(EMAIL),
-        names.get(URI),
-        labels,
-        r.getCertificatePem(),
-        r.getSha256Fingerprint(),
-        r.getRequestedBy(),
-        StoreErrors.instant(r.getCreateTime()));
+        .forEach(
+            l ->
+                labels
+                    .computeIfAbsent(l.value1(), k -> new TreeMap<>())
+                    .put(l.value2(), l.value3()));
+    List<StoredCertificate> out = new ArrayList<>();
+    for (CertificateRecord r : rows) {
+      Map<String, List<String>> n = names.getOrDefault(r.getSerialNumber(), Map.of());
+      out.add(
+          new StoredCertificate(
+              r.getSerialNumber(),
+              r.getAuthorityId(),
+              r.getProfile(),
+              CertificateState.valueOf(r.getState()),
+              r.getSubject(),
+              r.getCommonName(),
+              r.getPublicKeyAlgorithm(),
+              StoreErrors.instant(r.getNotBefore()),
+              StoreErrors.instant(r.getNotAfter()),
+              n.getOrDefault(DNS, List.of()),
+              n.getOrDefault(IP, List.of()),
+              n.getOrDefault(EMAIL, List.of()),
+              n.getOrDefault(URI, List.of()),
+              labels.getOrDefault(r.getSerialNumber(), Map.of()),
+              r.getCertificatePem(),
+              r.getSha256Fingerprint(),
+              r.getRequestedBy(),
+              StoreErrors.instant(r.getCreateTime()),
+              StoreErrors.instant(r.getIssueTime()),
+              r.getRevocationTime() == null ? null : revocationOf(r)));
+    }
+    return out;
+  }
+
+  private static Revocation revocationOf(CertificateRecord r) {
+    return new Revocation(StoreErrors.instant(r.getRevocationTime()), r.getRevocationReason());
   }
 }

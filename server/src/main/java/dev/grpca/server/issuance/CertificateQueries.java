@@ -1,0 +1,159 @@
+package dev.grpca.server.issuance;
+
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.revocation.RevocationService;
+import dev.grpca.server.store.CertificateQuery;
+import dev.grpca.server.store.CertificateState;
+import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.Standing;
+import dev.grpca.server.store.StoredCertificate;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/** Get, Status and List: reading what was issued. */
+public final class CertificateQueries {
+  static final int MAX_STATUS = 1000;
+  static final int MAX_PAGE = 1000;
+  static final int DEFAULT_PAGE = 100;
+
+  private final CertificateStore store;
+  private final Clock clock;
+
+  public CertificateQueries(CertificateStore store, Clock clock) {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  /** What List was asked for; null filters match everything. */
+  public record ListOptions(
+      int pageSize,
+      String pageToken,
+      String commonName,
+      String dnsName,
+      String label,
+      String profile,
+      String authorityId,
+      Standing standing,
+      Instant expireBefore,
+      Instant expireAfter) {}
+
+  /** One page; {@code nextPageToken} is empty on the last. */
+  public record Page(List<StoredCertificate> certificates, String nextPageToken, long totalSize) {}
+
+  /** The state of one serial: {@code certificate} is empty for serials never issued here. */
+  public record Status(String serialNumber, Optional<StoredCertificate> certificate) {}
+
+  public StoredCertificate get(String serialText) {
+    String serial = RevocationService.serial("serial_number", serialText);
+    return store
+        .find(serial)
+        .filter(c -> c.state() == CertificateState.ISSUED)
+        .orElseThrow(
+            () ->
+                CaException.field(
+                    ErrorKind.NOT_FOUND,
+                    "serial_number",
+                    "no certificate " + serial + " was issued here"));
+  }
+
+  /** The status of each serial, in the order asked. */
+  public List<Status> status(List<String> serialTexts) {
+    if (serialTexts.isEmpty()) {
+      throw CaException.invalid("serial_numbers", "required: 1 to " + MAX_STATUS + " serials");
+    }
+    if (serialTexts.size() > MAX_STATUS) {
+      throw CaException.field(
+          ErrorKind.RESOURCE_EXHAUSTED,
+          "serial_numbers",
+          serialTexts.size() + " serials (expected: at most " + MAX_STATUS + " per call)");
+    }
+    List<String> serials = new ArrayList<>();
+    for (int i = 0; i < serialTexts.size(); i++) {
+      serials.add(RevocationService.serial("serial_numbers[" + i + "]", serialTexts.get(i)));
+    }
+    Map<String, StoredCertificate> found =
+        store.findAll(serials).stream()
+            .collect(Collectors.toMap(StoredCertificate::serialNumber, Function.identity()));
+    return serials.stream().map(s -> new Status(s, Optional.ofNullable(found.get(s)))).toList();
+  }
+
+  public Page list(ListOptions o) {
+    int size = o.pageSize() == 0 ? DEFAULT_PAGE : o.pageSize();
+    if (size < 0) {
+      throw CaException.invalid("page_size", size + " (expected: 0..." + MAX_PAGE + ")");
+    }
+    if (size > MAX_PAGE) {
+      throw CaException.field(
+          ErrorKind.RESOURCE_EXHAUSTED,
+          "page_size",
+          size + " (expected: at most " + MAX_PAGE + ")");
+    }
+    String labelKey = null;
+    String labelValue = null;
+    if (o.label() != null) {
+      int eq = o.label().indexOf('=');
+      if (eq <= 0) {
+        throw CaException.invalid("label", "'" + o.label() + "' (expected: key=value)");
+      }
+      labelKey = o.label().substring(0, eq);
+      labelValue = o.label().substring(eq + 1);
+    }
+    CertificateQuery query =
+        new CertificateQuery(
+            o.commonName(),
+            o.dnsName(),
+            labelKey,
+            labelValue,
+            o.profile(),
+            o.authorityId(),
+            o.standing(),
+            o.expireBefore(),
+            o.expireAfter(),
+            clock.instant(),
+            decode(o.pageToken()));
+    List<StoredCertificate> rows = store.list(query, size + 1);
+    boolean more = rows.size() > size;
+    List<StoredCertificate> page = more ? rows.subList(0, size) : rows;
+    String next = more ? encode(page.get(page.size() - 1)) : "";
+    return new Page(List.copyOf(page), next, store.count(query));
+  }
+
+  private static String encode(StoredCertificate last) {
+    String raw =
+        "v1:"
+            + last.issueTime().getEpochSecond()
+            + ":"
+            + last.issueTime().getNano()
+            + ":"
+            + last.serialNumber();
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static CertificateQuery.Cursor decode(String token) {
+    if (token == null || token.isEmpty()) {
+      return null;
+    }
+    try {
+      String[] parts =
+          new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8).split(":");
+      if (parts.length != 4 || !parts[0].equals("v1")) {
+        throw new IllegalArgumentException("shape");
+      }
+      Instant time = Instant.ofEpochSecond(Long.parseLong(parts[1]), Long.parseLong(parts[2]));
+      return new CertificateQuery.Cursor(time, RevocationService.serial("page_token", parts[3]));
+    } catch (IllegalArgumentException e) {
+      throw CaException.invalid("page_token", "not a token from a previous List response");
+    }
+  }
+}

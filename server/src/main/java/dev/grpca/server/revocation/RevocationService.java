@@ -1,0 +1,76 @@
+package dev.grpca.server.revocation;
+
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.Revocation;
+import dev.grpca.server.x509.SerialNumbers;
+import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Revokes certificates. The store keeps the first revocation, so repeating one is harmless. The CRL
+ * and OCSP that publish revocations come with the HTTP sidecar.
+ */
+public final class RevocationService {
+  private static final Logger log = LoggerFactory.getLogger(RevocationService.class);
+
+  /** cACompromise (2), removeFromCRL (8), aACompromise (10): meaningless for a leaf. */
+  private static final int CA_COMPROMISE = 2;
+
+  private static final int REMOVE_FROM_CRL = 8;
+  private static final int AA_COMPROMISE = 10;
+
+  private final CertificateStore store;
+  private final Clock clock;
+
+  public RevocationService(CertificateStore store, Clock clock) {
+    this.store = store;
+    this.clock = clock;
+  }
+
+  /**
+   * Revokes the certificate with serial {@code serialText} for RFC 5280 reason {@code reason};
+   * returns the revocation in force (the first one when it already was revoked).
+   */
+  public Revocation revoke(String serialText, int reason, String principal) {
+    String serial = serial("serial_number", serialText);
+    if (reason == CA_COMPROMISE || reason == AA_COMPROMISE) {
+      throw CaException.invalid(
+          "reason",
+          "cACompromise and aACompromise are for CA certificates, not the leaves this CA issues");
+    }
+    if (reason == REMOVE_FROM_CRL) {
+      throw CaException.invalid(
+          "reason", "removeFromCRL belongs in delta CRLs; it revokes nothing");
+    }
+    if (reason < 0 || reason > AA_COMPROMISE || reason == 7) {
+      throw CaException.invalid("reason", reason + " is not an RFC 5280 reason code");
+    }
+    Revocation revocation =
+        store
+            .revoke(serial, new Revocation(clock.instant(), reason))
+            .orElseThrow(
+                () ->
+                    CaException.field(
+                        ErrorKind.NOT_FOUND,
+                        "serial_number",
+                        "no certificate " + serial + " was issued here"));
+    log.info("certificate {} revoked by {} (reason {})", serial, principal, revocation.reason());
+    return revocation;
+  }
+
+  /** A serial in the wire form (lowercase hex), from any accepted input form. */
+  public static String serial(String field, String text) {
+    var serial = SerialNumbers.parse(text);
+    if (serial == null) {
+      throw CaException.invalid(
+          field,
+          "'"
+              + text
+              + "' is not a serial number (expected: hex, e.g. 5e62eb2e44dd0483, colons or hyphens allowed)");
+    }
+    return SerialNumbers.toHex(serial);
+  }
+}

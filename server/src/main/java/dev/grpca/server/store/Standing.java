@@ -1,0 +1,8 @@
+package dev.grpca.server.store;
+
+/** What an issued certificate is at a given moment. */
+public enum Standing {
+  VALID,
+  REVOKED,
+  EXPIRED
+}

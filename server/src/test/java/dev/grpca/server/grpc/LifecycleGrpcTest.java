@@ -1,0 +1,314 @@
+package dev.grpca.server.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.grpca.proto.v1.Certificate;
+import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.CertificateState;
+import dev.grpca.proto.v1.CertificateStatus;
+import dev.grpca.proto.v1.GetRequest;
+import dev.grpca.proto.v1.IssueRequest;
+import dev.grpca.proto.v1.ListRequest;
+import dev.grpca.proto.v1.ListResponse;
+import dev.grpca.proto.v1.RevocationReason;
+import dev.grpca.proto.v1.RevokeRequest;
+import dev.grpca.proto.v1.RevokeResponse;
+import dev.grpca.proto.v1.StatusRequest;
+import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.testing.TestServer;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Revoke, Status, Get and List over real gRPC. */
+class LifecycleGrpcTest {
+  @TempDir static Path data;
+  static TestServer server;
+  static CertificateServiceGrpc.CertificateServiceBlockingStub certificates;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start(data);
+    certificates = server.certificates();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void revokeIsSeenByStatusAndGetAndRepeatingItKeepsTheFirstRevocation() {
+    Certificate c = issue("revoke-me.example.com", "team", "payments");
+    String serial = c.getSerialNumber();
+    assertThat(status(serial).getState()).isEqualTo(CertificateState.CERTIFICATE_STATE_VALID);
+
+    RevokeResponse first =
+        certificates.revoke(
+            RevokeRequest.newBuilder()
+                .setSerialNumber(serial)
+                .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
+                .build());
+    CertificateStatus revoked = status(serial);
+    assertThat(revoked.getState()).isEqualTo(CertificateState.CERTIFICATE_STATE_REVOKED);
+    assertThat(revoked.getRevocationReason())
+        .isEqualTo(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE);
+    assertThat(revoked.getRevocationTime()).isEqualTo(first.getRevocationTime());
+
+    RevokeResponse again =
+        certificates.revoke(
+            RevokeRequest.newBuilder()
+                .setSerialNumber(colons(serial))
+                .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
+                .build());
+    assertThat(again.getRevocationTime()).isEqualTo(first.getRevocationTime());
+    assertThat(again.getRevocationReason())
+        .isEqualTo(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE);
+
+    Certificate got =
+        certificates
+            .get(GetRequest.newBuilder().setSerialNumber(serial.toUpperCase()).build())
+            .getCertificate();
+    assertThat(got.getState()).isEqualTo(CertificateState.CERTIFICATE_STATE_REVOKED);
+    assertThat(got.getCertificatePem()).isEqualTo(c.getCertificatePem());
+    assertThat(got.getChainPem()).isEqualTo(c.getChainPem());
+    assertThat(got.getLabelsMap()).containsEntry("team", "payments");
+  }
+
+  @Test
+  void badRevocationsAreRefusedAndChangeNothing() {
+    String serial = issue("keep.example.com", "team", "x").getSerialNumber();
+    for (RevocationReason reason :
+        List.of(
+            RevocationReason.REVOCATION_REASON_CA_COMPROMISE,
+            RevocationReason.REVOCATION_REASON_AA_COMPROMISE,
+            RevocationReason.REVOCATION_REASON_REMOVE_FROM_CRL)) {
+      StatusRuntimeException e =
+          failure(
+              () ->
+                  certificates.revoke(
+                      RevokeRequest.newBuilder()
+                          .setSerialNumber(serial)
+                          .setReason(reason)
+                          .build()));
+      assertThat(e.getStatus().getCode()).as(reason.name()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+    assertThat(status(serial).getState()).isEqualTo(CertificateState.CERTIFICATE_STATE_VALID);
+    StatusRuntimeException e =
+        failure(
+            () ->
+                certificates.revoke(RevokeRequest.newBuilder().setSerialNumber("abcdef").build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    e =
+        failure(
+            () ->
+                certificates.revoke(
+                    RevokeRequest.newBuilder().setSerialNumber("not-hex!").build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    e = failure(() -> certificates.get(GetRequest.newBuilder().setSerialNumber("abcdef").build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+  }
+
+  @Test
+  void statusAnswersEverySerialInOrderAndBoundsTheBatch() {
+    String a = issue("a.example.com", "team", "x").getSerialNumber();
+    String b = issue("b.example.com", "team", "x").getSerialNumber();
+    List<CertificateStatus> statuses =
+        certificates
+            .status(
+                StatusRequest.newBuilder()
+                    .addSerialNumbers(b)
+                    .addSerialNumbers("1234")
+                    .addSerialNumbers(colons(a))
+                    .build())
+            .getStatusesList();
+    assertThat(statuses)
+        .extracting(CertificateStatus::getSerialNumber)
+        .containsExactly(b, "1234", a);
+    assertThat(statuses)
+        .extracting(CertificateStatus::getState)
+        .containsExactly(
+            CertificateState.CERTIFICATE_STATE_VALID,
+            CertificateState.CERTIFICATE_STATE_UNKNOWN,
+            CertificateState.CERTIFICATE_STATE_VALID);
+    assertThat(statuses.get(0).getAuthorityId()).isNotEmpty();
+
+    StatusRequest.Builder tooMany = StatusRequest.newBuilder();
+    IntStream.range(0, 1001).forEach(i -> tooMany.addSerialNumbers(Integer.toHexString(i + 1)));
+    StatusRuntimeException e = failure(() -> certificates.status(tooMany.build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    e = failure(() -> certificates.status(StatusRequest.getDefaultInstance()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
+
+  @Test
+  void listFilters() {
+    Certificate web = issue("filter-web.example.com", "app", "filter-web");
+    Certificate api = issue("filter-api.example.com", "app", "filter-api");
+    certificates.revoke(
+        RevokeRequest.newBuilder()
+            .setSerialNumber(api.getSerialNumber())
+            .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
+            .build());
+    assertThat(serials(ListRequest.newBuilder().setDnsName("FILTER-WEB.example.com").build()))
+        .containsExactly(web.getSerialNumber());
+    assertThat(serials(ListRequest.newBuilder().setCommonName("filter-api.example.com").build()))
+        .containsExactly(api.getSerialNumber());
+    assertThat(serials(ListRequest.newBuilder().setLabel("app=filter-web").build()))
+        .containsExactly(web.getSerialNumber());
+    assertThat(
+            serials(
+                ListRequest.newBuilder()
+                    .setLabel("app=filter-api")
+                    .setState(CertificateState.CERTIFICATE_STATE_REVOKED)
+                    .build()))
+        .containsExactly(api.getSerialNumber());
+    assertThat(
+            serials(
+                ListRequest.newBuilder()
+                    .setLabel("app=filter-api")
+                    .setState(CertificateState.CERTIFICATE_STATE_VALID)
+                    .build()))
+        .isEmpty();
+    StatusRuntimeException e =
+        failure(() -> certificates.list(ListRequest.newBuilder().setLabel("no-equals").build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    e = failure(() -> certificates.list(ListRequest.newBuilder().setPageSize(1001).build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    e = failure(() -> certificates.list(ListRequest.newBuilder().setPageToken("garbage").build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
+
+  @Test
+  void pagingOver10kCertificatesReturnsEachExactlyOnceWhileMoreAreIssued() throws Exception {
+    CertificateStore store = server.database().certificates();
+    String authority = server.running().authorities().defaultIssuer().id();
+    Set<String> expected = new HashSet<>();
+    for (int i = 0; i < 10_000; i++) {
+      expected.add(insert(store, authority, "bulk"));
+    }
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger issuedDuring = new AtomicInteger();
+    Thread writer =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                insert(store, authority, "bulk");
+                issuedDuring.incrementAndGet();
+              }
+            });
+    writer.start();
+    Set<String> seen = new HashSet<>();
+    List<String> duplicates = new ArrayList<>();
+    String token = "";
+    int pages = 0;
+    try {
+      do {
+        ListResponse page =
+            certificates.list(
+                ListRequest.newBuilder()
+                    .setLabel("batch=bulk")
+                    .setPageSize(1000)
+                    .setPageToken(token)
+                    .build());
+        for (Certificate c : page.getCertificatesList()) {
+          if (!seen.add(c.getSerialNumber())) {
+            duplicates.add(c.getSerialNumber());
+          }
+        }
+        assertThat(page.getTotalSize()).isGreaterThanOrEqualTo(10_000);
+        token = page.getNextPageToken();
+        pages++;
+      } while (!token.isEmpty() && pages < 100);
+    } finally {
+      stop.set(true);
+      writer.join();
+    }
+    assertThat(duplicates).isEmpty();
+    assertThat(seen).containsAll(expected);
+    assertThat(issuedDuring.get()).isPositive();
+  }
+
+  private static String insert(CertificateStore store, String authority, String batch) {
+    String serial =
+        new java.math.BigInteger(120, new java.util.Random())
+            .add(java.math.BigInteger.ONE)
+            .toString(16);
+    Instant now = Instant.now();
+    store.recordPending(
+        new PendingCertificate(
+            serial,
+            authority,
+            "default",
+            "CN=bulk.example.com",
+            "bulk.example.com",
+            "EC P-256",
+            now,
+            now.plusSeconds(3600),
+            List.of("bulk.example.com"),
+            List.of(),
+            List.of(),
+            List.of(),
+            Map.of("batch", batch),
+            new byte[] {0x30, 0x00},
+            "test",
+            now));
+    store.markIssued(
+        serial,
+        "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+        "00",
+        Instant.now());
+    return serial;
+  }
+
+  private static List<String> serials(ListRequest request) {
+    return certificates.list(request).getCertificatesList().stream()
+        .map(Certificate::getSerialNumber)
+        .toList();
+  }
+
+  private static Certificate issue(String name, String labelKey, String labelValue) {
+    return certificates
+        .issue(
+            IssueRequest.newBuilder()
+                .setProfile("default")
+                .setSubject(dev.grpca.proto.v1.Subject.newBuilder().setCommonName(name))
+                .putLabels(labelKey, labelValue)
+                .build())
+        .getCertificate();
+  }
+
+  private static CertificateStatus status(String serial) {
+    return certificates
+        .status(StatusRequest.newBuilder().addSerialNumbers(serial).build())
+        .getStatuses(0);
+  }
+
+  private static String colons(String hex) {
+    String even = hex.length() % 2 == 0 ? hex : "0" + hex;
+    return String.join(":", even.split("(?<=\\G..)"));
+  }
+
+  private static StatusRuntimeException failure(Runnable call) {
+    try {
+      call.run();
+    } catch (StatusRuntimeException e) {
+      return e;
+    }
+    throw new AssertionError("expected the call to fail");
+  }
+}
