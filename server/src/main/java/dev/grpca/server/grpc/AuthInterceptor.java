@@ -1,5 +1,8 @@
 package dev.grpca.server.grpc;
 
+import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.server.x509.SerialNumbers;
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -7,7 +10,11 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthGrpc;
 import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.Set;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 /**
  * Requires {@code authorization: Bearer <admin token>} on every call but health and reflection.
@@ -22,6 +29,7 @@ final class AuthInterceptor implements ServerInterceptor {
           "grpc.reflection.v1.ServerReflection",
           "grpc.reflection.v1alpha.ServerReflection");
   private static final String PREFIX = "Bearer ";
+  private static final String RENEW = CertificateServiceGrpc.getRenewMethod().getFullMethodName();
 
   private final byte[] adminTokenSha256;
 
@@ -40,6 +48,15 @@ final class AuthInterceptor implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     String value = headers.get(AUTHORIZATION);
+    if (value == null && RENEW.equals(call.getMethodDescriptor().getFullMethodName())) {
+      String peer = peerSerial(call);
+      if (peer != null) {
+        // The service checks that this is the very certificate being renewed.
+        RequestLog.current().peerSerial(peer);
+        RequestLog.current().principal("certificate:" + peer);
+        return next.startCall(call, headers);
+      }
+    }
     if (value == null || !value.regionMatches(true, 0, PREFIX, 0, PREFIX.length())) {
       return refuse(call, "missing credentials: send the header 'authorization: Bearer <token>'");
     }
@@ -49,6 +66,22 @@ final class AuthInterceptor implements ServerInterceptor {
     }
     RequestLog.current().principal(AdminToken.PRINCIPAL);
     return next.startCall(call, headers);
+  }
+
+  /** The serial of the verified TLS client certificate, or null when there is none. */
+  private static String peerSerial(ServerCall<?, ?> call) {
+    SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    if (session == null) {
+      return null;
+    }
+    try {
+      Certificate[] chain = session.getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof X509Certificate
+          ? SerialNumbers.toHex(((X509Certificate) chain[0]).getSerialNumber())
+          : null;
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
   }
 
   private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String message) {

@@ -9,6 +9,8 @@ import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.ListRequest;
 import dev.grpca.proto.v1.ListResponse;
+import dev.grpca.proto.v1.RenewRequest;
+import dev.grpca.proto.v1.RenewResponse;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.proto.v1.RevokeResponse;
@@ -100,6 +102,19 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       answer.setCertificate(certificate(issued));
     }
     response.onNext(answer.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void renew(RenewRequest r, StreamObserver<RenewResponse> response) {
+    RequestLog log = RequestLog.current();
+    IssuedCertificate renewed =
+        issuance.renew(
+            r.getSerialNumber(),
+            r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
+            log.principal(),
+            log.peerSerial());
+    response.onNext(RenewResponse.newBuilder().setCertificate(certificate(renewed)).build());
     response.onCompleted();
   }
 

@@ -15,8 +15,10 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -58,7 +60,18 @@ public final class GrpcServer implements AutoCloseable {
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(config.host(), config.port()),
-                TlsServerCredentials.newBuilder().keyManager(tls.keyManager()).build())
+                TlsServerCredentials.newBuilder()
+                    .keyManager(tls.keyManager())
+                    // Client certificates are accepted, not required: Renew may authenticate with
+                    // the certificate being renewed. Our own CAs are the only anchors.
+                    .trustManager(
+                        new ByteArrayInputStream(
+                            authorities
+                                .defaultIssuer()
+                                .chainPem()
+                                .getBytes(StandardCharsets.US_ASCII)))
+                    .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL)
+                    .build())
             .maxInboundMessageSize(config.maxInboundMessageBytes())
             .maxInboundMetadataSize(MAX_METADATA_BYTES)
             .addService(health.getHealthService())

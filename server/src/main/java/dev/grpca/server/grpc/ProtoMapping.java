@@ -104,6 +104,12 @@ final class ProtoMapping {
             .putAllLabels(s.labels())
             .setCreateTime(timestamp(s.createTime()))
             .setRequestedBy(s.requestedBy());
+    if (s.renewedFrom() != null) {
+      c.setRenewedFrom(s.renewedFrom());
+    }
+    if (s.renewedBy() != null) {
+      c.setRenewedBy(s.renewedBy());
+    }
     if (s.revocation() != null) {
       c.setRevocationTime(timestamp(s.revocation().time()))
           .setRevocationReason(reason(s.revocation().reason()));

@@ -11,6 +11,7 @@ final class RequestLog {
 
   private volatile String principal = "-";
   private volatile String serial = "-";
+  private volatile String peerSerial;
 
   /** The log of the current call; outside a call, a throwaway one nobody reads. */
   static RequestLog current() {
@@ -24,6 +25,15 @@ final class RequestLog {
 
   void principal(String principal) {
     this.principal = principal;
+  }
+
+  /** The serial of the TLS client certificate the caller authenticated with; null if none. */
+  String peerSerial() {
+    return peerSerial;
+  }
+
+  void peerSerial(String serial) {
+    this.peerSerial = serial;
   }
 
   String serial() {

@@ -12,14 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.bouncycastle.asn1.ASN1IA5String;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
-import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.pkcs.Attribute;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
-import org.bouncycastle.asn1.x500.RDN;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -84,7 +79,7 @@ public record Csr(
     List<String> uris = new ArrayList<>();
     readSans(csr, dns, ips, emails, uris);
     return new Csr(
-        csr.getSubjectPublicKeyInfo(), subject(csr.getSubject()), dns, ips, emails, uris);
+        csr.getSubjectPublicKeyInfo(), SubjectFields.of(csr.getSubject()), dns, ips, emails, uris);
   }
 
   private static PKCS10CertificationRequest read(String pem) {
@@ -147,25 +142,5 @@ public record Csr(
         }
       }
     }
-  }
-
-  private static SubjectFields subject(X500Name name) {
-    return new SubjectFields(
-        first(name, BCStyle.CN),
-        first(name, BCStyle.O),
-        first(name, BCStyle.OU),
-        first(name, BCStyle.C),
-        first(name, BCStyle.ST),
-        first(name, BCStyle.L),
-        first(name, BCStyle.EmailAddress));
-  }
-
-  private static String first(X500Name name, ASN1ObjectIdentifier type) {
-    RDN[] rdns = name.getRDNs(type);
-    if (rdns.length == 0) {
-      return "";
-    }
-    var value = rdns[0].getFirst().getValue();
-    return value instanceof ASN1String ? ((ASN1String) value).getString() : value.toString();
   }
 }

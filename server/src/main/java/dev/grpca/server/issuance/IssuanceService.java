@@ -3,12 +3,16 @@ package dev.grpca.server.issuance;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.authority.CertificateSigning;
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.Profile;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.policy.SubjectFields;
 import dev.grpca.server.policy.Template;
+import dev.grpca.server.revocation.RevocationService;
+import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.StoredCertificate;
@@ -29,8 +33,10 @@ import java.security.Provider;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x509.TBSCertificate;
 import org.bouncycastle.cert.X509CertificateHolder;
@@ -93,7 +99,8 @@ public final class IssuanceService {
     }
     SubjectPublicKeyInfo publicKey =
         SubjectPublicKeyInfo.getInstance(keyPair.getPublic().getEncoded());
-    IssuedCertificate issued = certify(request, profile, template, publicKey, key, issuer, now);
+    IssuedCertificate issued =
+        certify(request, profile, template, publicKey, key, issuer, now, null);
     return new IssueResult(issued, issued == null ? null : keyPair.getPrivate());
   }
 
@@ -109,7 +116,75 @@ public final class IssuanceService {
     Instant now = clock.instant();
     PublicKeyInfo key = PublicKeyInfo.of(csr.publicKey());
     Template template = policy.apply(named, profile, key, "csr_pem", issuer.issuer(), now);
-    return certify(named, profile, template, csr.publicKey(), key, issuer, now);
+    return certify(named, profile, template, csr.publicKey(), key, issuer, now, null);
+  }
+
+  /**
+   * Renew: a new certificate for the subject, names, labels and public key of an issued one, under
+   * its profile as the profile is now, linked to it. {@code presentedSerial} is the serial of the
+   * caller's TLS client certificate when that is how it authenticated (null otherwise): it must be
+   * the certificate being renewed.
+   */
+  public IssuedCertificate renew(
+      String serialText, Duration lifetime, String principal, String presentedSerial) {
+    String serial = RevocationService.serial("serial_number", serialText);
+    if (presentedSerial != null && !presentedSerial.equals(serial)) {
+      throw CaException.denied(
+          "serial_number",
+          "the TLS client certificate (" + presentedSerial + ") is not the one being renewed");
+    }
+    StoredCertificate old =
+        store
+            .find(serial)
+            .filter(c -> c.state() == CertificateState.ISSUED)
+            .orElseThrow(
+                () ->
+                    CaException.field(
+                        ErrorKind.NOT_FOUND,
+                        "serial_number",
+                        "no certificate " + serial + " was issued here"));
+    Instant now = clock.instant();
+    if (old.revocation() != null) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "serial_number",
+          serial + " is revoked and cannot be renewed");
+    }
+    if (now.isAfter(old.notAfter())) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "serial_number",
+          serial + " expired at " + old.notAfter() + " and cannot be renewed (no grace period)");
+    }
+    Profile profile =
+        profiles
+            .find(old.profile())
+            .orElseThrow(
+                () ->
+                    CaException.field(
+                        ErrorKind.FAILED_PRECONDITION,
+                        "serial_number",
+                        "its profile '" + old.profile() + "' no longer exists"));
+    X509Certificate certificate = Certificates.parsePem(old.certificatePem());
+    SubjectPublicKeyInfo publicKey =
+        SubjectPublicKeyInfo.getInstance(certificate.getPublicKey().getEncoded());
+    IssuanceRequest request =
+        new IssuanceRequest(
+            profile.name(),
+            SubjectFields.of(
+                X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded())),
+            old.dnsNames(),
+            old.ipAddresses(),
+            old.emailAddresses(),
+            old.uris(),
+            lifetime,
+            old.labels(),
+            false,
+            principal);
+    Authority issuer = authorities.get(profile.authorityId());
+    PublicKeyInfo key = PublicKeyInfo.of(publicKey);
+    Template template = policy.apply(request, profile, key, "serial_number", issuer.issuer(), now);
+    return certify(request, profile, template, publicKey, key, issuer, now, serial);
   }
 
   /** The CSR's subject and SANs, each only where the profile says to use it. */
@@ -130,7 +205,8 @@ public final class IssuanceService {
       SubjectPublicKeyInfo publicKey,
       PublicKeyInfo key,
       Authority issuer,
-      Instant now) {
+      Instant now,
+      String renewedFrom) {
     CertificateSpec spec =
         new CertificateSpec(
             serials.next(),
@@ -169,7 +245,8 @@ public final class IssuanceService {
             request.labels(),
             SignedCertificates.der(tbs),
             request.requestedBy(),
-            now);
+            now,
+            renewedFrom);
     store.recordPending(pending);
     X509CertificateHolder signed;
     try {

@@ -23,7 +23,8 @@ public record PendingCertificate(
     Map<String, String> labels,
     byte[] tbsCertificate,
     String requestedBy,
-    Instant createTime) {
+    Instant createTime,
+    String renewedFrom) {
 
   public PendingCertificate {
     dnsNames = List.copyOf(dnsNames);
@@ -57,6 +58,8 @@ public record PendingCertificate(
         requestedBy,
         createTime,
         issueTime,
+        null,
+        renewedFrom,
         null);
   }
 }

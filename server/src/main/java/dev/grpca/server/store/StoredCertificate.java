@@ -25,7 +25,9 @@ public record StoredCertificate(
     String requestedBy,
     Instant createTime,
     Instant issueTime,
-    Revocation revocation) {
+    Revocation revocation,
+    String renewedFrom,
+    String renewedBy) {
 
   public StoredCertificate {
     dnsNames = List.copyOf(dnsNames);

@@ -10,6 +10,7 @@ import dev.grpca.proto.v1.GetRequest;
 import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.ListRequest;
 import dev.grpca.proto.v1.ListResponse;
+import dev.grpca.proto.v1.RenewRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.proto.v1.RevokeResponse;
@@ -87,6 +88,135 @@ class LifecycleGrpcTest {
     assertThat(got.getCertificatePem()).isEqualTo(c.getCertificatePem());
     assertThat(got.getChainPem()).isEqualTo(c.getChainPem());
     assertThat(got.getLabelsMap()).containsEntry("team", "payments");
+  }
+
+  @Test
+  void renewKeepsSubjectNamesAndKeyAndLinksTheTwo() throws Exception {
+    dev.grpca.proto.v1.IssueResponse issued =
+        certificates.issue(
+            IssueRequest.newBuilder()
+                .setProfile("default")
+                .setSubject(
+                    dev.grpca.proto.v1.Subject.newBuilder()
+                        .setCommonName("renew.example.com")
+                        .setOrganization("Acme"))
+                .addIpAddresses("10.1.1.1")
+                .putLabels("team", "renewals")
+                .build());
+    Certificate old = issued.getCertificate();
+    Certificate renewed =
+        certificates
+            .renew(
+                RenewRequest.newBuilder()
+                    .setSerialNumber(old.getSerialNumber())
+                    .setLifetime(com.google.protobuf.Duration.newBuilder().setSeconds(7200))
+                    .build())
+            .getCertificate();
+    assertThat(renewed.getSerialNumber()).isNotEqualTo(old.getSerialNumber());
+    assertThat(renewed.getRenewedFrom()).isEqualTo(old.getSerialNumber());
+    assertThat(renewed.getSubject()).isEqualTo(old.getSubject());
+    assertThat(renewed.getDnsNamesList()).isEqualTo(old.getDnsNamesList());
+    assertThat(renewed.getIpAddressesList()).isEqualTo(old.getIpAddressesList());
+    assertThat(renewed.getLabelsMap()).isEqualTo(old.getLabelsMap());
+    assertThat(publicKey(renewed)).isEqualTo(publicKey(old));
+    assertThat(renewed.getNotAfter().getSeconds() - renewed.getCreateTime().getSeconds())
+        .isBetween(7199L, 7200L);
+    assertThat(
+            certificates
+                .get(GetRequest.newBuilder().setSerialNumber(old.getSerialNumber()).build())
+                .getCertificate()
+                .getRenewedBy())
+        .isEqualTo(renewed.getSerialNumber());
+  }
+
+  @Test
+  void renewOverMutualTlsWithTheCertificateItself() throws Exception {
+    dev.grpca.proto.v1.IssueResponse mine = issueWithKey("me.example.com");
+    dev.grpca.proto.v1.IssueResponse other = issueWithKey("other.example.com");
+    io.grpc.ManagedChannel mtls =
+        io.grpc.Grpc.newChannelBuilder(
+                server.target(),
+                io.grpc.TlsChannelCredentials.newBuilder()
+                    .keyManager(
+                        stream(
+                            mine.getCertificate().getCertificatePem()
+                                + mine.getCertificate().getChainPem()),
+                        stream(mine.getPrivateKeyPem()))
+                    .trustManager(server.rootPem().toFile())
+                    .build())
+            .build();
+    try {
+      var stub = CertificateServiceGrpc.newBlockingStub(mtls);
+      Certificate renewed =
+          stub.renew(
+                  RenewRequest.newBuilder()
+                      .setSerialNumber(mine.getCertificate().getSerialNumber())
+                      .build())
+              .getCertificate();
+      assertThat(renewed.getRenewedFrom()).isEqualTo(mine.getCertificate().getSerialNumber());
+      assertThat(renewed.getRequestedBy())
+          .isEqualTo("certificate:" + mine.getCertificate().getSerialNumber());
+
+      StatusRuntimeException e =
+          failure(
+              () ->
+                  stub.renew(
+                      RenewRequest.newBuilder()
+                          .setSerialNumber(other.getCertificate().getSerialNumber())
+                          .build()));
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+      e =
+          failure(
+              () ->
+                  stub.issue(
+                      IssueRequest.newBuilder()
+                          .setProfile("default")
+                          .addDnsNames("x.example.com")
+                          .build()));
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    } finally {
+      mtls.shutdownNow();
+    }
+  }
+
+  @Test
+  void aRevokedCertificateCannotBeRenewed() {
+    Certificate c = issue("revoked-renew.example.com", "team", "x");
+    certificates.revoke(
+        RevokeRequest.newBuilder()
+            .setSerialNumber(c.getSerialNumber())
+            .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
+            .build());
+    long before = server.storedCertificates();
+    StatusRuntimeException e =
+        failure(
+            () ->
+                certificates.renew(
+                    RenewRequest.newBuilder().setSerialNumber(c.getSerialNumber()).build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(e.getStatus().getDescription()).contains("revoked");
+    assertThat(server.storedCertificates()).isEqualTo(before);
+    e =
+        failure(
+            () -> certificates.renew(RenewRequest.newBuilder().setSerialNumber("abcdef").build()));
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+  }
+
+  private static dev.grpca.proto.v1.IssueResponse issueWithKey(String name) {
+    return certificates.issue(
+        IssueRequest.newBuilder()
+            .setProfile("default")
+            .setSubject(dev.grpca.proto.v1.Subject.newBuilder().setCommonName(name))
+            .build());
+  }
+
+  private static java.io.InputStream stream(String pem) {
+    return new java.io.ByteArrayInputStream(
+        pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+  }
+
+  private static java.security.PublicKey publicKey(Certificate c) {
+    return dev.grpca.server.x509.Certificates.parsePem(c.getCertificatePem()).getPublicKey();
   }
 
   @Test
@@ -266,7 +396,8 @@ class LifecycleGrpcTest {
             Map.of("batch", batch),
             new byte[] {0x30, 0x00},
             "test",
-            now));
+            now,
+            null));
     store.markIssued(
         serial,
         "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",

@@ -66,7 +66,7 @@ class ServerLifecycleTest {
               .orElseThrow();
       assertThat(service.getService(0).getMethodList())
           .extracting(m -> m.getName())
-          .containsExactly("Issue", "Sign", "Revoke", "Status", "Get", "List");
+          .containsExactly("Issue", "Sign", "Renew", "Revoke", "Status", "Get", "List");
       assertThat(files)
           .extracting(FileDescriptorProto::getName)
           .contains("grpca/v1/resources.proto");

@@ -62,6 +62,7 @@ final class JooqCertificateStore implements CertificateStore {
                           Base64.getEncoder().encodeToString(p.tbsCertificate()))
                       .set(CERTIFICATE.REQUESTED_BY, p.requestedBy())
                       .set(CERTIFICATE.CREATE_TIME, StoreErrors.utc(p.createTime()))
+                      .set(CERTIFICATE.RENEWED_FROM, p.renewedFrom())
                       .execute();
                   int position = 0;
                   for (String dns : p.dnsNames()) {
@@ -306,6 +307,15 @@ final class JooqCertificateStore implements CertificateStore {
                 labels
                     .computeIfAbsent(l.value1(), k -> new TreeMap<>())
                     .put(l.value2(), l.value3()));
+    Map<String, String> renewedBy = new HashMap<>();
+    StoreErrors.guard(
+            () ->
+                dsl.select(CERTIFICATE.RENEWED_FROM, CERTIFICATE.SERIAL_NUMBER)
+                    .from(CERTIFICATE)
+                    .where(CERTIFICATE.RENEWED_FROM.in(serials))
+                    .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
+                    .fetch())
+        .forEach(r -> renewedBy.put(r.value1(), r.value2()));
     List<StoredCertificate> out = new ArrayList<>();
     for (CertificateRecord r : rows) {
       Map<String, List<String>> n = names.getOrDefault(r.getSerialNumber(), Map.of());
@@ -330,7 +340,9 @@ final class JooqCertificateStore implements CertificateStore {
               r.getRequestedBy(),
               StoreErrors.instant(r.getCreateTime()),
               StoreErrors.instant(r.getIssueTime()),
-              r.getRevocationTime() == null ? null : revocationOf(r)));
+              r.getRevocationTime() == null ? null : revocationOf(r),
+              r.getRenewedFrom(),
+              renewedBy.get(r.getSerialNumber())));
     }
     return out;
   }

@@ -122,6 +122,7 @@ class JooqCertificateStoreTest {
         Map.of("entity", "backend/1"),
         new byte[] {0x30, 0x00},
         "admin",
-        T0);
+        T0,
+        null);
   }
 }
