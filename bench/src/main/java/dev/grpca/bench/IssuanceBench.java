@@ -64,7 +64,7 @@ public final class IssuanceBench {
                         .setPkcs11Config(hsm.resolve("pkcs11.cfg").toString())
                         .setPinFile(hsm.resolve("user.pin").toString()))
                 .build());
-    ServerConfig config = loaded.withListener("127.0.0.1", 0);
+    ServerConfig config = loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", 0);
     try (Main.Running server = Main.start(config, Clock.systemUTC(), Map.of())) {
       String token = Files.readString(config.adminTokenFile()).strip();
       ManagedChannel channel =

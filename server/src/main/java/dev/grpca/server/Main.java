@@ -10,6 +10,7 @@ import dev.grpca.server.grpc.AdminToken;
 import dev.grpca.server.grpc.GrpcServer;
 import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.hsm.Pkcs11Token;
+import dev.grpca.server.http.HttpSidecar;
 import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.policy.IssuancePolicy;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BooleanSupplier;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -150,8 +152,25 @@ public final class Main {
             profiles,
             clock);
     opened.add(grpc);
+    HttpSidecar http =
+        startHttp(
+            config.http(), authorities, Map.of("database", database::ping, "hsm", token::ping));
+    opened.add(http);
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
-    return new Running(config, grpc, authorities, tls, opened);
+    return new Running(config, grpc, http, authorities, tls, opened);
+  }
+
+  private static HttpSidecar startHttp(
+      ServerConfig.Http config, Authorities authorities, Map<String, BooleanSupplier> ready)
+      throws IOException {
+    try {
+      return HttpSidecar.start(config, authorities, ready);
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(
+          "cannot start the HTTP sidecar on " + config.host() + ":" + config.port(), e);
+    }
   }
 
   private static Database openDatabase(ServerConfig.Database config, Map<String, String> env) {
@@ -190,6 +209,7 @@ public final class Main {
   public static final class Running implements AutoCloseable {
     private final ServerConfig config;
     private final GrpcServer grpc;
+    private final HttpSidecar http;
     private final Authorities authorities;
     private final ServerTlsIdentity tls;
     private final List<AutoCloseable> opened;
@@ -198,11 +218,13 @@ public final class Main {
     Running(
         ServerConfig config,
         GrpcServer grpc,
+        HttpSidecar http,
         Authorities authorities,
         ServerTlsIdentity tls,
         List<AutoCloseable> opened) {
       this.config = config;
       this.grpc = grpc;
+      this.http = http;
       this.authorities = authorities;
       this.tls = tls;
       this.opened = opened;
@@ -210,6 +232,11 @@ public final class Main {
 
     public int port() {
       return grpc.port();
+    }
+
+    /** The HTTP sidecar's port. */
+    public int httpPort() {
+      return http.port();
     }
 
     public Authorities authorities() {
@@ -236,6 +263,12 @@ public final class Main {
       out.println("  admin bearer token:    " + shown(config.adminTokenFile()));
       out.println("  HSM (SunPKCS11) config: " + shown(config.hsm().pkcs11Config()));
       out.println("  database:              " + config.database().jdbcUrl());
+      out.println(
+          "  HTTP sidecar:          http://"
+              + config.http().host()
+              + ":"
+              + httpPort()
+              + "/v1/ca.pem");
       out.println("Try:");
       out.println(
           "  grpcurl -cacert "

@@ -14,7 +14,11 @@ public record ServerConfig(
     Path adminTokenFile,
     AuthoritySpec root,
     AuthoritySpec intermediate,
-    List<dev.grpca.proto.v1.Profile> profiles) {
+    List<dev.grpca.proto.v1.Profile> profiles,
+    Http http) {
+
+  /** The plain-HTTP sidecar for TLS stacks and probes. */
+  public record Http(String host, int port) {}
 
   /** The gRPC listener. */
   public record Grpc(
@@ -48,7 +52,21 @@ public record ServerConfig(
             grpc.maxInboundMessageBytes(),
             grpc.tlsCertificateLifetime());
     return new ServerConfig(
-        dataDir, listener, hsm, database, adminTokenFile, root, intermediate, profiles);
+        dataDir, listener, hsm, database, adminTokenFile, root, intermediate, profiles, http);
+  }
+
+  /** The same configuration with the HTTP sidecar elsewhere; port 0 lets the OS choose. */
+  public ServerConfig withHttp(String host, int port) {
+    return new ServerConfig(
+        dataDir,
+        grpc,
+        hsm,
+        database,
+        adminTokenFile,
+        root,
+        intermediate,
+        profiles,
+        new Http(host, port));
   }
 
   /** Where the server writes the files a developer needs: the root, the chain. */

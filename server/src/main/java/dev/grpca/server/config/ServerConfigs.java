@@ -6,6 +6,7 @@ import dev.grpca.proto.v1.KeyType;
 import dev.grpca.server.authority.AuthoritySpec;
 import dev.grpca.server.config.proto.AuthoritySection;
 import dev.grpca.server.config.proto.GrpcSection;
+import dev.grpca.server.config.proto.HttpSection;
 import dev.grpca.server.config.proto.ServerConfigFile;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.policy.BuiltInProfiles;
@@ -88,7 +89,8 @@ public final class ServerConfigs {
         path(f.getAuth().getAdminTokenFile(), dev.resolve("admin.token")),
         root,
         intermediate,
-        profiles(f.getProfilesList()));
+        profiles(f.getProfilesList()),
+        http(f.getHttp()));
   }
 
   /**
@@ -98,6 +100,14 @@ public final class ServerConfigs {
    */
   public static String defaultJdbcUrl(Path dataDir) {
     return "jdbc:h2:file:" + dataDir.resolve("db/grpca") + ";WRITE_DELAY=0";
+  }
+
+  private static ServerConfig.Http http(HttpSection h) {
+    int port = h.getPort() == 0 ? 8080 : h.getPort();
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("http.port: " + port + " (expected: 1..65535)");
+    }
+    return new ServerConfig.Http(or(h.getHost(), "127.0.0.1"), port);
   }
 
   private static ServerConfig.Grpc grpc(GrpcSection g) {

@@ -70,6 +70,16 @@ public final class Pkcs11Token {
     }
   }
 
+  /** Whether the token answers: its key store can be listed. */
+  public synchronized boolean ping() {
+    try {
+      keyStore.size();
+      return true;
+    } catch (GeneralSecurityException | ProviderException e) {
+      return false;
+    }
+  }
+
   /** The key pair stored under {@code label}, if the token has one with its certificate. */
   public synchronized Optional<TokenKey> find(String label) {
     try {

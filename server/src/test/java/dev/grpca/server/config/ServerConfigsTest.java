@@ -68,6 +68,7 @@ class ServerConfigsTest {
     assertThat(example.intermediate()).isEqualTo(defaults.intermediate());
     assertThat(example.profiles()).isEqualTo(defaults.profiles());
     assertThat(example.grpc().port()).isEqualTo(defaults.grpc().port());
+    assertThat(example.http()).isEqualTo(defaults.http());
   }
 
   @ParameterizedTest

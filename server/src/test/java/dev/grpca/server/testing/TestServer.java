@@ -57,7 +57,7 @@ public final class TestServer implements AutoCloseable {
             .setIntermediate(AuthoritySection.newBuilder().setId("issuing-" + suffix))
             .build();
     ServerConfig loaded = ServerConfigs.from(file);
-    ServerConfig config = loaded.withListener("127.0.0.1", 0);
+    ServerConfig config = loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", 0);
     TestServer server = new TestServer(config, clock);
     server.boot();
     return server;

@@ -64,6 +64,16 @@ public final class Database implements AutoCloseable {
     return new JooqCertificateStore(dsl);
   }
 
+  /** Whether the database answers a trivial query. */
+  public boolean ping() {
+    try {
+      dsl.selectOne().fetch();
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   public ProfileStore profiles() {
     return new JooqProfileStore(dsl);
   }

@@ -1,0 +1,198 @@
+package dev.grpca.server.http;
+
+import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.authority.Authority;
+import dev.grpca.server.config.ServerConfig;
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.x509.Pem;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateEncodingException;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The plain-HTTP sidecar for TLS stacks and probes (RFC 5280 expects http:// URLs for issuer
+ * certificates). Unauthenticated and read-only: issuer certificates (DER and PEM), chains, and
+ * {@code /healthz} and {@code /readyz}. Anything else is 404; anything but GET and HEAD is 405.
+ */
+public final class HttpSidecar implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HttpSidecar.class);
+  private static final String PEM = "application/x-pem-file";
+  private static final String DER_CERT = "application/pkix-cert";
+  private static final String ISSUERS = "/v1/issuers/";
+
+  private final Server server;
+  private final ServerConnector connector;
+
+  private HttpSidecar(Server server, ServerConnector connector) {
+    this.server = server;
+    this.connector = connector;
+  }
+
+  /**
+   * Starts the sidecar.
+   *
+   * @param ready what must hold for {@code /readyz} to say 200, by name (e.g. "database")
+   */
+  public static HttpSidecar start(
+      ServerConfig.Http config, Authorities authorities, Map<String, BooleanSupplier> ready)
+      throws Exception {
+    QueuedThreadPool threads = new QueuedThreadPool(32, 2);
+    threads.setName("grpca-http");
+    Server server = new Server(threads);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setRequestHeaderSize(8 * 1024);
+    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    connector.setHost(config.host());
+    connector.setPort(config.port());
+    connector.setIdleTimeout(30_000);
+    server.addConnector(connector);
+    server.setHandler(new Routes(authorities, ready));
+    server.start();
+    log.info("HTTP sidecar on {}:{}", config.host(), connector.getLocalPort());
+    return new HttpSidecar(server, connector);
+  }
+
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      log.warn("stopping the HTTP sidecar", e);
+    }
+  }
+
+  private static final class Routes extends Handler.Abstract.NonBlocking {
+    private final Authorities authorities;
+    private final Map<String, BooleanSupplier> ready;
+
+    Routes(Authorities authorities, Map<String, BooleanSupplier> ready) {
+      this.authorities = authorities;
+      this.ready = Map.copyOf(ready);
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+      String method = request.getMethod();
+      if (!HttpMethod.GET.is(method) && !HttpMethod.HEAD.is(method)) {
+        response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+        Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405);
+        return true;
+      }
+      String path = Request.getPathInContext(request);
+      switch (path) {
+        case "/healthz" -> text(response, callback, HttpStatus.OK_200, "ok\n");
+        case "/readyz" -> readiness(response, callback);
+        default -> {
+          if (!issuerFile(path, response, callback)) {
+            Response.writeError(request, response, callback, HttpStatus.NOT_FOUND_404);
+          }
+        }
+      }
+      return true;
+    }
+
+    /** /v1/ca… for the default issuer, /v1/issuers/{id}/ca… for any. */
+    private boolean issuerFile(String path, Response response, Callback callback) {
+      String id;
+      String file;
+      if (path.startsWith(ISSUERS)) {
+        String rest = path.substring(ISSUERS.length());
+        int slash = rest.indexOf('/');
+        if (slash <= 0) {
+          return false;
+        }
+        id = rest.substring(0, slash);
+        file = rest.substring(slash + 1);
+      } else if (path.startsWith("/v1/")) {
+        id = "";
+        file = path.substring("/v1/".length());
+      } else {
+        return false;
+      }
+      Authority authority;
+      try {
+        authority = authorities.get(id);
+      } catch (CaException unknown) {
+        return false;
+      }
+      switch (file) {
+        case "ca" -> bytes(response, callback, DER_CERT, der(authority));
+        case "ca.pem" ->
+            bytes(response, callback, PEM, ascii(Pem.certificate(authority.certificate())));
+        case "chain.pem" -> bytes(response, callback, PEM, ascii(authority.chainPem()));
+        default -> {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private void readiness(Response response, Callback callback) {
+      StringBuilder body = new StringBuilder();
+      boolean all = true;
+      for (Map.Entry<String, BooleanSupplier> check : ready.entrySet()) {
+        boolean ok;
+        try {
+          ok = check.getValue().getAsBoolean();
+        } catch (RuntimeException e) {
+          ok = false;
+        }
+        all &= ok;
+        body.append(check.getKey()).append(ok ? " ok\n" : " unavailable\n");
+      }
+      text(
+          response,
+          callback,
+          all ? HttpStatus.OK_200 : HttpStatus.SERVICE_UNAVAILABLE_503,
+          body.toString());
+    }
+
+    private static byte[] der(Authority authority) {
+      try {
+        return authority.certificate().getEncoded();
+      } catch (CertificateEncodingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private static byte[] ascii(String s) {
+      return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static void text(Response response, Callback callback, int status, String body) {
+      response.setStatus(status);
+      response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; charset=utf-8");
+      response.write(true, ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8)), callback);
+    }
+
+    private static void bytes(Response response, Callback callback, String type, byte[] body) {
+      response.setStatus(HttpStatus.OK_200);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+      response.getHeaders().put(HttpHeader.CACHE_CONTROL, "public, max-age=3600");
+      response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+      response.write(true, ByteBuffer.wrap(body), callback);
+    }
+  }
+}
