@@ -2,6 +2,7 @@ package dev.grpca.server.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.util.JsonFormat;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CertificateState;
@@ -217,6 +218,27 @@ class LifecycleGrpcTest {
 
   private static java.security.PublicKey publicKey(Certificate c) {
     return dev.grpca.server.x509.Certificates.parsePem(c.getCertificatePem()).getPublicKey();
+  }
+
+  @Test
+  void theJsonInTheReadmeWorksAsGrpcurlWouldSendIt() throws Exception {
+    String serial = issue("readme.example.com", "team", "payments").getSerialNumber();
+    StatusRequest.Builder status = StatusRequest.newBuilder();
+    JsonFormat.parser().merge("{\"serialNumbers\":[\"" + serial + "\"]}", status);
+    assertThat(certificates.status(status.build()).getStatuses(0).getState())
+        .isEqualTo(CertificateState.CERTIFICATE_STATE_VALID);
+    ListRequest.Builder list = ListRequest.newBuilder();
+    JsonFormat.parser().merge("{\"label\":\"team=payments\",\"pageSize\":50}", list);
+    assertThat(certificates.list(list.build()).getCertificatesList())
+        .extracting(Certificate::getSerialNumber)
+        .contains(serial);
+    RevokeRequest.Builder revoke = RevokeRequest.newBuilder();
+    JsonFormat.parser()
+        .merge(
+            "{\"serialNumber\":\"" + serial + "\",\"reason\":\"REVOCATION_REASON_KEY_COMPROMISE\"}",
+            revoke);
+    assertThat(certificates.revoke(revoke.build()).getRevocationReason())
+        .isEqualTo(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE);
   }
 
   @Test
