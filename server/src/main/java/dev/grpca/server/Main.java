@@ -113,12 +113,14 @@ public final class Main {
 
     ProfileCatalog profiles = new ProfileCatalog(database.profiles(), authorities::contains, clock);
     profiles.declare(config.profiles());
+    CertificateQueries queries = new CertificateQueries(database.certificates(), clock);
     IssuanceService issuance =
         new IssuanceService(
             profiles,
             authorities,
             new IssuancePolicy(),
             database.certificates(),
+            queries,
             signing,
             serials,
             random,
@@ -146,7 +148,7 @@ public final class Main {
             tls,
             adminToken,
             issuance,
-            new CertificateQueries(database.certificates(), clock),
+            queries,
             new RevocationService(database.certificates(), clock),
             authorities,
             profiles,

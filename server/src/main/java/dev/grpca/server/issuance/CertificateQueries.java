@@ -57,12 +57,13 @@ public final class CertificateQueries {
     return store
         .find(serial)
         .filter(c -> c.state() == CertificateState.ISSUED)
-        .orElseThrow(
-            () ->
-                CaException.field(
-                    ErrorKind.NOT_FOUND,
-                    "serial_number",
-                    "no certificate " + serial + " was issued here"));
+        .orElseThrow(() -> notIssuedHere(serial));
+  }
+
+  /** NOT_FOUND for a serial this CA never issued. */
+  public static CaException notIssuedHere(String serial) {
+    return CaException.field(
+        ErrorKind.NOT_FOUND, "serial_number", "no certificate " + serial + " was issued here");
   }
 
   /** The status of each serial, in the order asked. */

@@ -12,7 +12,6 @@ import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.policy.SubjectFields;
 import dev.grpca.server.policy.Template;
 import dev.grpca.server.revocation.RevocationService;
-import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.StoredCertificate;
@@ -51,6 +50,7 @@ public final class IssuanceService {
   private final Authorities authorities;
   private final IssuancePolicy policy;
   private final CertificateStore store;
+  private final CertificateQueries queries;
   private final CertificateSigning signing;
   private final SerialNumbers serials;
   private final SecureRandom random;
@@ -62,6 +62,7 @@ public final class IssuanceService {
       Authorities authorities,
       IssuancePolicy policy,
       CertificateStore store,
+      CertificateQueries queries,
       CertificateSigning signing,
       SerialNumbers serials,
       SecureRandom random,
@@ -71,6 +72,7 @@ public final class IssuanceService {
     this.authorities = authorities;
     this.policy = policy;
     this.store = store;
+    this.queries = queries;
     this.signing = signing;
     this.serials = serials;
     this.random = random;
@@ -133,16 +135,7 @@ public final class IssuanceService {
           "serial_number",
           "the TLS client certificate (" + presentedSerial + ") is not the one being renewed");
     }
-    StoredCertificate old =
-        store
-            .find(serial)
-            .filter(c -> c.state() == CertificateState.ISSUED)
-            .orElseThrow(
-                () ->
-                    CaException.field(
-                        ErrorKind.NOT_FOUND,
-                        "serial_number",
-                        "no certificate " + serial + " was issued here"));
+    StoredCertificate old = queries.get(serial);
     Instant now = clock.instant();
     if (old.revocation() != null) {
       throw CaException.field(

@@ -1,7 +1,7 @@
 package dev.grpca.server.revocation;
 
 import dev.grpca.server.error.CaException;
-import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.x509.SerialNumbers;
@@ -51,12 +51,7 @@ public final class RevocationService {
     Revocation revocation =
         store
             .revoke(serial, new Revocation(clock.instant(), reason))
-            .orElseThrow(
-                () ->
-                    CaException.field(
-                        ErrorKind.NOT_FOUND,
-                        "serial_number",
-                        "no certificate " + serial + " was issued here"));
+            .orElseThrow(() -> CertificateQueries.notIssuedHere(serial));
     log.info("certificate {} revoked by {} (reason {})", serial, principal, revocation.reason());
     return revocation;
   }
