@@ -15,7 +15,10 @@ import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.ProfileCatalog;
+import dev.grpca.server.revocation.CrlPublisher;
+import dev.grpca.server.revocation.CrlWriter;
 import dev.grpca.server.revocation.RevocationService;
+import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.store.jooq.Database;
 import dev.grpca.server.x509.SerialNumbers;
 import java.io.IOException;
@@ -28,9 +31,11 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,6 +116,24 @@ public final class Main {
             .ensure(config.root(), config.intermediate());
     writeDevFiles(config, authorities);
 
+    ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "grpca-scheduler");
+              t.setDaemon(true);
+              return t;
+            });
+    opened.add(scheduler::shutdownNow);
+    CrlPublisher crls =
+        new CrlPublisher(
+                authorities,
+                database.crls(),
+                new CrlWriter(database.crls(), bouncyCastle),
+                clock,
+                config.crl().validity(),
+                config.crl().debounce())
+            .start(scheduler);
+
     ProfileCatalog profiles = new ProfileCatalog(database.profiles(), authorities::contains, clock);
     profiles.declare(config.profiles());
     CertificateQueries queries = new CertificateQueries(database.certificates(), clock);
@@ -127,14 +150,6 @@ public final class Main {
             bouncyCastle,
             clock);
 
-    ScheduledExecutorService scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "grpca-scheduler");
-              t.setDaemon(true);
-              return t;
-            });
-    opened.add(scheduler::shutdownNow);
     ServerTlsIdentity tls =
         new ServerTlsIdentity(
                 issuance,
@@ -149,24 +164,30 @@ public final class Main {
             adminToken,
             issuance,
             queries,
-            new RevocationService(database.certificates(), clock),
+            new RevocationService(database.certificates(), clock, crls::revoked),
             authorities,
             profiles,
             clock);
     opened.add(grpc);
     HttpSidecar http =
         startHttp(
-            config.http(), authorities, Map.of("database", database::ping, "hsm", token::ping));
+            config.http(),
+            authorities,
+            crls::latest,
+            Map.of("database", database::ping, "hsm", token::ping));
     opened.add(http);
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
-    return new Running(config, grpc, http, authorities, tls, opened);
+    return new Running(config, grpc, http, authorities, tls, crls, opened);
   }
 
   private static HttpSidecar startHttp(
-      ServerConfig.Http config, Authorities authorities, Map<String, BooleanSupplier> ready)
+      ServerConfig.Http config,
+      Authorities authorities,
+      Function<String, Optional<StoredCrl>> crls,
+      Map<String, BooleanSupplier> ready)
       throws IOException {
     try {
-      return HttpSidecar.start(config, authorities, ready);
+      return HttpSidecar.start(config, authorities, crls, ready);
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {
@@ -214,6 +235,7 @@ public final class Main {
     private final HttpSidecar http;
     private final Authorities authorities;
     private final ServerTlsIdentity tls;
+    private final CrlPublisher crls;
     private final List<AutoCloseable> opened;
     private boolean closed;
 
@@ -223,12 +245,14 @@ public final class Main {
         HttpSidecar http,
         Authorities authorities,
         ServerTlsIdentity tls,
+        CrlPublisher crls,
         List<AutoCloseable> opened) {
       this.config = config;
       this.grpc = grpc;
       this.http = http;
       this.authorities = authorities;
       this.tls = tls;
+      this.crls = crls;
       this.opened = opened;
     }
 
@@ -243,6 +267,11 @@ public final class Main {
 
     public Authorities authorities() {
       return authorities;
+    }
+
+    /** The CRL publisher. */
+    public CrlPublisher crls() {
+      return crls;
     }
 
     /** The server's own TLS certificate and its renewal. */

@@ -34,6 +34,11 @@ public final class Authorities {
     return authority;
   }
 
+  /** Every authority, root first. */
+  public java.util.Collection<Authority> all() {
+    return java.util.List.copyOf(byId.values());
+  }
+
   /** Whether {@code id} names one of these authorities. */
   public boolean contains(String id) {
     return byId.containsKey(id);

@@ -15,7 +15,11 @@ public record ServerConfig(
     AuthoritySpec root,
     AuthoritySpec intermediate,
     List<dev.grpca.proto.v1.Profile> profiles,
-    Http http) {
+    Http http,
+    Crl crl) {
+
+  /** CRL publishing. */
+  public record Crl(Duration validity, Duration debounce) {}
 
   /** The plain-HTTP sidecar for TLS stacks and probes. */
   public record Http(String host, int port) {}
@@ -52,7 +56,7 @@ public record ServerConfig(
             grpc.maxInboundMessageBytes(),
             grpc.tlsCertificateLifetime());
     return new ServerConfig(
-        dataDir, listener, hsm, database, adminTokenFile, root, intermediate, profiles, http);
+        dataDir, listener, hsm, database, adminTokenFile, root, intermediate, profiles, http, crl);
   }
 
   /** The same configuration with the HTTP sidecar elsewhere; port 0 lets the OS choose. */
@@ -66,7 +70,8 @@ public record ServerConfig(
         root,
         intermediate,
         profiles,
-        new Http(host, port));
+        new Http(host, port),
+        crl);
   }
 
   /** Where the server writes the files a developer needs: the root, the chain. */

@@ -5,6 +5,7 @@ import com.google.protobuf.util.JsonFormat;
 import dev.grpca.proto.v1.KeyType;
 import dev.grpca.server.authority.AuthoritySpec;
 import dev.grpca.server.config.proto.AuthoritySection;
+import dev.grpca.server.config.proto.CrlSection;
 import dev.grpca.server.config.proto.GrpcSection;
 import dev.grpca.server.config.proto.HttpSection;
 import dev.grpca.server.config.proto.ServerConfigFile;
@@ -90,7 +91,8 @@ public final class ServerConfigs {
         root,
         intermediate,
         profiles(f.getProfilesList()),
-        http(f.getHttp()));
+        http(f.getHttp()),
+        crl(f.getCrl()));
   }
 
   /**
@@ -100,6 +102,23 @@ public final class ServerConfigs {
    */
   public static String defaultJdbcUrl(Path dataDir) {
     return "jdbc:h2:file:" + dataDir.resolve("db/grpca") + ";WRITE_DELAY=0";
+  }
+
+  private static ServerConfig.Crl crl(CrlSection c) {
+    Duration validity =
+        c.hasValidity() ? duration("crl.validity", c.getValidity()) : Duration.ofHours(24);
+    Duration debounce =
+        c.hasDebounce() ? duration("crl.debounce", c.getDebounce()) : Duration.ofSeconds(5);
+    if (validity.compareTo(Duration.ofMinutes(10)) < 0
+        || validity.compareTo(Duration.ofDays(30)) > 0) {
+      throw new IllegalArgumentException(
+          "crl.validity: " + DurationText.human(validity) + " (expected: 10m..30d)");
+    }
+    if (debounce.compareTo(Duration.ofMinutes(5)) > 0) {
+      throw new IllegalArgumentException(
+          "crl.debounce: " + DurationText.human(debounce) + " (expected: <= 5m)");
+    }
+    return new ServerConfig.Crl(validity, debounce);
   }
 
   private static ServerConfig.Http http(HttpSection h) {

@@ -4,12 +4,16 @@ import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.x509.Pem;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import org.eclipse.jetty.http.DateGenerator;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
@@ -50,7 +54,10 @@ public final class HttpSidecar implements AutoCloseable {
    * @param ready what must hold for {@code /readyz} to say 200, by name (e.g. "database")
    */
   public static HttpSidecar start(
-      ServerConfig.Http config, Authorities authorities, Map<String, BooleanSupplier> ready)
+      ServerConfig.Http config,
+      Authorities authorities,
+      Function<String, Optional<StoredCrl>> crls,
+      Map<String, BooleanSupplier> ready)
       throws Exception {
     QueuedThreadPool threads = new QueuedThreadPool(32, 2);
     threads.setName("grpca-http");
@@ -63,7 +70,7 @@ public final class HttpSidecar implements AutoCloseable {
     connector.setPort(config.port());
     connector.setIdleTimeout(30_000);
     server.addConnector(connector);
-    server.setHandler(new Routes(authorities, ready));
+    server.setHandler(new Routes(authorities, crls, ready));
     server.start();
     log.info("HTTP sidecar on {}:{}", config.host(), connector.getLocalPort());
     return new HttpSidecar(server, connector);
@@ -84,10 +91,15 @@ public final class HttpSidecar implements AutoCloseable {
 
   private static final class Routes extends Handler.Abstract.NonBlocking {
     private final Authorities authorities;
+    private final Function<String, Optional<StoredCrl>> crls;
     private final Map<String, BooleanSupplier> ready;
 
-    Routes(Authorities authorities, Map<String, BooleanSupplier> ready) {
+    Routes(
+        Authorities authorities,
+        Function<String, Optional<StoredCrl>> crls,
+        Map<String, BooleanSupplier> ready) {
       this.authorities = authorities;
+      this.crls = crls;
       this.ready = Map.copyOf(ready);
     }
 
@@ -141,11 +153,36 @@ public final class HttpSidecar implements AutoCloseable {
         case "ca.pem" ->
             bytes(response, callback, PEM, ascii(Pem.certificate(authority.certificate())));
         case "chain.pem" -> bytes(response, callback, PEM, ascii(authority.chainPem()));
+        case "crl", "crl.pem" -> {
+          Optional<StoredCrl> crl = crls.apply(authority.id());
+          if (crl.isEmpty()) {
+            return false;
+          }
+          crlHeaders(response, crl.get());
+          if (file.equals("crl")) {
+            bytes(response, callback, "application/pkix-crl", crl.get().der());
+          } else {
+            bytes(response, callback, PEM, ascii(Pem.encode("X509 CRL", crl.get().der())));
+          }
+        }
         default -> {
           return false;
         }
       }
       return true;
+    }
+
+    /**
+     * The CRL is good until its nextUpdate: ETag by number, Last-Modified and Expires by its times.
+     */
+    private static void crlHeaders(Response response, StoredCrl crl) {
+      response
+          .getHeaders()
+          .put(HttpHeader.ETAG, "\"" + crl.authorityId() + "-" + crl.number() + "\"");
+      response
+          .getHeaders()
+          .put(HttpHeader.LAST_MODIFIED, DateGenerator.formatDate(crl.thisUpdate()));
+      response.getHeaders().put(HttpHeader.EXPIRES, DateGenerator.formatDate(crl.nextUpdate()));
     }
 
     private void readiness(Response response, Callback callback) {

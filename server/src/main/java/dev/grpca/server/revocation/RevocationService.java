@@ -6,6 +6,7 @@ import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.x509.SerialNumbers;
 import java.time.Clock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,10 +25,15 @@ public final class RevocationService {
 
   private final CertificateStore store;
   private final Clock clock;
+  private final Consumer<String> revokedIn;
 
-  public RevocationService(CertificateStore store, Clock clock) {
+  /**
+   * @param revokedIn told the authority id after each new revocation (the CRL publisher)
+   */
+  public RevocationService(CertificateStore store, Clock clock, Consumer<String> revokedIn) {
     this.store = store;
     this.clock = clock;
+    this.revokedIn = revokedIn;
   }
 
   /**
@@ -53,6 +59,7 @@ public final class RevocationService {
             .revoke(serial, new Revocation(clock.instant(), reason))
             .orElseThrow(() -> CertificateQueries.notIssuedHere(serial));
     log.info("certificate {} revoked by {} (reason {})", serial, principal, revocation.reason());
+    store.find(serial).ifPresent(c -> revokedIn.accept(c.authorityId()));
     return revocation;
   }
 

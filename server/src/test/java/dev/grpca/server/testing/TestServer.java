@@ -9,6 +9,7 @@ import dev.grpca.server.Main;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.config.ServerConfigs;
 import dev.grpca.server.config.proto.AuthoritySection;
+import dev.grpca.server.config.proto.CrlSection;
 import dev.grpca.server.config.proto.HsmSection;
 import dev.grpca.server.config.proto.ServerConfigFile;
 import dev.grpca.server.store.jooq.Database;
@@ -55,6 +56,9 @@ public final class TestServer implements AutoCloseable {
                     .setPinFile(SoftHsm.pinFile().toString()))
             .setRoot(AuthoritySection.newBuilder().setId("root-" + suffix))
             .setIntermediate(AuthoritySection.newBuilder().setId("issuing-" + suffix))
+            .setCrl(
+                CrlSection.newBuilder()
+                    .setDebounce(com.google.protobuf.Duration.newBuilder().setSeconds(1)))
             .build();
     ServerConfig loaded = ServerConfigs.from(file);
     ServerConfig config = loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", 0);

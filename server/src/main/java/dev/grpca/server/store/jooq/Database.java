@@ -3,6 +3,7 @@ package dev.grpca.server.store.jooq;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.store.AuthorityStore;
 import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.CrlStore;
 import dev.grpca.server.store.ProfileStore;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -72,6 +73,10 @@ public final class Database implements AutoCloseable {
     } catch (RuntimeException e) {
       return false;
     }
+  }
+
+  public CrlStore crls() {
+    return new JooqCrlStore(dsl);
   }
 
   public ProfileStore profiles() {

@@ -1,0 +1,181 @@
+package dev.grpca.server.revocation;
+
+import dev.grpca.server.authority.Authority;
+import dev.grpca.server.store.CrlStore;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.Provider;
+import java.security.Signature;
+import java.time.Instant;
+import java.util.Date;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.DERBitString;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.DERSequence;
+import org.bouncycastle.asn1.DERTaggedObject;
+import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.Time;
+
+/**
+ * Writes a full X.509 v2 CRL (RFC 5280 §5) without holding its entries as objects: each entry is
+ * encoded on its own, once to add up the lengths and once more to write the bytes. Only the CRL's
+ * own bytes are in memory. If revocations land between the two passes the lengths disagree and the
+ * caller builds again.
+ */
+public final class CrlWriter {
+  private final CrlStore store;
+  private final Provider verifier;
+
+  public CrlWriter(CrlStore store, Provider verifier) {
+    this.store = store;
+    this.verifier = verifier;
+  }
+
+  /** Thrown when the revoked set changed between the two passes. */
+  static final class ChangedWhileWriting extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  /** The signed DER CRL of {@code issuer}. */
+  public byte[] write(Authority issuer, long number, Instant thisUpdate, Instant nextUpdate) {
+    long[] size = {0};
+    store.forEachRevoked(issuer.id(), thisUpdate, r -> size[0] += entry(r).length);
+    byte[] head =
+        concat(
+            der(new ASN1Integer(1)),
+            der(issuer.issuer().signatureAlgorithm()),
+            der(issuer.issuer().subject()),
+            der(new Time(Date.from(thisUpdate))),
+            der(new Time(Date.from(nextUpdate))));
+    byte[] tail = der(new DERTaggedObject(true, 0, extensions(issuer, number)));
+    byte[] revokedHeader = size[0] == 0 ? new byte[0] : header(0x30, size[0]);
+    long tbsLength = head.length + revokedHeader.length + size[0] + tail.length;
+    ByteArrayOutputStream tbs =
+        new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE, tbsLength + 8));
+    tbs.writeBytes(header(0x30, tbsLength));
+    tbs.writeBytes(head);
+    tbs.writeBytes(revokedHeader);
+    long[] written = {0};
+    store.forEachRevoked(
+        issuer.id(),
+        thisUpdate,
+        r -> {
+          byte[] e = entry(r);
+          written[0] += e.length;
+          tbs.writeBytes(e);
+        });
+    if (written[0] != size[0]) {
+      throw new ChangedWhileWriting();
+    }
+    tbs.writeBytes(tail);
+    byte[] tbsBytes = tbs.toByteArray();
+    byte[] signature = issuer.signer().sign(tbsBytes);
+    verify(issuer, tbsBytes, signature);
+    byte[] algorithm = der(issuer.issuer().signatureAlgorithm());
+    byte[] bits = der(new DERBitString(signature));
+    ByteArrayOutputStream crl =
+        new ByteArrayOutputStream(tbsBytes.length + algorithm.length + bits.length + 8);
+    crl.writeBytes(header(0x30, (long) tbsBytes.length + algorithm.length + bits.length));
+    crl.writeBytes(tbsBytes);
+    crl.writeBytes(algorithm);
+    crl.writeBytes(bits);
+    return crl.toByteArray();
+  }
+
+  /** revokedCertificates entry: serial, date, and the reason code unless it is unspecified. */
+  static byte[] entry(CrlStore.Revoked r) {
+    ASN1EncodableVector v = new ASN1EncodableVector();
+    v.add(new ASN1Integer(new BigInteger(r.serialNumber(), 16)));
+    v.add(new Time(Date.from(r.revocationTime())));
+    if (r.reason() != CRLReason.unspecified) {
+      try {
+        v.add(
+            new Extensions(
+                new Extension(
+                    Extension.reasonCode,
+                    false,
+                    new DEROctetString(
+                        CRLReason.lookup(r.reason()).getEncoded(ASN1Encoding.DER)))));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return der(new DERSequence(v));
+  }
+
+  private static Extensions extensions(Authority issuer, long number) {
+    try {
+      return new Extensions(
+          new Extension[] {
+            new Extension(
+                Extension.authorityKeyIdentifier,
+                false,
+                new DEROctetString(
+                    new AuthorityKeyIdentifier(issuer.issuer().keyIdentifier())
+                        .getEncoded(ASN1Encoding.DER))),
+            new Extension(
+                Extension.cRLNumber,
+                false,
+                new DEROctetString(
+                    new CRLNumber(BigInteger.valueOf(number)).getEncoded(ASN1Encoding.DER)))
+          });
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void verify(Authority issuer, byte[] tbs, byte[] signature) {
+    try {
+      Signature check =
+          Signature.getInstance(issuer.signer().algorithm().signatureAlgorithm(), verifier);
+      check.initVerify(issuer.certificate().getPublicKey());
+      check.update(tbs);
+      if (!check.verify(signature)) {
+        throw new IllegalStateException("the token's CRL signature does not verify");
+      }
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("checking the token's CRL signature", e);
+    }
+  }
+
+  /** A DER tag and definite length (X.690 §8.1.3). */
+  static byte[] header(int tag, long length) {
+    if (length < 0x80) {
+      return new byte[] {(byte) tag, (byte) length};
+    }
+    int octets = (64 - Long.numberOfLeadingZeros(length) + 7) / 8;
+    byte[] out = new byte[2 + octets];
+    out[0] = (byte) tag;
+    out[1] = (byte) (0x80 | octets);
+    for (int i = 0; i < octets; i++) {
+      out[2 + i] = (byte) (length >>> (8 * (octets - 1 - i)));
+    }
+    return out;
+  }
+
+  private static byte[] der(ASN1Encodable value) {
+    try {
+      return value.toASN1Primitive().getEncoded(ASN1Encoding.DER);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      out.writeBytes(p);
+    }
+    return out.toByteArray();
+  }
+}

@@ -1,0 +1,171 @@
+package dev.grpca.server.revocation;
+
+import static dev.grpca.server.testing.Tools.openssl;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.grpca.proto.v1.Certificate;
+import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.IssueRequest;
+import dev.grpca.proto.v1.RevocationReason;
+import dev.grpca.proto.v1.RevokeRequest;
+import dev.grpca.server.store.StoredCrl;
+import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.TestServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** CRLs over real HTTP, read and used by OpenSSL. */
+class CrlTest {
+  @TempDir Path data;
+  @TempDir Path work;
+
+  @Test
+  void aRevokedCertificateIsInTheCrlAndOpensslRejectsIt() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      var certificates = server.certificates();
+      Certificate good = issue(certificates, "good.example.com", 0);
+      Certificate bad = issue(certificates, "bad.example.com", 0);
+      long first = server.running().crls().latest(issuing(server)).orElseThrow().number();
+      certificates.revoke(
+          RevokeRequest.newBuilder()
+              .setSerialNumber(bad.getSerialNumber())
+              .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
+              .build());
+
+      // Published by the background job within the debounce time (1 s in tests).
+      byte[] der = null;
+      for (int i = 0; i < 100; i++) {
+        der = fetch(server, "/v1/crl");
+        if (server.running().crls().latest(issuing(server)).orElseThrow().number() > first) {
+          der = fetch(server, "/v1/crl");
+          break;
+        }
+        Thread.sleep(100);
+      }
+      Files.write(work.resolve("crl.der"), der);
+      String text =
+          openssl(work, "crl", "-inform", "DER", "-in", "crl.der", "-noout", "-text")
+              .requireSuccess()
+              .output();
+      assertThat(text)
+          .contains("Serial Number: " + bad.getSerialNumber().toUpperCase(Locale.ROOT))
+          .contains("Key Compromise")
+          .contains("X509v3 CRL Number")
+          .contains("X509v3 Authority Key Identifier")
+          .doesNotContain(good.getSerialNumber().toUpperCase(Locale.ROOT));
+
+      Files.writeString(work.resolve("crl.pem"), new String(fetch(server, "/v1/crl.pem")));
+      writeChain(bad);
+      Files.writeString(work.resolve("bad.pem"), bad.getCertificatePem());
+      Files.writeString(work.resolve("good.pem"), good.getCertificatePem());
+      var rejected =
+          openssl(
+              work,
+              "verify",
+              "-crl_check",
+              "-CAfile",
+              "root.pem",
+              "-untrusted",
+              "intermediate.pem",
+              "-CRLfile",
+              "crl.pem",
+              "bad.pem");
+      assertThat(rejected.exitCode()).isNotZero();
+      assertThat(rejected.output()).contains("certificate revoked");
+      assertThat(
+              openssl(
+                      work,
+                      "verify",
+                      "-crl_check",
+                      "-CAfile",
+                      "root.pem",
+                      "-untrusted",
+                      "intermediate.pem",
+                      "-CRLfile",
+                      "crl.pem",
+                      "good.pem")
+                  .requireSuccess()
+                  .output())
+          .contains("good.pem: OK");
+      assertThat(fetch(server, "/v1/issuers/" + issuing(server) + "/crl"))
+          .isEqualTo(fetchLatest(server));
+    }
+  }
+
+  @Test
+  void numbersIncreaseAndExpiredCertificatesDropOff() throws Exception {
+    MutableClock clock = new MutableClock(Instant.now());
+    try (TestServer server = TestServer.start(data, clock)) {
+      Certificate shortLived = issue(server.certificates(), "short.example.com", 3600);
+      server
+          .certificates()
+          .revoke(
+              RevokeRequest.newBuilder()
+                  .setSerialNumber(shortLived.getSerialNumber())
+                  .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
+                  .build());
+      StoredCrl with = server.running().crls().publish(issuing(server));
+      Files.write(work.resolve("with.der"), with.der());
+      assertThat(
+              openssl(work, "crl", "-inform", "DER", "-in", "with.der", "-noout", "-text").output())
+          .contains(shortLived.getSerialNumber().toUpperCase(Locale.ROOT));
+
+      clock.advance(Duration.ofHours(2));
+      StoredCrl without = server.running().crls().publish(issuing(server));
+      assertThat(without.number()).isGreaterThan(with.number());
+      Files.write(work.resolve("without.der"), without.der());
+      assertThat(
+              openssl(work, "crl", "-inform", "DER", "-in", "without.der", "-noout", "-text")
+                  .output())
+          .doesNotContain(shortLived.getSerialNumber().toUpperCase(Locale.ROOT))
+          .contains("No Revoked Certificates");
+    }
+  }
+
+  private static String issuing(TestServer server) {
+    return server.running().authorities().defaultIssuer().id();
+  }
+
+  private static Certificate issue(
+      CertificateServiceGrpc.CertificateServiceBlockingStub certificates,
+      String name,
+      long lifetime) {
+    IssueRequest.Builder r = IssueRequest.newBuilder().setProfile("default").addDnsNames(name);
+    if (lifetime > 0) {
+      r.setLifetime(com.google.protobuf.Duration.newBuilder().setSeconds(lifetime));
+    }
+    return certificates.issue(r.build()).getCertificate();
+  }
+
+  private byte[] fetchLatest(TestServer server) {
+    return server.running().crls().latest(issuing(server)).orElseThrow().der();
+  }
+
+  private static byte[] fetch(TestServer server, String path) throws Exception {
+    HttpResponse<byte[]> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.running().httpPort() + path))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return response.body();
+  }
+
+  private void writeChain(Certificate c) throws Exception {
+    String chain = c.getChainPem();
+    int split = chain.indexOf("-----END CERTIFICATE-----") + "-----END CERTIFICATE-----\n".length();
+    Files.writeString(work.resolve("intermediate.pem"), chain.substring(0, split));
+    Files.writeString(work.resolve("root.pem"), chain.substring(split));
+  }
+}
