@@ -64,7 +64,7 @@ public final class IssuanceBench {
                         .setPkcs11Config(hsm.resolve("pkcs11.cfg").toString())
                         .setPinFile(hsm.resolve("user.pin").toString()))
                 .build());
-    ServerConfig config = loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", 0);
+    ServerConfig config = loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort());
     try (Main.Running server = Main.start(config, Clock.systemUTC(), Map.of())) {
       String token = Files.readString(config.adminTokenFile()).strip();
       ManagedChannel channel =
@@ -181,5 +181,14 @@ public final class IssuanceBench {
       writer.writeObject(csr);
     }
     return out.toString();
+  }
+
+  /** A port free now: the HTTP URLs in certificates must name the sidecar's real port. */
+  private static int freePort() {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

@@ -20,6 +20,7 @@ import dev.grpca.server.revocation.CrlWriter;
 import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.store.jooq.Database;
+import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.SerialNumbers;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -111,8 +112,9 @@ public final class Main {
 
     SerialNumbers serials = new SerialNumbers(random);
     CertificateSigning signing = new CertificateSigning(bouncyCastle);
+    IssuerUrls urls = new IssuerUrls(config.http().publicBaseUrl());
     Authorities authorities =
-        new AuthorityBootstrap(token, database.authorities(), signing, serials, clock)
+        new AuthorityBootstrap(token, database.authorities(), signing, serials, urls, clock)
             .ensure(config.root(), config.intermediate());
     writeDevFiles(config, authorities);
 
@@ -148,6 +150,7 @@ public final class Main {
             serials,
             random,
             bouncyCastle,
+            urls,
             clock);
 
     ServerTlsIdentity tls =

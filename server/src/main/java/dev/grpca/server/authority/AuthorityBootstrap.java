@@ -9,6 +9,7 @@ import dev.grpca.server.x509.CertificateChecks;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.Issuer;
+import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.Pem;
 import dev.grpca.server.x509.SerialNumbers;
 import dev.grpca.server.x509.SignedCertificates;
@@ -43,6 +44,7 @@ public final class AuthorityBootstrap {
   private final AuthorityStore store;
   private final CertificateSigning signing;
   private final SerialNumbers serials;
+  private final IssuerUrls urls;
   private final Clock clock;
 
   public AuthorityBootstrap(
@@ -50,11 +52,13 @@ public final class AuthorityBootstrap {
       AuthorityStore store,
       CertificateSigning signing,
       SerialNumbers serials,
+      IssuerUrls urls,
       Clock clock) {
     this.token = token;
     this.store = store;
     this.signing = signing;
     this.serials = serials;
+    this.urls = urls;
     this.clock = clock;
   }
 
@@ -127,7 +131,9 @@ public final class AuthorityBootstrap {
             List.of(),
             List.of(),
             List.of(),
-            List.of());
+            List.of(),
+            parent == null ? null : urls.crl(parent.id()),
+            parent == null ? null : urls.caIssuers(parent.id()));
     Issuer issuer =
         parent == null
             ? TbsCertificates.selfIssuer(certificate, spec.keyAlgorithm())

@@ -22,7 +22,7 @@ public record ServerConfig(
   public record Crl(Duration validity, Duration debounce) {}
 
   /** The plain-HTTP sidecar for TLS stacks and probes. */
-  public record Http(String host, int port) {}
+  public record Http(String host, int port, String publicBaseUrl) {}
 
   /** The gRPC listener. */
   public record Grpc(
@@ -70,7 +70,7 @@ public record ServerConfig(
         root,
         intermediate,
         profiles,
-        new Http(host, port),
+        new Http(host, port, "http://" + host + ":" + port),
         crl);
   }
 

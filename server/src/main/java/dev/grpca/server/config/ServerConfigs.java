@@ -126,7 +126,15 @@ public final class ServerConfigs {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("http.port: " + port + " (expected: 1..65535)");
     }
-    return new ServerConfig.Http(or(h.getHost(), "127.0.0.1"), port);
+    String host = or(h.getHost(), "127.0.0.1");
+    String base = or(h.getPublicBaseUrl(), "http://" + host + ":" + port);
+    if (!base.matches("http://[^/?#\\s]+(/[^?#\\s]*)?") || base.endsWith("/")) {
+      throw new IllegalArgumentException(
+          "http.public_base_url: '"
+              + base
+              + "' (expected: an http:// URL without a trailing '/', e.g. http://ca.example.com)");
+    }
+    return new ServerConfig.Http(host, port, base);
   }
 
   private static ServerConfig.Grpc grpc(GrpcSection g) {

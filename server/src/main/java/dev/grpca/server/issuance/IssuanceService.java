@@ -18,6 +18,7 @@ import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.CertificateChecks;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
+import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.Pem;
 import dev.grpca.server.x509.PublicKeyInfo;
@@ -55,6 +56,7 @@ public final class IssuanceService {
   private final SerialNumbers serials;
   private final SecureRandom random;
   private final Provider verifier;
+  private final IssuerUrls urls;
   private final Clock clock;
 
   public IssuanceService(
@@ -67,6 +69,7 @@ public final class IssuanceService {
       SerialNumbers serials,
       SecureRandom random,
       Provider verifier,
+      IssuerUrls urls,
       Clock clock) {
     this.profiles = profiles;
     this.authorities = authorities;
@@ -77,6 +80,7 @@ public final class IssuanceService {
     this.serials = serials;
     this.random = random;
     this.verifier = verifier;
+    this.urls = urls;
     this.clock = clock;
   }
 
@@ -214,7 +218,9 @@ public final class IssuanceService {
             t.dnsNames(),
             t.ipAddresses(),
             t.emailAddresses(),
-            t.uris());
+            t.uris(),
+            urls.crl(issuer.id()),
+            urls.caIssuers(issuer.id()));
     TBSCertificate tbs = TbsCertificates.build(spec, issuer.issuer());
     CertificateChecks.require(
         SignedCertificates.withPlaceholderSignature(tbs), spec, issuer.issuer());

@@ -180,6 +180,12 @@ public final class CertificateChecks {
             issuer.keyIdentifier())) {
       problems.add("authorityKeyIdentifier missing, critical or not the issuer's key id");
     }
+    if (spec.crlUrl() != null && ext.getExtension(Extension.cRLDistributionPoints) == null) {
+      problems.add("cRLDistributionPoints missing");
+    }
+    if (spec.caIssuersUrl() != null && ext.getExtension(Extension.authorityInfoAccess) == null) {
+      problems.add("authorityInfoAccess missing");
+    }
     if (!spec.ca()) {
       Extension eku = ext.getExtension(Extension.extendedKeyUsage);
       if (eku == null

@@ -25,7 +25,9 @@ public record CertificateSpec(
     List<String> dnsNames,
     List<InetAddress> ipAddresses,
     List<String> emailAddresses,
-    List<String> uris) {
+    List<String> uris,
+    String crlUrl,
+    String caIssuersUrl) {
 
   public CertificateSpec {
     extendedKeyUsages = List.copyOf(extendedKeyUsages);

@@ -8,8 +8,12 @@ import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLDistPoint;
+import org.bouncycastle.asn1.x509.DistributionPoint;
+import org.bouncycastle.asn1.x509.DistributionPointName;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.ExtensionsGenerator;
@@ -22,6 +26,7 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x509.TBSCertificate;
 import org.bouncycastle.asn1.x509.Time;
 import org.bouncycastle.asn1.x509.V3TBSCertificateGenerator;
+import org.bouncycastle.asn1.x509.X509ObjectIdentifiers;
 import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
 
 /** Encodes a {@link CertificateSpec} as the TBSCertificate an issuer will sign (RFC 5280 §4.1). */
@@ -89,6 +94,25 @@ public final class TbsCertificates {
         // An empty subject makes the SAN extension the only name: it must then be critical.
         boolean critical = spec.subject().getRDNs().length == 0;
         ext.addExtension(Extension.subjectAlternativeName, critical, sans);
+      }
+      if (spec.crlUrl() != null) {
+        GeneralNames where =
+            new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, spec.crlUrl()));
+        ext.addExtension(
+            Extension.cRLDistributionPoints,
+            false,
+            new CRLDistPoint(
+                new DistributionPoint[] {
+                  new DistributionPoint(new DistributionPointName(where), null, null)
+                }));
+      }
+      if (spec.caIssuersUrl() != null) {
+        ext.addExtension(
+            Extension.authorityInfoAccess,
+            false,
+            new AuthorityInformationAccess(
+                X509ObjectIdentifiers.id_ad_caIssuers,
+                new GeneralName(GeneralName.uniformResourceIdentifier, spec.caIssuersUrl())));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("encoding certificate extensions", e);

@@ -69,6 +69,7 @@ class ServerConfigsTest {
     assertThat(example.profiles()).isEqualTo(defaults.profiles());
     assertThat(example.grpc().port()).isEqualTo(defaults.grpc().port());
     assertThat(example.http()).isEqualTo(defaults.http());
+    assertThat(example.crl()).isEqualTo(defaults.crl());
   }
 
   @ParameterizedTest

@@ -431,13 +431,17 @@ class ProfileGrpcTest {
         "X509v3 Extended Key Usage",
         "X509v3 Subject Key Identifier",
         "X509v3 Authority Key Identifier",
-        sanHeading);
+        sanHeading,
+        "X509v3 CRL Distribution Points",
+        "Authority Information Access");
   }
 
   /** The extension headings in openssl's text, in order, e.g. "X509v3 Key Usage: critical". */
   private static List<String> extensions(String text) {
     List<String> out = new ArrayList<>();
-    Matcher m = Pattern.compile("(?m)^\\s{12}(X509v3 [A-Za-z ]+):( critical)?\\s*$").matcher(text);
+    Matcher m =
+        Pattern.compile("(?m)^\\s{12}((?:X509v3 )?[A-Z][A-Za-z ]+):( critical)?\\s*$")
+            .matcher(text);
     while (m.find()) {
       out.add(m.group(1) + (m.group(2) == null ? "" : ":" + m.group(2)));
     }

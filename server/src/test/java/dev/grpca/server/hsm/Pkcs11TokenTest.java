@@ -144,7 +144,9 @@ class Pkcs11TokenTest {
             List.of(),
             List.of(),
             List.of(),
-            List.of());
+            List.of(),
+            null,
+            null);
     TBSCertificate tbs = TbsCertificates.build(spec, TbsCertificates.selfIssuer(spec, algorithm));
     byte[] signature = signer.sign(SignedCertificates.der(tbs));
     return Certificates.parse(SignedCertificates.assemble(tbs, tbs.getSignature(), signature));

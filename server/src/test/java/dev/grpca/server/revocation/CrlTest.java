@@ -131,6 +131,16 @@ class CrlTest {
     }
   }
 
+  /** The first URI after {@code heading} in openssl's text of a certificate. */
+  private static String url(String text, String heading) {
+    int at = text.indexOf(heading);
+    assertThat(at).as(heading + " in\n" + text).isNotNegative();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("URI:(\\S+)").matcher(text.substring(at));
+    assertThat(m.find()).isTrue();
+    return m.group(1);
+  }
+
   private static String issuing(TestServer server) {
     return server.running().authorities().defaultIssuer().id();
   }

@@ -61,7 +61,7 @@ public final class TestServer implements AutoCloseable {
                     .setDebounce(com.google.protobuf.Duration.newBuilder().setSeconds(1)))
             .build();
     ServerConfig loaded = ServerConfigs.from(file);
-    ServerConfig config = loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", 0);
+    ServerConfig config = loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort());
     TestServer server = new TestServer(config, clock);
     server.boot();
     return server;
@@ -163,6 +163,15 @@ public final class TestServer implements AutoCloseable {
     }
     if (database != null) {
       database.close();
+    }
+  }
+
+  /** A port free now: the HTTP URLs in certificates must name the sidecar's real port. */
+  private static int freePort() {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 }

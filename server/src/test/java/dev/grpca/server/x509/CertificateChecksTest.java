@@ -86,7 +86,9 @@ class CertificateChecksTest {
             List.of("a.example.com"),
             List.of(),
             List.of(),
-            List.of());
+            List.of(),
+            null,
+            null);
     TBSCertificate tbs = TbsCertificates.build(spec, longIssuer);
     assertThat(tbs.getEndDate().toASN1Primitive()).isInstanceOf(ASN1GeneralizedTime.class);
     assertThat(
@@ -119,7 +121,9 @@ class CertificateChecksTest {
             List.of("a.example.com"),
             List.of(),
             List.of(),
-            List.of());
+            List.of(),
+            null,
+            null);
     assertThat(problems(spec, ISSUER)).anyMatch(p -> p.contains("outside the issuer's"));
   }
 
@@ -160,7 +164,9 @@ class CertificateChecksTest {
             List.of("a.example.com"),
             List.of(),
             List.of(),
-            List.of());
+            List.of(),
+            null,
+            null);
     assertThat(problems(spec, ISSUER)).anyMatch(p -> p.contains("keyEncipherment"));
   }
 
@@ -180,7 +186,9 @@ class CertificateChecksTest {
             List.of(),
             List.of(),
             List.of(),
-            List.of());
+            List.of(),
+            null,
+            null);
     assertThat(problems(spec, ISSUER))
         .anyMatch(p -> p.contains("without subjectAltName"))
         .anyMatch(p -> p.contains("without extendedKeyUsage"));
@@ -219,7 +227,9 @@ class CertificateChecksTest {
             List.of("a.example.com"),
             List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1")),
             List.of(),
-            List.of());
+            List.of(),
+            null,
+            null);
     assertThat(problems(spec, ISSUER)).isEmpty();
   }
 
@@ -244,7 +254,9 @@ class CertificateChecksTest {
         dns,
         List.of(),
         List.of(),
-        List.of());
+        List.of(),
+        null,
+        null);
   }
 
   private static X500Name subject(String cn) {

@@ -1,0 +1,15 @@
+package dev.grpca.server.x509;
+
+/**
+ * The HTTP URLs certificates carry for their issuer: where its CRL is (CRL distribution point) and
+ * where its certificate is (AIA caIssuers), both on the sidecar's public base URL.
+ */
+public record IssuerUrls(String publicBaseUrl) {
+  public String crl(String authorityId) {
+    return publicBaseUrl + "/v1/issuers/" + authorityId + "/crl";
+  }
+
+  public String caIssuers(String authorityId) {
+    return publicBaseUrl + "/v1/issuers/" + authorityId + "/ca";
+  }
+}
