@@ -170,6 +170,7 @@ public final class Main {
             new RevocationService(database.certificates(), clock, crls::revoked),
             authorities,
             profiles,
+            crls,
             clock);
     opened.add(grpc);
     HttpSidecar http =

@@ -5,6 +5,7 @@ import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.policy.ProfileCatalog;
+import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.revocation.RevocationService;
 import io.grpc.BindableService;
 import io.grpc.Server;
@@ -49,13 +50,14 @@ public final class GrpcServer implements AutoCloseable {
       RevocationService revocation,
       Authorities authorities,
       ProfileCatalog profiles,
+      CrlPublisher crls,
       Clock clock)
       throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     List<BindableService> services =
         List.of(
             new CertificateGrpcService(issuance, queries, revocation, authorities, clock),
-            new AuthorityGrpcService(authorities),
+            new AuthorityGrpcService(authorities, crls),
             new ProfileGrpcService(profiles));
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(

@@ -120,9 +120,21 @@ class CrlTest {
           .contains(shortLived.getSerialNumber().toUpperCase(Locale.ROOT));
 
       clock.advance(Duration.ofHours(2));
-      StoredCrl without = server.running().crls().publish(issuing(server));
-      assertThat(without.number()).isGreaterThan(with.number());
-      Files.write(work.resolve("without.der"), without.der());
+      // RebuildCrl over gRPC publishes at once; GetCrl returns the same bytes.
+      var rebuilt =
+          server
+              .authorities()
+              .rebuildCrl(dev.grpca.proto.v1.RebuildCrlRequest.getDefaultInstance())
+              .getCrl();
+      assertThat(rebuilt.getCrlNumber()).isGreaterThan(with.number());
+      assertThat(
+              server
+                  .authorities()
+                  .getCrl(dev.grpca.proto.v1.GetCrlRequest.getDefaultInstance())
+                  .getCrl())
+          .isEqualTo(rebuilt);
+      assertThat(rebuilt.getCrlPem()).startsWith("-----BEGIN X509 CRL-----");
+      Files.write(work.resolve("without.der"), rebuilt.getCrlDer().toByteArray());
       assertThat(
               openssl(work, "crl", "-inform", "DER", "-in", "without.der", "-noout", "-text")
                   .output())
