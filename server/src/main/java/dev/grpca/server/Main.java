@@ -17,6 +17,7 @@ import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.revocation.CrlWriter;
+import dev.grpca.server.revocation.OcspResponder;
 import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.store.jooq.Database;
@@ -29,6 +30,7 @@ import java.nio.file.Path;
 import java.security.Provider;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +39,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +52,9 @@ public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
   static final String PIN_VARIABLE = "GRPCA_HSM_PIN";
   static final String DB_PASSWORD_VARIABLE = "GRPCA_DB_PASSWORD";
+
+  /** How long an OCSP response is valid; cached answers are reused for half of it. */
+  static final Duration OCSP_VALIDITY = Duration.ofHours(1);
 
   private Main() {}
 
@@ -139,6 +145,8 @@ public final class Main {
     ProfileCatalog profiles = new ProfileCatalog(database.profiles(), authorities::contains, clock);
     profiles.declare(config.profiles());
     CertificateQueries queries = new CertificateQueries(database.certificates(), clock);
+    OcspResponder ocsp =
+        new OcspResponder(authorities, database.certificates(), clock, OCSP_VALIDITY, bouncyCastle);
     IssuanceService issuance =
         new IssuanceService(
             profiles,
@@ -167,7 +175,13 @@ public final class Main {
             adminToken,
             issuance,
             queries,
-            new RevocationService(database.certificates(), clock, crls::revoked),
+            new RevocationService(
+                database.certificates(),
+                clock,
+                (authority, serial) -> {
+                  ocsp.invalidate(serial);
+                  crls.revoked(authority);
+                }),
             authorities,
             profiles,
             crls,
@@ -178,6 +192,7 @@ public final class Main {
             config.http(),
             authorities,
             crls::latest,
+            ocsp::respond,
             Map.of("database", database::ping, "hsm", token::ping));
     opened.add(http);
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
@@ -188,10 +203,11 @@ public final class Main {
       ServerConfig.Http config,
       Authorities authorities,
       Function<String, Optional<StoredCrl>> crls,
+      UnaryOperator<byte[]> ocsp,
       Map<String, BooleanSupplier> ready)
       throws IOException {
     try {
-      return HttpSidecar.start(config, authorities, crls, ready);
+      return HttpSidecar.start(config, authorities, crls, ocsp, ready);
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {

@@ -133,7 +133,8 @@ public final class AuthorityBootstrap {
             List.of(),
             List.of(),
             parent == null ? null : urls.crl(parent.id()),
-            parent == null ? null : urls.caIssuers(parent.id()));
+            parent == null ? null : urls.caIssuers(parent.id()),
+            parent == null ? null : urls.ocsp());
     Issuer issuer =
         parent == null
             ? TbsCertificates.selfIssuer(certificate, spec.keyAlgorithm())

@@ -6,17 +6,23 @@ import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.x509.Pem;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
+import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.eclipse.jetty.http.DateGenerator;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -39,6 +45,8 @@ public final class HttpSidecar implements AutoCloseable {
   private static final String PEM = "application/x-pem-file";
   private static final String DER_CERT = "application/pkix-cert";
   private static final String ISSUERS = "/v1/issuers/";
+  private static final String OCSP_GET = "/v1/ocsp/";
+  private static final int MAX_OCSP_REQUEST = 64 * 1024;
 
   private final Server server;
   private final ServerConnector connector;
@@ -57,6 +65,7 @@ public final class HttpSidecar implements AutoCloseable {
       ServerConfig.Http config,
       Authorities authorities,
       Function<String, Optional<StoredCrl>> crls,
+      UnaryOperator<byte[]> ocsp,
       Map<String, BooleanSupplier> ready)
       throws Exception {
     QueuedThreadPool threads = new QueuedThreadPool(32, 2);
@@ -65,12 +74,15 @@ public final class HttpSidecar implements AutoCloseable {
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
     http.setRequestHeaderSize(8 * 1024);
+    // OCSP GET puts base64 in the path: '/' may be encoded or doubled, which strict URI rules
+    // refuse.
+    http.setUriCompliance(UriCompliance.LEGACY);
     ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
     connector.setHost(config.host());
     connector.setPort(config.port());
     connector.setIdleTimeout(30_000);
     server.addConnector(connector);
-    server.setHandler(new Routes(authorities, crls, ready));
+    server.setHandler(new Routes(authorities, crls, ocsp, ready));
     server.start();
     log.info("HTTP sidecar on {}:{}", config.host(), connector.getLocalPort());
     return new HttpSidecar(server, connector);
@@ -89,23 +101,36 @@ public final class HttpSidecar implements AutoCloseable {
     }
   }
 
-  private static final class Routes extends Handler.Abstract.NonBlocking {
+  private static final class Routes extends Handler.Abstract {
     private final Authorities authorities;
     private final Function<String, Optional<StoredCrl>> crls;
+    private final UnaryOperator<byte[]> ocsp;
     private final Map<String, BooleanSupplier> ready;
 
     Routes(
         Authorities authorities,
         Function<String, Optional<StoredCrl>> crls,
+        UnaryOperator<byte[]> ocsp,
         Map<String, BooleanSupplier> ready) {
       this.authorities = authorities;
       this.crls = crls;
+      this.ocsp = ocsp;
       this.ready = Map.copyOf(ready);
     }
 
     @Override
-    public boolean handle(Request request, Response response, Callback callback) {
+    public boolean handle(Request request, Response response, Callback callback)
+        throws IOException {
       String method = request.getMethod();
+      String rawPath = request.getHttpURI().getPath();
+      if (HttpMethod.POST.is(method) && "/v1/ocsp".equals(rawPath)) {
+        ocspPost(request, response, callback);
+        return true;
+      }
+      if (HttpMethod.GET.is(method) && rawPath != null && rawPath.startsWith(OCSP_GET)) {
+        ocspGet(rawPath.substring(OCSP_GET.length()), request, response, callback);
+        return true;
+      }
       if (!HttpMethod.GET.is(method) && !HttpMethod.HEAD.is(method)) {
         response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
         Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405);
@@ -170,6 +195,62 @@ public final class HttpSidecar implements AutoCloseable {
         }
       }
       return true;
+    }
+
+    private void ocspPost(Request request, Response response, Callback callback)
+        throws IOException {
+      byte[] body;
+      try (InputStream in = Content.Source.asInputStream(request)) {
+        body = in.readNBytes(MAX_OCSP_REQUEST + 1);
+      }
+      if (body.length > MAX_OCSP_REQUEST) {
+        Response.writeError(request, response, callback, HttpStatus.PAYLOAD_TOO_LARGE_413);
+        return;
+      }
+      ocspAnswer(response, callback, ocsp.apply(body), false);
+    }
+
+    /** RFC 6960 A.1: GET {url}/{url-encoding of base64 encoding of the DER request}. */
+    private void ocspGet(String encoded, Request request, Response response, Callback callback) {
+      if (encoded.length() > 2 * MAX_OCSP_REQUEST) {
+        Response.writeError(request, response, callback, HttpStatus.URI_TOO_LONG_414);
+        return;
+      }
+      byte[] der;
+      try {
+        der = Base64.getDecoder().decode(percentDecode(encoded));
+      } catch (IllegalArgumentException e) {
+        der = new byte[0];
+      }
+      ocspAnswer(response, callback, ocsp.apply(der), true);
+    }
+
+    private static void ocspAnswer(
+        Response response, Callback callback, byte[] body, boolean cacheable) {
+      response.setStatus(HttpStatus.OK_200);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/ocsp-response");
+      response
+          .getHeaders()
+          .put(
+              HttpHeader.CACHE_CONTROL,
+              cacheable ? "public, max-age=300, no-transform" : "no-store");
+      response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+      response.write(true, ByteBuffer.wrap(body), callback);
+    }
+
+    /** Decodes %XX only: a '+' stays a '+', as base64 needs. */
+    static String percentDecode(String s) {
+      StringBuilder out = new StringBuilder(s.length());
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c == '%' && i + 2 < s.length()) {
+          out.append((char) Integer.parseInt(s.substring(i + 1, i + 3), 16));
+          i += 2;
+        } else {
+          out.append(c);
+        }
+      }
+      return out.toString();
     }
 
     /**

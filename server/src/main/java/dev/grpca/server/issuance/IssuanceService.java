@@ -220,7 +220,8 @@ public final class IssuanceService {
             t.emailAddresses(),
             t.uris(),
             urls.crl(issuer.id()),
-            urls.caIssuers(issuer.id()));
+            urls.caIssuers(issuer.id()),
+            urls.ocsp());
     TBSCertificate tbs = TbsCertificates.build(spec, issuer.issuer());
     CertificateChecks.require(
         SignedCertificates.withPlaceholderSignature(tbs), spec, issuer.issuer());

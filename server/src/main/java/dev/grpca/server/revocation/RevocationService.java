@@ -6,7 +6,7 @@ import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.x509.SerialNumbers;
 import java.time.Clock;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,12 +25,14 @@ public final class RevocationService {
 
   private final CertificateStore store;
   private final Clock clock;
-  private final Consumer<String> revokedIn;
+  private final BiConsumer<String, String> revokedIn;
 
   /**
-   * @param revokedIn told the authority id after each new revocation (the CRL publisher)
+   * @param revokedIn told the authority id and serial after each revocation (the CRL publisher, the
+   *     OCSP cache)
    */
-  public RevocationService(CertificateStore store, Clock clock, Consumer<String> revokedIn) {
+  public RevocationService(
+      CertificateStore store, Clock clock, BiConsumer<String, String> revokedIn) {
     this.store = store;
     this.clock = clock;
     this.revokedIn = revokedIn;
@@ -59,7 +61,7 @@ public final class RevocationService {
             .revoke(serial, new Revocation(clock.instant(), reason))
             .orElseThrow(() -> CertificateQueries.notIssuedHere(serial));
     log.info("certificate {} revoked by {} (reason {})", serial, principal, revocation.reason());
-    store.find(serial).ifPresent(c -> revokedIn.accept(c.authorityId()));
+    store.find(serial).ifPresent(c -> revokedIn.accept(c.authorityId(), serial));
     return revocation;
   }
 

@@ -27,7 +27,8 @@ public record CertificateSpec(
     List<String> emailAddresses,
     List<String> uris,
     String crlUrl,
-    String caIssuersUrl) {
+    String caIssuersUrl,
+    String ocspUrl) {
 
   public CertificateSpec {
     extendedKeyUsages = List.copyOf(extendedKeyUsages);

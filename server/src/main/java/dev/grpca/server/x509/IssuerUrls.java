@@ -9,6 +9,11 @@ public record IssuerUrls(String publicBaseUrl) {
     return publicBaseUrl + "/v1/issuers/" + authorityId + "/crl";
   }
 
+  /** One responder answers for every issuer. */
+  public String ocsp() {
+    return publicBaseUrl + "/v1/ocsp";
+  }
+
   public String caIssuers(String authorityId) {
     return publicBaseUrl + "/v1/issuers/" + authorityId + "/ca";
   }

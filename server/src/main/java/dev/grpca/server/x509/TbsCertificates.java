@@ -8,6 +8,7 @@ import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.x509.AccessDescription;
 import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -26,7 +27,6 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x509.TBSCertificate;
 import org.bouncycastle.asn1.x509.Time;
 import org.bouncycastle.asn1.x509.V3TBSCertificateGenerator;
-import org.bouncycastle.asn1.x509.X509ObjectIdentifiers;
 import org.bouncycastle.cert.bc.BcX509ExtensionUtils;
 
 /** Encodes a {@link CertificateSpec} as the TBSCertificate an issuer will sign (RFC 5280 §4.1). */
@@ -106,13 +106,24 @@ public final class TbsCertificates {
                   new DistributionPoint(new DistributionPointName(where), null, null)
                 }));
       }
+      List<AccessDescription> access = new ArrayList<>();
+      if (spec.ocspUrl() != null) {
+        access.add(
+            new AccessDescription(
+                AccessDescription.id_ad_ocsp,
+                new GeneralName(GeneralName.uniformResourceIdentifier, spec.ocspUrl())));
+      }
       if (spec.caIssuersUrl() != null) {
+        access.add(
+            new AccessDescription(
+                AccessDescription.id_ad_caIssuers,
+                new GeneralName(GeneralName.uniformResourceIdentifier, spec.caIssuersUrl())));
+      }
+      if (!access.isEmpty()) {
         ext.addExtension(
             Extension.authorityInfoAccess,
             false,
-            new AuthorityInformationAccess(
-                X509ObjectIdentifiers.id_ad_caIssuers,
-                new GeneralName(GeneralName.uniformResourceIdentifier, spec.caIssuersUrl())));
+            new AuthorityInformationAccess(access.toArray(new AccessDescription[0])));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("encoding certificate extensions", e);

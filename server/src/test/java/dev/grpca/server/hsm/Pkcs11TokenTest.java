@@ -146,6 +146,7 @@ class Pkcs11TokenTest {
             List.of(),
             List.of(),
             null,
+            null,
             null);
     TBSCertificate tbs = TbsCertificates.build(spec, TbsCertificates.selfIssuer(spec, algorithm));
     byte[] signature = signer.sign(SignedCertificates.der(tbs));

@@ -88,6 +88,7 @@ class CertificateChecksTest {
             List.of(),
             List.of(),
             null,
+            null,
             null);
     TBSCertificate tbs = TbsCertificates.build(spec, longIssuer);
     assertThat(tbs.getEndDate().toASN1Primitive()).isInstanceOf(ASN1GeneralizedTime.class);
@@ -122,6 +123,7 @@ class CertificateChecksTest {
             List.of(),
             List.of(),
             List.of(),
+            null,
             null,
             null);
     assertThat(problems(spec, ISSUER)).anyMatch(p -> p.contains("outside the issuer's"));
@@ -166,6 +168,7 @@ class CertificateChecksTest {
             List.of(),
             List.of(),
             null,
+            null,
             null);
     assertThat(problems(spec, ISSUER)).anyMatch(p -> p.contains("keyEncipherment"));
   }
@@ -187,6 +190,7 @@ class CertificateChecksTest {
             List.of(),
             List.of(),
             List.of(),
+            null,
             null,
             null);
     assertThat(problems(spec, ISSUER))
@@ -229,6 +233,7 @@ class CertificateChecksTest {
             List.of(),
             List.of(),
             null,
+            null,
             null);
     assertThat(problems(spec, ISSUER)).isEmpty();
   }
@@ -255,6 +260,7 @@ class CertificateChecksTest {
         List.of(),
         List.of(),
         List.of(),
+        null,
         null,
         null);
   }

@@ -1,0 +1,211 @@
+package dev.grpca.server.revocation;
+
+import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.authority.Authority;
+import dev.grpca.server.hsm.Signer;
+import dev.grpca.server.store.CertificateState;
+import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.x509.SerialNumbers;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.security.Provider;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bouncycastle.asn1.ocsp.OCSPResponse;
+import org.bouncycastle.asn1.ocsp.OCSPResponseStatus;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPException;
+import org.bouncycastle.cert.ocsp.OCSPReq;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.Req;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.DigestCalculatorProvider;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers OCSP requests (RFC 6960, RFC 5019 profile) for every authority of this server, signed by
+ * the authority's own key in the token. Every request of a multi-request OCSPRequest is answered:
+ * good, revoked (time and reason) or unknown. A request for an issuer that is not ours gets {@code
+ * unauthorized}; one that does not parse gets {@code malformedRequest}. Nonces are ignored, so
+ * responses can be cached: single-request answers are reused until half their validity, and a
+ * revocation drops the cached answer at once.
+ */
+public final class OcspResponder {
+  private static final Logger log = LoggerFactory.getLogger(OcspResponder.class);
+
+  private final Authorities authorities;
+  private final CertificateStore store;
+  private final Clock clock;
+  private final Duration validity;
+  private final DigestCalculatorProvider digests;
+  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+  private record Cached(byte[] response, Instant reuseUntil) {}
+
+  public OcspResponder(
+      Authorities authorities,
+      CertificateStore store,
+      Clock clock,
+      Duration validity,
+      Provider bc) {
+    this.authorities = authorities;
+    this.store = store;
+    this.clock = clock;
+    this.validity = validity;
+    try {
+      this.digests = new JcaDigestCalculatorProviderBuilder().setProvider(bc).build();
+    } catch (OperatorCreationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A DER OCSPResponse for the DER OCSPRequest {@code der}; never throws for bad input. */
+  public byte[] respond(byte[] der) {
+    OCSPReq request;
+    try {
+      request = new OCSPReq(der);
+    } catch (IOException | RuntimeException e) {
+      return status(OCSPResponseStatus.MALFORMED_REQUEST);
+    }
+    Req[] requests = request.getRequestList();
+    if (requests.length == 0) {
+      return status(OCSPResponseStatus.MALFORMED_REQUEST);
+    }
+    Authority issuer = null;
+    for (Req r : requests) {
+      Authority a = issuerOf(r.getCertID());
+      if (a == null || (issuer != null && a != issuer)) {
+        return status(OCSPResponseStatus.UNAUTHORIZED);
+      }
+      issuer = a;
+    }
+    Instant now = clock.instant();
+    String key = requests.length == 1 ? cacheKey(issuer, requests[0].getCertID()) : null;
+    if (key != null) {
+      Cached cached = cache.get(key);
+      if (cached != null && now.isBefore(cached.reuseUntil())) {
+        return cached.response();
+      }
+    }
+    byte[] response = sign(issuer, requests, now);
+    if (key != null) {
+      cache.put(key, new Cached(response, now.plus(validity.dividedBy(2))));
+    }
+    return response;
+  }
+
+  /** Drops the cached answer for a serial: called when it is revoked. */
+  public void invalidate(String serialNumber) {
+    cache.keySet().removeIf(k -> k.endsWith(":" + serialNumber));
+  }
+
+  private byte[] sign(Authority issuer, Req[] requests, Instant now) {
+    Instant thisUpdate = now.truncatedTo(ChronoUnit.SECONDS);
+    Date next = Date.from(thisUpdate.plus(validity));
+    try {
+      BasicOCSPRespBuilder builder =
+          new BasicOCSPRespBuilder(
+              SubjectPublicKeyInfo.getInstance(issuer.certificate().getPublicKey().getEncoded()),
+              digests.get(CertificateID.HASH_SHA1));
+      for (Req r : requests) {
+        builder.addResponse(
+            r.getCertID(), status(issuer, r.getCertID()), Date.from(thisUpdate), next, null);
+      }
+      BasicOCSPResp basic =
+          builder.build(
+              new TokenContentSigner(issuer.signer()),
+              new X509CertificateHolder[0],
+              Date.from(thisUpdate));
+      return new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+    } catch (OCSPException | OperatorCreationException | IOException e) {
+      log.warn("could not sign an OCSP response", e);
+      return status(OCSPResponseStatus.INTERNAL_ERROR);
+    }
+  }
+
+  private CertificateStatus status(Authority issuer, CertificateID id) {
+    String serial = SerialNumbers.toHex(id.getSerialNumber());
+    Optional<StoredCertificate> found =
+        id.getSerialNumber().signum() > 0 ? store.find(serial) : Optional.empty();
+    if (found.isEmpty()
+        || found.get().state() != CertificateState.ISSUED
+        || !found.get().authorityId().equals(issuer.id())) {
+      return new UnknownStatus();
+    }
+    if (found.get().revocation() != null) {
+      return new RevokedStatus(
+          Date.from(found.get().revocation().time()), found.get().revocation().reason());
+    }
+    return CertificateStatus.GOOD;
+  }
+
+  private Authority issuerOf(CertificateID id) {
+    for (Authority a : authorities.all()) {
+      try {
+        if (id.matchesIssuer(a.certificateHolder(), digests)) {
+          return a;
+        }
+      } catch (OCSPException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  private static String cacheKey(Authority issuer, CertificateID id) {
+    return issuer.id() + ":" + SerialNumbers.toHex(id.getSerialNumber().abs());
+  }
+
+  private static byte[] status(int status) {
+    try {
+      return new OCSPResp(new OCSPResponse(new OCSPResponseStatus(status), null)).getEncoded();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Bouncy Castle's ContentSigner over a token key: the bytes are gathered, then signed once. */
+  private static final class TokenContentSigner implements ContentSigner {
+    private final Signer signer;
+    private final ByteArrayOutputStream data = new ByteArrayOutputStream(1024);
+
+    TokenContentSigner(Signer signer) {
+      this.signer = signer;
+    }
+
+    @Override
+    public AlgorithmIdentifier getAlgorithmIdentifier() {
+      return signer.algorithm().signatureAlgorithmIdentifier();
+    }
+
+    @Override
+    public OutputStream getOutputStream() {
+      return data;
+    }
+
+    @Override
+    public byte[] getSignature() {
+      return signer.sign(data.toByteArray());
+    }
+  }
+}

@@ -1,0 +1,329 @@
+package dev.grpca.server.revocation;
+
+import static dev.grpca.server.testing.Tools.openssl;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.grpca.proto.v1.Certificate;
+import dev.grpca.proto.v1.IssueRequest;
+import dev.grpca.proto.v1.RevocationReason;
+import dev.grpca.proto.v1.RevokeRequest;
+import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.Tools;
+import dev.grpca.server.x509.Certificates;
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.PKIXParameters;
+import java.security.cert.PKIXRevocationChecker;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.ocsp.CertID;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.cert.ocsp.SingleResp;
+import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** OCSP over real HTTP, asked by OpenSSL, curl and the JDK's own PKIX validator. */
+class OcspTest {
+  @TempDir static Path data;
+  @TempDir Path work;
+  static TestServer server;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start(data);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void opensslSeesGoodThenRevokedWithTheReasonAndTime() throws Exception {
+    Certificate c = issue("ocsp.example.com");
+    writeChain(c);
+    Files.writeString(work.resolve("cert.pem"), c.getCertificatePem());
+    String url = ocspUrl(c);
+    assertThat(url).isEqualTo("http://127.0.0.1:" + server.running().httpPort() + "/v1/ocsp");
+    String good =
+        openssl(
+                work,
+                "ocsp",
+                "-issuer",
+                "intermediate.pem",
+                "-cert",
+                "cert.pem",
+                "-url",
+                url,
+                "-CAfile",
+                "root.pem")
+            .requireSuccess()
+            .output();
+    assertThat(good).contains("Response verify OK").contains("cert.pem: good");
+
+    server
+        .certificates()
+        .revoke(
+            RevokeRequest.newBuilder()
+                .setSerialNumber(c.getSerialNumber())
+                .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
+                .build());
+    String revoked =
+        openssl(
+                work,
+                "ocsp",
+                "-issuer",
+                "intermediate.pem",
+                "-cert",
+                "cert.pem",
+                "-url",
+                url,
+                "-CAfile",
+                "root.pem")
+            .requireSuccess()
+            .output();
+    assertThat(revoked)
+        .contains("Response verify OK")
+        .contains("cert.pem: revoked")
+        .contains("Reason: keyCompromise")
+        .contains("Revocation Time");
+  }
+
+  @Test
+  void getWorksWithSlashesAndPlusesRawOrEncoded() throws Exception {
+    Certificate c = issue("get.example.com");
+    byte[] request = null;
+    String b64 = "";
+    SecureRandom random = new SecureRandom();
+    for (int i = 0; i < 1000 && !(b64.contains("/") && b64.contains("+")); i++) {
+      byte[] nonce = new byte[16];
+      random.nextBytes(nonce);
+      request = request(List.of(id(c)), nonce);
+      b64 = Base64.getEncoder().encodeToString(request);
+    }
+    assertThat(b64).contains("/").contains("+");
+    String base = "http://127.0.0.1:" + server.running().httpPort() + "/v1/ocsp/";
+    Tools.Result curl =
+        Tools.run(work, List.of("curl", "-sf", "-o", "raw.der", base + b64)).requireSuccess();
+    assertThat(curl.exitCode()).isZero();
+    assertThat(single(Files.readAllBytes(work.resolve("raw.der"))).getCertStatus())
+        .isNull(); // good
+    Tools.run(
+            work,
+            List.of(
+                "curl",
+                "-sf",
+                "-o",
+                "enc.der",
+                base + URLEncoder.encode(b64, StandardCharsets.US_ASCII)))
+        .requireSuccess();
+    assertThat(single(Files.readAllBytes(work.resolve("enc.der"))).getCertStatus()).isNull();
+  }
+
+  @Test
+  void everyRequestOfAMultiRequestIsAnswered() throws Exception {
+    Certificate good = issue("multi-good.example.com");
+    Certificate revoked = issue("multi-revoked.example.com");
+    server
+        .certificates()
+        .revoke(
+            RevokeRequest.newBuilder()
+                .setSerialNumber(revoked.getSerialNumber())
+                .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
+                .build());
+    CertificateID unknown =
+        new CertificateID(digests(), intermediateHolder(), BigInteger.valueOf(42));
+    OCSPResp response = post(request(List.of(id(good), id(revoked), unknown), null));
+    assertThat(response.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+    SingleResp[] answers = ((BasicOCSPResp) response.getResponseObject()).getResponses();
+    assertThat(answers).hasSize(3);
+    assertThat(answers[0].getCertStatus()).isNull();
+    assertThat(answers[1].getCertStatus()).isInstanceOf(RevokedStatus.class);
+    assertThat(((RevokedStatus) answers[1].getCertStatus()).getRevocationReason()).isEqualTo(4);
+    assertThat(answers[2].getCertStatus()).isInstanceOf(UnknownStatus.class);
+  }
+
+  @Test
+  void foreignIssuersGarbageAndOversizeGetOcspErrorsOr4xxNever5xx() throws Exception {
+    CertificateID foreign =
+        new CertificateID(
+            new CertID(
+                new AlgorithmIdentifier(org.bouncycastle.asn1.oiw.OIWObjectIdentifiers.idSHA1),
+                new DEROctetString(new byte[20]),
+                new DEROctetString(new byte[20]),
+                new ASN1Integer(7)));
+    assertThat(post(request(List.of(foreign), null)).getStatus()).isEqualTo(OCSPResp.UNAUTHORIZED);
+    assertThat(post(new byte[] {1, 2, 3}).getStatus()).isEqualTo(OCSPResp.MALFORMED_REQUEST);
+    byte[] good = request(List.of(id(issue("trunc.example.com"))), null);
+    byte[] truncated = java.util.Arrays.copyOf(good, good.length - 5);
+    assertThat(post(truncated).getStatus()).isEqualTo(OCSPResp.MALFORMED_REQUEST);
+    HttpResponse<byte[]> big = rawPost(new byte[70 * 1024]);
+    assertThat(big.statusCode()).isEqualTo(413);
+    String code =
+        Tools.run(
+                work,
+                List.of(
+                    "curl",
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "http://127.0.0.1:" + server.running().httpPort() + "/v1/ocsp/%%%not-base64"))
+            .output()
+            .strip();
+    assertThat(Integer.parseInt(code)).isLessThan(500);
+    HttpResponse<String> health =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.running().httpPort() + "/healthz"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(health.statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void javasPkixValidatorAcceptsGoodAndRejectsRevokedOverHttp() throws Exception {
+    Certificate good = issue("pkix-good.example.com");
+    Certificate revoked = issue("pkix-revoked.example.com");
+    server
+        .certificates()
+        .revoke(
+            RevokeRequest.newBuilder()
+                .setSerialNumber(revoked.getSerialNumber())
+                .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
+                .build());
+    validate(good);
+    assertThatThrownBy(() -> validate(revoked))
+        .isInstanceOfSatisfying(
+            CertPathValidatorException.class,
+            e ->
+                assertThat(e.getReason())
+                    .isEqualTo(CertPathValidatorException.BasicReason.REVOKED));
+  }
+
+  private static void validate(Certificate c) throws Exception {
+    X509Certificate leaf = Certificates.parsePem(c.getCertificatePem());
+    X509Certificate intermediate = server.running().authorities().defaultIssuer().certificate();
+    X509Certificate root = server.running().authorities().defaultIssuer().root();
+    CertPathValidator validator = CertPathValidator.getInstance("PKIX");
+    PKIXRevocationChecker checker = (PKIXRevocationChecker) validator.getRevocationChecker();
+    checker.setOptions(
+        EnumSet.of(
+            PKIXRevocationChecker.Option.ONLY_END_ENTITY,
+            PKIXRevocationChecker.Option.NO_FALLBACK));
+    PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(root, null)));
+    parameters.addCertPathChecker(checker);
+    parameters.setRevocationEnabled(true);
+    validator.validate(
+        CertificateFactory.getInstance("X.509").generateCertPath(List.of(leaf, intermediate)),
+        parameters);
+  }
+
+  private static Certificate issue(String name) {
+    return server
+        .certificates()
+        .issue(IssueRequest.newBuilder().setProfile("default").addDnsNames(name).build())
+        .getCertificate();
+  }
+
+  private static CertificateID id(Certificate c) throws Exception {
+    return new CertificateID(
+        digests(),
+        intermediateHolder(),
+        Certificates.parsePem(c.getCertificatePem()).getSerialNumber());
+  }
+
+  private static JcaX509CertificateHolder intermediateHolder() throws Exception {
+    return new JcaX509CertificateHolder(
+        server.running().authorities().defaultIssuer().certificate());
+  }
+
+  private static org.bouncycastle.operator.DigestCalculator digests() throws Exception {
+    return new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1);
+  }
+
+  private static byte[] request(List<CertificateID> ids, byte[] nonce) throws Exception {
+    OCSPReqBuilder builder = new OCSPReqBuilder();
+    for (CertificateID id : ids) {
+      builder.addRequest(id);
+    }
+    if (nonce != null) {
+      builder.setRequestExtensions(
+          new Extensions(
+              new Extension(
+                  OCSPObjectIdentifiers.id_pkix_ocsp_nonce, false, new DEROctetString(nonce))));
+    }
+    return builder.build().getEncoded();
+  }
+
+  private static OCSPResp post(byte[] body) throws Exception {
+    HttpResponse<byte[]> response = rawPost(body);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("content-type")).hasValue("application/ocsp-response");
+    return new OCSPResp(response.body());
+  }
+
+  private static HttpResponse<byte[]> rawPost(byte[] body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + server.running().httpPort() + "/v1/ocsp"))
+            .header("content-type", "application/ocsp-request")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private static SingleResp single(byte[] der) throws Exception {
+    OCSPResp response = new OCSPResp(der);
+    assertThat(response.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+    return ((BasicOCSPResp) response.getResponseObject()).getResponses()[0];
+  }
+
+  private String ocspUrl(Certificate c) throws Exception {
+    Files.writeString(work.resolve("u.pem"), c.getCertificatePem());
+    return openssl(work, "x509", "-in", "u.pem", "-noout", "-ocsp_uri")
+        .requireSuccess()
+        .output()
+        .strip();
+  }
+
+  private void writeChain(Certificate c) throws Exception {
+    String chain = c.getChainPem();
+    int split = chain.indexOf("-----END CERTIFICATE-----") + "-----END CERTIFICATE-----\n".length();
+    Files.writeString(work.resolve("intermediate.pem"), chain.substring(0, split));
+    Files.writeString(work.resolve("root.pem"), chain.substring(split));
+  }
+}
