@@ -30,7 +30,6 @@ import java.nio.file.Path;
 import java.security.Provider;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,9 +51,6 @@ public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
   static final String PIN_VARIABLE = "GRPCA_HSM_PIN";
   static final String DB_PASSWORD_VARIABLE = "GRPCA_DB_PASSWORD";
-
-  /** How long an OCSP response is valid; cached answers are reused for half of it. */
-  static final Duration OCSP_VALIDITY = Duration.ofHours(1);
 
   private Main() {}
 
@@ -146,7 +142,13 @@ public final class Main {
     profiles.declare(config.profiles());
     CertificateQueries queries = new CertificateQueries(database.certificates(), clock);
     OcspResponder ocsp =
-        new OcspResponder(authorities, database.certificates(), clock, OCSP_VALIDITY, bouncyCastle);
+        new OcspResponder(
+            authorities,
+            database.certificates(),
+            clock,
+            config.ocsp().validity(),
+            config.ocsp().cacheMaxAge(),
+            bouncyCastle);
     IssuanceService issuance =
         new IssuanceService(
             profiles,

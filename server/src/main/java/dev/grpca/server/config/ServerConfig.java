@@ -16,7 +16,11 @@ public record ServerConfig(
     AuthoritySpec intermediate,
     List<dev.grpca.proto.v1.Profile> profiles,
     Http http,
-    Crl crl) {
+    Crl crl,
+    Ocsp ocsp) {
+
+  /** OCSP responses. */
+  public record Ocsp(Duration validity, Duration cacheMaxAge) {}
 
   /** CRL publishing. */
   public record Crl(Duration validity, Duration debounce) {}
@@ -56,7 +60,17 @@ public record ServerConfig(
             grpc.maxInboundMessageBytes(),
             grpc.tlsCertificateLifetime());
     return new ServerConfig(
-        dataDir, listener, hsm, database, adminTokenFile, root, intermediate, profiles, http, crl);
+        dataDir,
+        listener,
+        hsm,
+        database,
+        adminTokenFile,
+        root,
+        intermediate,
+        profiles,
+        http,
+        crl,
+        ocsp);
   }
 
   /** The same configuration with the HTTP sidecar elsewhere; port 0 lets the OS choose. */
@@ -71,7 +85,8 @@ public record ServerConfig(
         intermediate,
         profiles,
         new Http(host, port, "http://" + host + ":" + port),
-        crl);
+        crl,
+        ocsp);
   }
 
   /** Where the server writes the files a developer needs: the root, the chain. */

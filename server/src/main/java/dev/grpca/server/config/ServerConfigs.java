@@ -8,6 +8,7 @@ import dev.grpca.server.config.proto.AuthoritySection;
 import dev.grpca.server.config.proto.CrlSection;
 import dev.grpca.server.config.proto.GrpcSection;
 import dev.grpca.server.config.proto.HttpSection;
+import dev.grpca.server.config.proto.OcspSection;
 import dev.grpca.server.config.proto.ServerConfigFile;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.policy.BuiltInProfiles;
@@ -92,7 +93,8 @@ public final class ServerConfigs {
         intermediate,
         profiles(f.getProfilesList()),
         http(f.getHttp()),
-        crl(f.getCrl()));
+        crl(f.getCrl()),
+        ocsp(f.getOcsp()));
   }
 
   /**
@@ -102,6 +104,29 @@ public final class ServerConfigs {
    */
   public static String defaultJdbcUrl(Path dataDir) {
     return "jdbc:h2:file:" + dataDir.resolve("db/grpca") + ";WRITE_DELAY=0";
+  }
+
+  private static ServerConfig.Ocsp ocsp(OcspSection o) {
+    Duration validity =
+        o.hasValidity() ? duration("ocsp.validity", o.getValidity()) : Duration.ofHours(1);
+    Duration maxAge =
+        o.hasCacheMaxAge()
+            ? duration("ocsp.cache_max_age", o.getCacheMaxAge())
+            : Duration.ofSeconds(60);
+    if (validity.compareTo(Duration.ofMinutes(1)) < 0
+        || validity.compareTo(Duration.ofDays(7)) > 0) {
+      throw new IllegalArgumentException(
+          "ocsp.validity: " + DurationText.human(validity) + " (expected: 1m..7d)");
+    }
+    if (maxAge.compareTo(validity.dividedBy(2)) > 0) {
+      throw new IllegalArgumentException(
+          "ocsp.cache_max_age: "
+              + DurationText.human(maxAge)
+              + " (expected: at most half of ocsp.validity, "
+              + DurationText.human(validity.dividedBy(2))
+              + ")");
+    }
+    return new ServerConfig.Ocsp(validity, maxAge);
   }
 
   private static ServerConfig.Crl crl(CrlSection c) {

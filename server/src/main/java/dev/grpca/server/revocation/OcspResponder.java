@@ -57,6 +57,7 @@ public final class OcspResponder {
   private final CertificateStore store;
   private final Clock clock;
   private final Duration validity;
+  private final Duration cacheMaxAge;
   private final DigestCalculatorProvider digests;
   private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
@@ -67,11 +68,13 @@ public final class OcspResponder {
       CertificateStore store,
       Clock clock,
       Duration validity,
+      Duration cacheMaxAge,
       Provider bc) {
     this.authorities = authorities;
     this.store = store;
     this.clock = clock;
     this.validity = validity;
+    this.cacheMaxAge = cacheMaxAge;
     try {
       this.digests = new JcaDigestCalculatorProviderBuilder().setProvider(bc).build();
     } catch (OperatorCreationException e) {
@@ -109,7 +112,7 @@ public final class OcspResponder {
     }
     byte[] response = sign(issuer, requests, now);
     if (key != null) {
-      cache.put(key, new Cached(response, now.plus(validity.dividedBy(2))));
+      cache.put(key, new Cached(response, now.plus(cacheMaxAge)));
     }
     return response;
   }

@@ -70,6 +70,7 @@ class ServerConfigsTest {
     assertThat(example.grpc().port()).isEqualTo(defaults.grpc().port());
     assertThat(example.http()).isEqualTo(defaults.http());
     assertThat(example.crl()).isEqualTo(defaults.crl());
+    assertThat(example.ocsp()).isEqualTo(defaults.ocsp());
   }
 
   @ParameterizedTest
