@@ -5,6 +5,7 @@ import dev.grpca.server.authority.Authority;
 import dev.grpca.server.authority.CertificateSigning;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.policy.DurationText;
 import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.Profile;
@@ -147,12 +148,6 @@ public final class IssuanceService {
           "serial_number",
           serial + " is revoked and cannot be renewed");
     }
-    if (now.isAfter(old.notAfter())) {
-      throw CaException.field(
-          ErrorKind.FAILED_PRECONDITION,
-          "serial_number",
-          serial + " expired at " + old.notAfter() + " and cannot be renewed (no grace period)");
-    }
     Profile profile =
         profiles
             .find(old.profile())
@@ -162,6 +157,19 @@ public final class IssuanceService {
                         ErrorKind.FAILED_PRECONDITION,
                         "serial_number",
                         "its profile '" + old.profile() + "' no longer exists"));
+    if (now.isAfter(old.notAfter().plus(profile.renewGrace()))) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "serial_number",
+          serial
+              + " expired at "
+              + old.notAfter()
+              + " and cannot be renewed (profile '"
+              + profile.name()
+              + "' renew_grace "
+              + DurationText.human(profile.renewGrace())
+              + ")");
+    }
     X509Certificate certificate = Certificates.parsePem(old.certificatePem());
     SubjectPublicKeyInfo publicKey =
         SubjectPublicKeyInfo.getInstance(certificate.getPublicKey().getEncoded());

@@ -48,6 +48,7 @@ public final class Profile {
   private final Duration maxLifetime;
   private final Duration backdate;
   private final NotAfterBehavior notAfterBehavior;
+  private final Duration renewGrace;
   private final Set<KeyUsage> keyUsages;
   private final List<KeyPurposeId> extendedKeyUsages;
 
@@ -103,6 +104,11 @@ public final class Profile {
           notAfterBehavior = NotAfterBehavior.ERROR;
       case NOT_AFTER_BEHAVIOR_TRUNCATE -> notAfterBehavior = NotAfterBehavior.TRUNCATE;
       default -> throw invalid("not_after_behavior", "unknown value");
+    }
+    this.renewGrace =
+        spec.hasRenewGrace() ? duration("renew_grace", spec.getRenewGrace()) : Duration.ZERO;
+    if (renewGrace.isNegative() || renewGrace.compareTo(Duration.ofDays(30)) > 0) {
+      throw invalid("renew_grace", DurationText.human(renewGrace) + " (expected: 0s..30d)");
     }
     this.keyUsages = keyUsages(spec.getKeyUsagesList());
     this.extendedKeyUsages =
@@ -174,6 +180,11 @@ public final class Profile {
 
   public Duration backdate() {
     return backdate;
+  }
+
+  /** How long after notAfter an expired certificate may still be renewed. */
+  public Duration renewGrace() {
+    return renewGrace;
   }
 
   public NotAfterBehavior notAfterBehavior() {
