@@ -56,13 +56,18 @@ public final class Main {
 
   public static void main(String[] args) throws Exception {
     Path configFile = null;
+    boolean responder = false;
     String usage =
-        "usage: grpca-server [--config FILE]\n"
+        "usage: grpca-server [--config FILE] [--responder]\n"
             + "  FILE: JSON configuration (see config/grpca.example.json); none: the defaults.\n"
+            + "  --responder: only the HTTP sidecar (CA certificates, CRLs, OCSP), against the\n"
+            + "  database and token of a CA that already runs; no gRPC, no issuance.\n"
             + "  Secrets come from the files it names, or GRPCA_HSM_PIN / GRPCA_DB_PASSWORD.";
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--config") && i + 1 < args.length) {
         configFile = Path.of(args[++i]);
+      } else if (args[i].equals("--responder")) {
+        responder = true;
       } else if (args[i].equals("--help") || args[i].equals("-h")) {
         System.out.println(usage);
         return;
@@ -73,7 +78,11 @@ public final class Main {
     }
     Running running;
     try {
-      running = start(ServerConfigs.load(configFile), Clock.systemUTC(), System.getenv());
+      ServerConfig config = ServerConfigs.load(configFile);
+      running =
+          responder
+              ? startResponder(config, Clock.systemUTC(), System.getenv())
+              : start(config, Clock.systemUTC(), System.getenv());
     } catch (IllegalArgumentException e) {
       System.err.println("grpca: configuration error: " + e.getMessage());
       System.exit(2);
@@ -86,7 +95,7 @@ public final class Main {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(running::close, "grpca-shutdown"));
     running.printBanner(System.out);
-    running.grpc.awaitTermination();
+    running.awaitTermination();
   }
 
   /** Starts everything; the caller owns the result and closes it. */
@@ -201,6 +210,52 @@ public final class Main {
     return new Running(config, grpc, http, authorities, tls, crls, opened);
   }
 
+  /**
+   * Responder mode: the HTTP sidecar alone, serving the CAs, CRLs and OCSP of a CA that another
+   * process runs against the same database and token. It creates nothing and publishes no CRLs.
+   */
+  public static Running startResponder(ServerConfig config, Clock clock, Map<String, String> env)
+      throws IOException {
+    List<AutoCloseable> opened = new ArrayList<>();
+    try {
+      Provider bouncyCastle = new BouncyCastleProvider();
+      SecureRandom random = new SecureRandom();
+      Database database = openDatabase(config.database(), env);
+      opened.add(database);
+      Pkcs11Token token = openToken(config.hsm(), env, random);
+      Authorities authorities =
+          new AuthorityBootstrap(
+                  token,
+                  database.authorities(),
+                  new CertificateSigning(bouncyCastle),
+                  new SerialNumbers(random),
+                  new IssuerUrls(config.http().publicBaseUrl()),
+                  clock)
+              .loadExisting(config.root(), config.intermediate());
+      OcspResponder ocsp =
+          new OcspResponder(
+              authorities,
+              database.certificates(),
+              clock,
+              config.ocsp().validity(),
+              config.ocsp().cacheMaxAge(),
+              bouncyCastle);
+      HttpSidecar http =
+          startHttp(
+              config.http(),
+              authorities,
+              database.crls()::latest,
+              ocsp::respond,
+              Map.of("database", database::ping, "hsm", token::ping));
+      opened.add(http);
+      log.info("grpca responder serving HTTP on {}:{}", config.http().host(), http.port());
+      return new Running(config, null, http, authorities, null, null, opened);
+    } catch (IOException | RuntimeException e) {
+      closeAll(opened);
+      throw e;
+    }
+  }
+
   private static HttpSidecar startHttp(
       ServerConfig.Http config,
       Authorities authorities,
@@ -278,8 +333,18 @@ public final class Main {
       this.opened = opened;
     }
 
+    /** The gRPC port; -1 in responder mode. */
     public int port() {
-      return grpc.port();
+      return grpc == null ? -1 : grpc.port();
+    }
+
+    /** Blocks until the server stops. */
+    void awaitTermination() throws InterruptedException {
+      if (grpc != null) {
+        grpc.awaitTermination();
+      } else {
+        http.join();
+      }
     }
 
     /** The HTTP sidecar's port. */
@@ -303,6 +368,18 @@ public final class Main {
 
     /** How to reach the CA, for a person who just ran {@code make run}. */
     void printBanner(PrintStream out) {
+      if (grpc == null) {
+        out.println();
+        out.println(
+            "grpca responder is serving HTTP on http://"
+                + config.http().host()
+                + ":"
+                + httpPort()
+                + " (/v1/ca, /v1/crl, /v1/ocsp)");
+        out.println("Stop with Ctrl-C.");
+        out.flush();
+        return;
+      }
       Path dev = config.devDir();
       String host = config.grpc().host().equals("127.0.0.1") ? "localhost" : config.grpc().host();
       String target = host + ":" + port();

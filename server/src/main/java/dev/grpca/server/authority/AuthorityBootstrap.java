@@ -69,6 +69,29 @@ public final class AuthorityBootstrap {
     return new Authorities(List.of(root, intermediate), intermediate.id());
   }
 
+  /**
+   * The root and the intermediate as another process made them: nothing is created or adopted, and
+   * a missing one is an error (responder mode).
+   */
+  public Authorities loadExisting(AuthoritySpec rootSpec, AuthoritySpec intermediateSpec) {
+    Authority root = loadStored(rootSpec, null);
+    Authority intermediate = loadStored(intermediateSpec, root);
+    return new Authorities(List.of(root, intermediate), intermediate.id());
+  }
+
+  private Authority loadStored(AuthoritySpec spec, Authority parent) {
+    StoredAuthority row =
+        store
+            .find(spec.id())
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "authority "
+                            + spec.id()
+                            + " is not in the database yet: start the CA itself first"));
+    return load(spec, row, parent);
+  }
+
   private Authority loadOrCreate(AuthoritySpec spec, Authority parent) {
     Optional<StoredAuthority> stored = store.find(spec.id());
     if (stored.isPresent()) {

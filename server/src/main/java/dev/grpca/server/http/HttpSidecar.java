@@ -92,6 +92,11 @@ public final class HttpSidecar implements AutoCloseable {
     return connector.getLocalPort();
   }
 
+  /** Blocks until the sidecar stops. */
+  public void join() throws InterruptedException {
+    server.join();
+  }
+
   @Override
   public void close() {
     try {
