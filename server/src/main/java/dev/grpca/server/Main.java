@@ -38,7 +38,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
-import java.util.function.UnaryOperator;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,9 +100,18 @@ public final class Main {
   /** Starts everything; the caller owns the result and closes it. */
   public static Running start(ServerConfig config, Clock clock, Map<String, String> env)
       throws IOException {
+    return opening(opened -> start(config, clock, env, opened));
+  }
+
+  /** What a start-up opens so far, closed again when it fails half-way. */
+  private interface Startup {
+    Running start(List<AutoCloseable> opened) throws IOException;
+  }
+
+  private static Running opening(Startup startup) throws IOException {
     List<AutoCloseable> opened = new ArrayList<>();
     try {
-      return start(config, clock, env, opened);
+      return startup.start(opened);
     } catch (IOException | RuntimeException e) {
       closeAll(opened);
       throw e;
@@ -125,39 +133,19 @@ public final class Main {
     CertificateSigning signing = new CertificateSigning(bouncyCastle);
     IssuerUrls urls = new IssuerUrls(config.http().publicBaseUrl());
     Authorities authorities =
-        new AuthorityBootstrap(token, database.authorities(), signing, serials, urls, clock)
+        bootstrap(token, database, signing, serials, urls, clock)
             .ensure(config.root(), config.intermediate());
     writeDevFiles(config, authorities);
 
-    ScheduledExecutorService scheduler =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "grpca-scheduler");
-              t.setDaemon(true);
-              return t;
-            });
+    ScheduledExecutorService scheduler = scheduler();
     opened.add(scheduler::shutdownNow);
     CrlPublisher crls =
-        new CrlPublisher(
-                authorities,
-                database.crls(),
-                new CrlWriter(database.crls(), bouncyCastle),
-                clock,
-                config.crl().validity(),
-                config.crl().debounce())
-            .start(scheduler);
+        crlPublisher(config, authorities, database, clock, bouncyCastle).start(scheduler);
 
     ProfileCatalog profiles = new ProfileCatalog(database.profiles(), authorities::contains, clock);
     profiles.declare(config.profiles());
     CertificateQueries queries = new CertificateQueries(database.certificates(), clock);
-    OcspResponder ocsp =
-        new OcspResponder(
-            authorities,
-            database.certificates(),
-            clock,
-            config.ocsp().validity(),
-            config.ocsp().cacheMaxAge(),
-            bouncyCastle);
+    OcspResponder ocsp = ocspResponder(config, authorities, database, clock, bouncyCastle);
     IssuanceService issuance =
         new IssuanceService(
             profiles,
@@ -198,13 +186,7 @@ public final class Main {
             crls,
             clock);
     opened.add(grpc);
-    HttpSidecar http =
-        startHttp(
-            config.http(),
-            authorities,
-            crls::latest,
-            ocsp::respond,
-            Map.of("database", database::ping, "hsm", token::ping));
+    HttpSidecar http = startHttp(config.http(), authorities, crls::latest, ocsp, database, token);
     opened.add(http);
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
     return new Running(config, grpc, http, authorities, tls, crls, opened);
@@ -216,55 +198,93 @@ public final class Main {
    */
   public static Running startResponder(ServerConfig config, Clock clock, Map<String, String> env)
       throws IOException {
-    List<AutoCloseable> opened = new ArrayList<>();
-    try {
-      Provider bouncyCastle = new BouncyCastleProvider();
-      SecureRandom random = new SecureRandom();
-      Database database = openDatabase(config.database(), env);
-      opened.add(database);
-      Pkcs11Token token = openToken(config.hsm(), env, random);
-      Authorities authorities =
-          new AuthorityBootstrap(
-                  token,
-                  database.authorities(),
-                  new CertificateSigning(bouncyCastle),
-                  new SerialNumbers(random),
-                  new IssuerUrls(config.http().publicBaseUrl()),
-                  clock)
-              .loadExisting(config.root(), config.intermediate());
-      OcspResponder ocsp =
-          new OcspResponder(
-              authorities,
-              database.certificates(),
-              clock,
-              config.ocsp().validity(),
-              config.ocsp().cacheMaxAge(),
-              bouncyCastle);
-      HttpSidecar http =
-          startHttp(
-              config.http(),
-              authorities,
-              database.crls()::latest,
-              ocsp::respond,
-              Map.of("database", database::ping, "hsm", token::ping));
-      opened.add(http);
-      log.info("grpca responder serving HTTP on {}:{}", config.http().host(), http.port());
-      return new Running(config, null, http, authorities, null, null, opened);
-    } catch (IOException | RuntimeException e) {
-      closeAll(opened);
-      throw e;
-    }
+    return opening(
+        opened -> {
+          Provider bouncyCastle = new BouncyCastleProvider();
+          SecureRandom random = new SecureRandom();
+          Database database = openDatabase(config.database(), env);
+          opened.add(database);
+          Pkcs11Token token = openToken(config.hsm(), env, random);
+          Authorities authorities =
+              bootstrap(
+                      token,
+                      database,
+                      new CertificateSigning(bouncyCastle),
+                      new SerialNumbers(random),
+                      new IssuerUrls(config.http().publicBaseUrl()),
+                      clock)
+                  .loadExisting(config.root(), config.intermediate());
+          OcspResponder ocsp = ocspResponder(config, authorities, database, clock, bouncyCastle);
+          HttpSidecar http =
+              startHttp(config.http(), authorities, database.crls()::latest, ocsp, database, token);
+          opened.add(http);
+          log.info("grpca responder serving HTTP on {}:{}", config.http().host(), http.port());
+          return new Running(config, null, http, authorities, null, null, opened);
+        });
   }
 
+  /** One daemon thread for the background jobs: TLS renewal, CRL publishing. */
+  private static ScheduledExecutorService scheduler() {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "grpca-scheduler");
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  private static CrlPublisher crlPublisher(
+      ServerConfig config,
+      Authorities authorities,
+      Database database,
+      Clock clock,
+      Provider bouncyCastle) {
+    return new CrlPublisher(
+        authorities,
+        database.crls(),
+        new CrlWriter(database.crls(), bouncyCastle),
+        clock,
+        config.crl().validity(),
+        config.crl().debounce());
+  }
+
+  private static AuthorityBootstrap bootstrap(
+      Pkcs11Token token,
+      Database database,
+      CertificateSigning signing,
+      SerialNumbers serials,
+      IssuerUrls urls,
+      Clock clock) {
+    return new AuthorityBootstrap(token, database.authorities(), signing, serials, urls, clock);
+  }
+
+  private static OcspResponder ocspResponder(
+      ServerConfig config,
+      Authorities authorities,
+      Database database,
+      Clock clock,
+      Provider bouncyCastle) {
+    return new OcspResponder(
+        authorities,
+        database.certificates(),
+        clock,
+        config.ocsp().validity(),
+        config.ocsp().cacheMaxAge(),
+        bouncyCastle);
+  }
+
+  /** The sidecar; /readyz checks the database and the token. */
   private static HttpSidecar startHttp(
       ServerConfig.Http config,
       Authorities authorities,
       Function<String, Optional<StoredCrl>> crls,
-      UnaryOperator<byte[]> ocsp,
-      Map<String, BooleanSupplier> ready)
+      OcspResponder ocsp,
+      Database database,
+      Pkcs11Token token)
       throws IOException {
+    Map<String, BooleanSupplier> ready = Map.of("database", database::ping, "hsm", token::ping);
     try {
-      return HttpSidecar.start(config, authorities, crls, ocsp, ready);
+      return HttpSidecar.start(config, authorities, crls, ocsp::respond, ready);
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {
