@@ -36,9 +36,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The plain-HTTP sidecar for TLS stacks and probes (RFC 5280 expects http:// URLs for issuer
- * certificates). Unauthenticated and read-only: issuer certificates (DER and PEM), chains, and
- * {@code /healthz} and {@code /readyz}. Anything else is 404; anything but GET and HEAD is 405.
+ * The plain-HTTP sidecar for TLS stacks and probes (RFC 5280 and RFC 6960 expect http:// URLs).
+ * Unauthenticated and read-only: issuer certificates (DER and PEM), chains, the latest stored CRLs,
+ * OCSP (POST to {@code /v1/ocsp}, GET under it), {@code /healthz} and {@code /readyz}. Anything
+ * else is 404; any other method is 405.
  */
 public final class HttpSidecar implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpSidecar.class);

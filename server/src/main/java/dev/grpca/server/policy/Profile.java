@@ -222,11 +222,6 @@ public final class Profile {
     return "Profile[" + name() + "]";
   }
 
-  /** A profile with only a name and the defaults: the shape of issue 2's "default" profile. */
-  public static Profile defaults(String name) {
-    return new Profile(BuiltInProfiles.general(name));
-  }
-
   private static int bit(KeyUsage usage) {
     return switch (usage) {
       case KEY_USAGE_DIGITAL_SIGNATURE -> org.bouncycastle.asn1.x509.KeyUsage.digitalSignature;

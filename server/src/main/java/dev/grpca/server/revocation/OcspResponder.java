@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * the authority's own key in the token. Every request of a multi-request OCSPRequest is answered:
  * good, revoked (time and reason) or unknown. A request for an issuer that is not ours gets {@code
  * unauthorized}; one that does not parse gets {@code malformedRequest}. Nonces are ignored, so
- * responses can be cached: single-request answers are reused until half their validity, and a
- * revocation drops the cached answer at once.
+ * responses can be cached: single-request answers are reused for at most the configured cache age
+ * (never past half their validity), and a revocation in this process drops the cached answer at
+ * once.
  */
 public final class OcspResponder {
   private static final Logger log = LoggerFactory.getLogger(OcspResponder.class);

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** Each policy step alone, then the fixed order. */
 class IssuancePolicyTest {
   private static final Instant NOW = Instant.parse("2026-11-23T12:00:00.750Z");
-  private static final Profile DEFAULT = Profile.defaults("default");
+  private static final Profile DEFAULT = new Profile(BuiltInProfiles.general("default"));
   private static final Issuer ISSUER =
       new Issuer(
           new X500Name("CN=Issuing"),
