@@ -1,5 +1,6 @@
 package dev.grpca.server.grpc;
 
+import static dev.grpca.server.testing.Calls.failure;
 import static dev.grpca.server.testing.Tools.openssl;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,13 +17,13 @@ import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.SignRequest;
 import dev.grpca.proto.v1.Subject;
+import dev.grpca.server.testing.Chains;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,7 +66,7 @@ class IssueSignGrpcTest {
                 .putLabels("entity", "backend/42")
                 .build());
     Certificate c = issued.getCertificate();
-    writeChain(c);
+    writeChainOf(c);
     Files.writeString(work.resolve("cert.pem"), c.getCertificatePem());
     Files.writeString(work.resolve("key.pem"), issued.getPrivateKeyPem());
 
@@ -126,7 +127,7 @@ class IssueSignGrpcTest {
                 .setKeyType(keyType)
                 .setLifetime(Duration.newBuilder().setSeconds(3600))
                 .build());
-    writeChain(issued.getCertificate());
+    writeChainOf(issued.getCertificate());
     Files.writeString(work.resolve("cert.pem"), issued.getCertificate().getCertificatePem());
     Files.writeString(work.resolve("key.pem"), issued.getPrivateKeyPem());
     openssl(work, "verify", "-CAfile", "root.pem", "-untrusted", "intermediate.pem", "cert.pem")
@@ -145,15 +146,12 @@ class IssueSignGrpcTest {
   void twoIssuedCertificatesCompleteAMutualTlsHandshakeInOpenssl() throws Exception {
     IssueResponse serverCert = issueFor("localhost");
     IssueResponse clientCert = issueFor("client.example.com");
-    writeChain(serverCert.getCertificate());
+    writeChainOf(serverCert.getCertificate());
     Files.writeString(work.resolve("server.pem"), serverCert.getCertificate().getCertificatePem());
     Files.writeString(work.resolve("server.key"), serverCert.getPrivateKeyPem());
     Files.writeString(work.resolve("client.pem"), clientCert.getCertificate().getCertificatePem());
     Files.writeString(work.resolve("client.key"), clientCert.getPrivateKeyPem());
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
+    int port = TestServer.freePort();
     Process sServer =
         new ProcessBuilder(
                 "openssl",
@@ -266,7 +264,7 @@ class IssueSignGrpcTest {
                     .setCsrPem(Files.readString(work.resolve("req.csr")))
                     .build())
             .getCertificate();
-    writeChain(c);
+    writeChainOf(c);
     Files.writeString(work.resolve("cert.pem"), c.getCertificatePem());
     openssl(work, "verify", "-CAfile", "root.pem", "-untrusted", "intermediate.pem", "cert.pem")
         .requireSuccess();
@@ -346,7 +344,7 @@ class IssueSignGrpcTest {
         "100000 characters (expected: <= 65536)");
     long before = server.storedCertificates();
     StatusRuntimeException e =
-        assertThrows(
+        failure(
             () ->
                 certificates.sign(
                     SignRequest.newBuilder()
@@ -365,12 +363,9 @@ class IssueSignGrpcTest {
     assertInvalid(SignRequest.getDefaultInstance(), "profile", "required");
     assertInvalid(SignRequest.newBuilder().setProfile("default").build(), "csr_pem", "required");
     long before = server.storedCertificates();
-    StatusRuntimeException e =
-        assertThrows(() -> certificates.issue(IssueRequest.getDefaultInstance()));
+    StatusRuntimeException e = failure(() -> certificates.issue(IssueRequest.getDefaultInstance()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    e =
-        assertThrows(
-            () -> certificates.issue(IssueRequest.newBuilder().setProfile("default").build()));
+    e = failure(() -> certificates.issue(IssueRequest.newBuilder().setProfile("default").build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(e.getStatus().getDescription())
         .contains("needs at least one SAN: a DNS name, IP address, email address or URI");
@@ -380,7 +375,7 @@ class IssueSignGrpcTest {
   @Test
   void policyAndLookupErrorsCarryTheirStatus() {
     StatusRuntimeException e =
-        assertThrows(
+        failure(
             () ->
                 certificates.issue(
                     IssueRequest.newBuilder()
@@ -391,7 +386,7 @@ class IssueSignGrpcTest {
     assertThat(e.getStatus().getDescription()).contains("no profile named 'nope'");
 
     e =
-        assertThrows(
+        failure(
             () ->
                 certificates.issue(
                     IssueRequest.newBuilder()
@@ -403,7 +398,7 @@ class IssueSignGrpcTest {
     assertThat(e.getStatus().getDescription()).contains("91d", "max_lifetime 90d");
 
     e =
-        assertThrows(
+        failure(
             () ->
                 certificates.issue(
                     IssueRequest.newBuilder()
@@ -440,7 +435,7 @@ class IssueSignGrpcTest {
   void callsWithoutTheTokenAreUnauthenticated() {
     var anonymous = CertificateServiceGrpc.newBlockingStub(server.channel(null));
     StatusRuntimeException e =
-        assertThrows(
+        failure(
             () ->
                 anonymous.issue(
                     IssueRequest.newBuilder()
@@ -449,7 +444,7 @@ class IssueSignGrpcTest {
                         .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     var wrong = CertificateServiceGrpc.newBlockingStub(server.channel("not-the-admin-token"));
-    e = assertThrows(() -> wrong.sign(SignRequest.getDefaultInstance()));
+    e = failure(() -> wrong.sign(SignRequest.getDefaultInstance()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
   }
 
@@ -461,7 +456,7 @@ class IssueSignGrpcTest {
     assertThat(chain.getRootPem()).isEqualTo(Files.readString(server.rootPem()));
     assertThat(chain.getChainPem()).isEqualTo(Files.readString(server.chainPem()));
     StatusRuntimeException e =
-        assertThrows(
+        failure(
             () ->
                 server
                     .authorities()
@@ -493,17 +488,9 @@ class IssueSignGrpcTest {
             .build());
   }
 
-  private void writeChain(Certificate c) throws IOException {
-    String chain = c.getChainPem();
-    int split = chain.indexOf("-----END CERTIFICATE-----") + "-----END CERTIFICATE-----\n".length();
-    Files.writeString(work.resolve("intermediate.pem"), chain.substring(0, split));
-    Files.writeString(work.resolve("root.pem"), chain.substring(split));
-    assertThat(chain.substring(split)).isEqualTo(Files.readString(server.rootPem()));
-  }
-
   private void assertInvalid(SignRequest request, String field, String message) {
     long before = server.storedCertificates();
-    StatusRuntimeException e = assertThrows(() -> certificates.sign(request));
+    StatusRuntimeException e = failure(() -> certificates.sign(request));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(e.getStatus().getDescription()).startsWith(field + ": ").contains(message);
     assertThat(fieldOf(e)).isEqualTo(field);
@@ -520,12 +507,8 @@ class IssueSignGrpcTest {
     }
   }
 
-  private static StatusRuntimeException assertThrows(Runnable call) {
-    try {
-      call.run();
-    } catch (StatusRuntimeException e) {
-      return e;
-    }
-    throw new AssertionError("expected the call to fail");
+  /** The chain's files, and the root is the server's. */
+  private void writeChainOf(Certificate c) throws IOException {
+    assertThat(Chains.write(work, c)).isEqualTo(Files.readString(server.rootPem()));
   }
 }

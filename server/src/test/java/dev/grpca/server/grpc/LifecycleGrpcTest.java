@@ -1,5 +1,6 @@
 package dev.grpca.server.grpc;
 
+import static dev.grpca.server.testing.Calls.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.util.JsonFormat;
@@ -454,14 +455,5 @@ class LifecycleGrpcTest {
   private static String colons(String hex) {
     String even = hex.length() % 2 == 0 ? hex : "0" + hex;
     return String.join(":", even.split("(?<=\\G..)"));
-  }
-
-  private static StatusRuntimeException failure(Runnable call) {
-    try {
-      call.run();
-    } catch (StatusRuntimeException e) {
-      return e;
-    }
-    throw new AssertionError("expected the call to fail");
   }
 }

@@ -1,5 +1,6 @@
 package dev.grpca.server.grpc;
 
+import static dev.grpca.server.testing.Calls.failure;
 import static dev.grpca.server.testing.Tools.openssl;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -462,14 +463,5 @@ class ProfileGrpcTest {
     } catch (Exception x) {
       throw new AssertionError(e.getStatus() + " has no field violation", x);
     }
-  }
-
-  private static StatusRuntimeException failure(Runnable call) {
-    try {
-      call.run();
-    } catch (StatusRuntimeException e) {
-      return e;
-    }
-    throw new AssertionError("expected the call to fail");
   }
 }

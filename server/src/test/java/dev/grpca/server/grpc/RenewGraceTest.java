@@ -1,5 +1,6 @@
 package dev.grpca.server.grpc;
 
+import static dev.grpca.server.testing.Calls.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Duration;
@@ -73,14 +74,5 @@ class RenewGraceTest {
     return certificates
         .renew(RenewRequest.newBuilder().setSerialNumber(c.getSerialNumber()).build())
         .getCertificate();
-  }
-
-  private static StatusRuntimeException failure(Runnable call) {
-    try {
-      call.run();
-    } catch (StatusRuntimeException e) {
-      return e;
-    }
-    throw new AssertionError("expected the call to fail");
   }
 }

@@ -9,6 +9,7 @@ import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.server.store.StoredCrl;
+import dev.grpca.server.testing.Chains;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.TestServer;
 import java.net.URI;
@@ -64,7 +65,7 @@ class CrlTest {
           .doesNotContain(opensslSerial(good));
 
       Files.writeString(work.resolve("crl.pem"), new String(fetch(server, "/v1/crl.pem")));
-      writeChain(bad);
+      Chains.write(work, bad);
       Files.writeString(work.resolve("bad.pem"), bad.getCertificatePem());
       Files.writeString(work.resolve("good.pem"), good.getCertificatePem());
       var rejected =
@@ -188,12 +189,5 @@ class CrlTest {
                 HttpResponse.BodyHandlers.ofByteArray());
     assertThat(response.statusCode()).isEqualTo(200);
     return response.body();
-  }
-
-  private void writeChain(Certificate c) throws Exception {
-    String chain = c.getChainPem();
-    int split = chain.indexOf("-----END CERTIFICATE-----") + "-----END CERTIFICATE-----\n".length();
-    Files.writeString(work.resolve("intermediate.pem"), chain.substring(0, split));
-    Files.writeString(work.resolve("root.pem"), chain.substring(split));
   }
 }

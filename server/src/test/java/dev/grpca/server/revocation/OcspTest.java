@@ -8,6 +8,7 @@ import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.RevokeRequest;
+import dev.grpca.server.testing.Chains;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
 import dev.grpca.server.x509.Certificates;
@@ -73,7 +74,7 @@ class OcspTest {
   @Test
   void opensslSeesGoodThenRevokedWithTheReasonAndTime() throws Exception {
     Certificate c = issue("ocsp.example.com");
-    writeChain(c);
+    Chains.write(work, c);
     Files.writeString(work.resolve("cert.pem"), c.getCertificatePem());
     String url = ocspUrl(c);
     assertThat(url).isEqualTo("http://127.0.0.1:" + server.running().httpPort() + "/v1/ocsp");
@@ -318,12 +319,5 @@ class OcspTest {
         .requireSuccess()
         .output()
         .strip();
-  }
-
-  private void writeChain(Certificate c) throws Exception {
-    String chain = c.getChainPem();
-    int split = chain.indexOf("-----END CERTIFICATE-----") + "-----END CERTIFICATE-----\n".length();
-    Files.writeString(work.resolve("intermediate.pem"), chain.substring(0, split));
-    Files.writeString(work.resolve("root.pem"), chain.substring(split));
   }
 }

@@ -12,7 +12,6 @@ import dev.grpca.server.Main;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.x509.Certificates;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,7 +46,7 @@ class ResponderModeTest {
                       .addDnsNames("r.example.com")
                       .build())
               .getCertificate();
-      ServerConfig responderConfig = ca.config().withHttp("127.0.0.1", freePort());
+      ServerConfig responderConfig = ca.config().withHttp("127.0.0.1", TestServer.freePort());
       try (Main.Running responder =
           Main.startResponder(responderConfig, Clock.systemUTC(), Map.of())) {
         ca.certificates()
@@ -97,7 +96,7 @@ class ResponderModeTest {
                               .setPkcs11Config(ca.config().hsm().pkcs11Config().toString())
                               .setPinFile(ca.config().hsm().pinFile().toString()))
                       .build())
-              .withHttp("127.0.0.1", freePort());
+              .withHttp("127.0.0.1", TestServer.freePort());
       assertThatThrownBy(() -> Main.startResponder(elsewhere, Clock.systemUTC(), Map.of()))
           .hasMessageContaining("start the CA itself first");
     }
@@ -111,11 +110,5 @@ class ResponderModeTest {
     return http.send(
         HttpRequest.newBuilder(uri(responder, path)).build(),
         HttpResponse.BodyHandlers.ofByteArray());
-  }
-
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -167,7 +167,7 @@ public final class TestServer implements AutoCloseable {
   }
 
   /** A port free now: the HTTP URLs in certificates must name the sidecar's real port. */
-  private static int freePort() {
+  public static int freePort() {
     try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
       return socket.getLocalPort();
     } catch (java.io.IOException e) {
