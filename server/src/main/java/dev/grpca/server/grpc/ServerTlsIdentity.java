@@ -7,6 +7,7 @@ import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.NameSyntax;
 import dev.grpca.server.policy.Profile;
 import dev.grpca.server.policy.SubjectFields;
+import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.KeyAlgorithm;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import java.security.cert.X509Certificate;
@@ -102,7 +103,8 @@ public final class ServerTlsIdentity {
                 false,
                 PROFILE),
             KeyAlgorithm.EC_P256);
-    X509Certificate certificate = issued.certificate().certificate();
+    X509Certificate certificate =
+        Certificates.parsePem(issued.certificate().stored().certificatePem());
     List<X509Certificate> chain = new ArrayList<>();
     chain.add(certificate);
     // The root stays out: clients already have it, that is what they trust.

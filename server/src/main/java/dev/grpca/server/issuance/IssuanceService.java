@@ -268,8 +268,7 @@ public final class IssuanceService {
     String fingerprint = Certificates.sha256Fingerprint(der);
     Instant issueTime = store.markIssued(pending.serialNumber(), pem, fingerprint, clock.instant());
     StoredCertificate stored = pending.issued(pem, fingerprint, issueTime);
-    X509Certificate certificate = Certificates.parse(der);
-    return new IssuedCertificate(stored, certificate, issuer.chain());
+    return new IssuedCertificate(stored, issuer.chain());
   }
 
   private void markFailed(String serial, RuntimeException cause) {

@@ -5,8 +5,7 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 
 /** A certificate that is signed and durably stored, with its issuer's chain up to the root. */
-public record IssuedCertificate(
-    StoredCertificate stored, X509Certificate certificate, List<X509Certificate> chain) {
+public record IssuedCertificate(StoredCertificate stored, List<X509Certificate> chain) {
   public IssuedCertificate {
     chain = List.copyOf(chain);
   }
