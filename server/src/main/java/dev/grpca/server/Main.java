@@ -18,6 +18,7 @@ import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.revocation.CrlWriter;
 import dev.grpca.server.revocation.OcspResponder;
+import dev.grpca.server.revocation.OcspSigners;
 import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.store.jooq.Database;
@@ -145,7 +146,9 @@ public final class Main {
     ProfileCatalog profiles = new ProfileCatalog(database.profiles(), authorities::contains, clock);
     profiles.declare(config.profiles());
     CertificateQueries queries = new CertificateQueries(database.certificates(), clock);
-    OcspResponder ocsp = ocspResponder(config, authorities, database, clock, bouncyCastle);
+    OcspResponder ocsp =
+        ocspResponder(
+            config, authorities, database, token, signing, serials, clock, bouncyCastle, scheduler);
     IssuanceService issuance =
         new IssuanceService(
             profiles,
@@ -186,15 +189,17 @@ public final class Main {
             crls,
             clock);
     opened.add(grpc);
-    HttpSidecar http = startHttp(config.http(), authorities, crls::latest, ocsp, database, token);
+    HttpSidecar http =
+        startHttp(config.http(), authorities, crls::latest, ocsp, database, token, clock);
     opened.add(http);
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
-    return new Running(config, grpc, http, authorities, tls, crls, opened);
+    return new Running(config, grpc, http, authorities, tls, crls, ocsp, opened);
   }
 
   /**
    * Responder mode: the HTTP sidecar alone, serving the CAs, CRLs and OCSP of a CA that another
-   * process runs against the same database and token. It creates nothing and publishes no CRLs.
+   * process runs against the same database and token. It creates no CA and publishes no CRLs; it
+   * shares the CA's delegated OCSP signers, and makes one only when none is usable.
    */
   public static Running startResponder(ServerConfig config, Clock clock, Map<String, String> env)
       throws IOException {
@@ -205,25 +210,46 @@ public final class Main {
           Database database = openDatabase(config.database(), env);
           opened.add(database);
           Pkcs11Token token = openToken(config.hsm(), env, random);
+          CertificateSigning signing = new CertificateSigning(bouncyCastle);
+          SerialNumbers serials = new SerialNumbers(random);
           Authorities authorities =
               bootstrap(
                       token,
                       database,
-                      new CertificateSigning(bouncyCastle),
-                      new SerialNumbers(random),
+                      signing,
+                      serials,
                       new IssuerUrls(config.http().publicBaseUrl()),
                       clock)
                   .loadExisting(config.root(), config.intermediate());
-          OcspResponder ocsp = ocspResponder(config, authorities, database, clock, bouncyCastle);
+          ScheduledExecutorService scheduler = scheduler();
+          opened.add(scheduler::shutdownNow);
+          OcspResponder ocsp =
+              ocspResponder(
+                  config,
+                  authorities,
+                  database,
+                  token,
+                  signing,
+                  serials,
+                  clock,
+                  bouncyCastle,
+                  scheduler);
           HttpSidecar http =
-              startHttp(config.http(), authorities, database.crls()::latest, ocsp, database, token);
+              startHttp(
+                  config.http(),
+                  authorities,
+                  database.crls()::latest,
+                  ocsp,
+                  database,
+                  token,
+                  clock);
           opened.add(http);
           log.info("grpca responder serving HTTP on {}:{}", config.http().host(), http.port());
-          return new Running(config, null, http, authorities, null, null, opened);
+          return new Running(config, null, http, authorities, null, null, ocsp, opened);
         });
   }
 
-  /** One daemon thread for the background jobs: TLS renewal, CRL publishing. */
+  /** One daemon thread for the background jobs: TLS renewal, CRL publishing, OCSP signers. */
   private static ScheduledExecutorService scheduler() {
     return Executors.newSingleThreadScheduledExecutor(
         r -> {
@@ -258,18 +284,38 @@ public final class Main {
     return new AuthorityBootstrap(token, database.authorities(), signing, serials, urls, clock);
   }
 
+  /** OCSP, signed by delegated signers (rotated on {@code scheduler}) or the CA keys. */
   private static OcspResponder ocspResponder(
       ServerConfig config,
       Authorities authorities,
       Database database,
+      Pkcs11Token token,
+      CertificateSigning signing,
+      SerialNumbers serials,
       Clock clock,
-      Provider bouncyCastle) {
+      Provider bouncyCastle,
+      ScheduledExecutorService scheduler) {
+    ServerConfig.Ocsp ocsp = config.ocsp();
+    OcspSigners signers =
+        ocsp.delegated()
+            ? OcspSigners.delegated(
+                    authorities,
+                    token,
+                    database.certificates(),
+                    signing,
+                    serials,
+                    clock,
+                    ocsp.signerLifetime())
+                .start(scheduler)
+            : OcspSigners.caKeys(authorities);
     return new OcspResponder(
         authorities,
+        signers,
         database.certificates(),
         clock,
-        config.ocsp().validity(),
-        config.ocsp().cacheMaxAge(),
+        ocsp.validity(),
+        ocsp.cacheMaxAge(),
+        ocsp.echoNonce(),
         bouncyCastle);
   }
 
@@ -280,11 +326,12 @@ public final class Main {
       Function<String, Optional<StoredCrl>> crls,
       OcspResponder ocsp,
       Database database,
-      Pkcs11Token token)
+      Pkcs11Token token,
+      Clock clock)
       throws IOException {
     Map<String, BooleanSupplier> ready = Map.of("database", database::ping, "hsm", token::ping);
     try {
-      return HttpSidecar.start(config, authorities, crls, ocsp::respond, ready);
+      return HttpSidecar.start(config, authorities, crls, ocsp::respond, ready, clock);
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {
@@ -333,6 +380,7 @@ public final class Main {
     private final Authorities authorities;
     private final ServerTlsIdentity tls;
     private final CrlPublisher crls;
+    private final OcspResponder ocsp;
     private final List<AutoCloseable> opened;
     private boolean closed;
 
@@ -343,6 +391,7 @@ public final class Main {
         Authorities authorities,
         ServerTlsIdentity tls,
         CrlPublisher crls,
+        OcspResponder ocsp,
         List<AutoCloseable> opened) {
       this.config = config;
       this.grpc = grpc;
@@ -350,6 +399,7 @@ public final class Main {
       this.authorities = authorities;
       this.tls = tls;
       this.crls = crls;
+      this.ocsp = ocsp;
       this.opened = opened;
     }
 
@@ -379,6 +429,11 @@ public final class Main {
     /** The CRL publisher. */
     public CrlPublisher crls() {
       return crls;
+    }
+
+    /** The OCSP responder and its signers. */
+    public OcspResponder ocsp() {
+      return ocsp;
     }
 
     /** The server's own TLS certificate and its renewal. */

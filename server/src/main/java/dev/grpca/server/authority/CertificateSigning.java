@@ -1,9 +1,17 @@
 package dev.grpca.server.authority;
 
 import dev.grpca.server.hsm.Signer;
+import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.x509.Certificates;
+import dev.grpca.server.x509.Pem;
 import dev.grpca.server.x509.SignedCertificates;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.security.Provider;
+import java.time.Clock;
+import java.time.Instant;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x509.TBSCertificate;
 import org.bouncycastle.cert.CertException;
@@ -23,6 +31,42 @@ public final class CertificateSigning {
    */
   public CertificateSigning(Provider bouncyCastle) {
     this.verifiers = new JcaContentVerifierProviderBuilder().setProvider(bouncyCastle);
+  }
+
+  /**
+   * Record-then-sign: durably records {@code pending} (the TBS certificate about to be signed), has
+   * {@code signer} sign and verifies the result, then durably stores the certificate and returns
+   * the stored row. A failed signature leaves the row marked failed.
+   */
+  public StoredCertificate recordAndSign(
+      CertificateStore store,
+      PendingCertificate pending,
+      Signer signer,
+      TBSCertificate tbs,
+      Clock clock) {
+    store.recordPending(pending);
+    byte[] der;
+    try {
+      der = sign(signer, tbs).getEncoded();
+    } catch (IOException e) {
+      throw markFailed(store, pending, new UncheckedIOException(e));
+    } catch (RuntimeException e) {
+      throw markFailed(store, pending, e);
+    }
+    String pem = Pem.certificate(der);
+    String fingerprint = Certificates.sha256Fingerprint(der);
+    Instant issueTime = store.markIssued(pending.serialNumber(), pem, fingerprint, clock.instant());
+    return pending.issued(pem, fingerprint, issueTime);
+  }
+
+  private static RuntimeException markFailed(
+      CertificateStore store, PendingCertificate pending, RuntimeException cause) {
+    try {
+      store.markFailed(pending.serialNumber());
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+    return cause;
   }
 
   public X509CertificateHolder sign(Signer signer, TBSCertificate tbs) {

@@ -19,8 +19,16 @@ public record ServerConfig(
     Crl crl,
     Ocsp ocsp) {
 
-  /** OCSP responses. */
-  public record Ocsp(Duration validity, Duration cacheMaxAge) {}
+  /**
+   * OCSP responses. {@code signerLifetime} is the lifetime of each delegated signing certificate
+   * ({@code delegated}); without delegation the CA key signs.
+   */
+  public record Ocsp(
+      Duration validity,
+      Duration cacheMaxAge,
+      boolean delegated,
+      Duration signerLifetime,
+      boolean echoNonce) {}
 
   /** CRL publishing. */
   public record Crl(Duration validity, Duration debounce) {}

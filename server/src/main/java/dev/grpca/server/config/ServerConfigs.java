@@ -126,7 +126,31 @@ public final class ServerConfigs {
               + DurationText.human(validity.dividedBy(2))
               + ")");
     }
-    return new ServerConfig.Ocsp(validity, maxAge);
+    Duration signerLifetime =
+        o.hasSignerLifetime()
+            ? duration("ocsp.signer_lifetime", o.getSignerLifetime())
+            : Duration.ofDays(2);
+    if (signerLifetime.compareTo(validity.multipliedBy(3)) < 0
+        || signerLifetime.compareTo(Duration.ofDays(90)) > 0) {
+      throw new IllegalArgumentException(
+          "ocsp.signer_lifetime: "
+              + DurationText.human(signerLifetime)
+              + " (expected: 3x ocsp.validity ("
+              + DurationText.human(validity.multipliedBy(3))
+              + ") .. 90d)");
+    }
+    boolean delegated =
+        switch (o.getSigner()) {
+          case OCSP_SIGNER_UNSPECIFIED, OCSP_SIGNER_DELEGATED -> true;
+          case OCSP_SIGNER_CA_KEY -> false;
+          case UNRECOGNIZED ->
+              throw new IllegalArgumentException(
+                  "ocsp.signer: "
+                      + o.getSignerValue()
+                      + " (expected: OCSP_SIGNER_DELEGATED or"
+                      + " OCSP_SIGNER_CA_KEY)");
+        };
+    return new ServerConfig.Ocsp(validity, maxAge, delegated, signerLifetime, o.getEchoNonce());
   }
 
   private static ServerConfig.Crl crl(CrlSection c) {

@@ -10,6 +10,7 @@ import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.KeyPair;
 import java.security.KeyStore;
+import java.security.KeyStoreException;
 import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.ProviderException;
@@ -21,7 +22,10 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECKey;
 import java.security.interfaces.RSAKey;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -80,9 +84,16 @@ public final class Pkcs11Token {
     }
   }
 
-  /** The key pair stored under {@code label}, if the token has one with its certificate. */
+  /**
+   * The key pair stored under {@code label}, if the token has one with its certificate. A label
+   * this process has not seen yet (stored by another process sharing the token) is looked up again
+   * in the token itself.
+   */
   public synchronized Optional<TokenKey> find(String label) {
     try {
+      if (!keyStore.containsAlias(label)) {
+        reload();
+      }
       Key key = keyStore.getKey(label, null);
       Certificate certificate = keyStore.getCertificate(label);
       if (!(key instanceof PrivateKey) || !(certificate instanceof X509Certificate)) {
@@ -127,6 +138,45 @@ public final class Pkcs11Token {
           label, ((Pkcs11Signer) signer).privateKey, null, new Certificate[] {certificate});
     } catch (GeneralSecurityException | ProviderException e) {
       throw CaException.unavailable("cannot store key '" + label + "' in the token", e);
+    }
+  }
+
+  /**
+   * The labels of the key pairs in the token that start with {@code prefix}, read afresh from the
+   * token (other processes may have added or removed some).
+   */
+  public synchronized List<String> labels(String prefix) {
+    try {
+      reload();
+      List<String> labels = new ArrayList<>();
+      for (String alias : Collections.list(keyStore.aliases())) {
+        if (alias.startsWith(prefix) && keyStore.isKeyEntry(alias)) {
+          labels.add(alias);
+        }
+      }
+      return labels;
+    } catch (GeneralSecurityException | ProviderException e) {
+      throw CaException.unavailable("cannot list the keys in the token", e);
+    }
+  }
+
+  /** Destroys the key pair under {@code label} and its certificate; no-op when there is none. */
+  public synchronized void delete(String label) {
+    try {
+      if (keyStore.containsAlias(label)) {
+        keyStore.deleteEntry(label);
+      }
+    } catch (GeneralSecurityException | ProviderException e) {
+      throw CaException.unavailable("cannot delete key '" + label + "' from the token", e);
+    }
+  }
+
+  /** Reads the token's objects again; the session stays logged in, so no PIN is needed. */
+  private void reload() throws GeneralSecurityException {
+    try {
+      keyStore.load(null, null);
+    } catch (IOException e) {
+      throw new KeyStoreException("cannot re-read the token", e);
     }
   }
 

@@ -4,6 +4,7 @@ import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.revocation.OcspResponder;
 import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.x509.Pem;
 import java.io.IOException;
@@ -11,12 +12,13 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
-import java.util.function.UnaryOperator;
 import org.eclipse.jetty.http.DateGenerator;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -66,8 +68,9 @@ public final class HttpSidecar implements AutoCloseable {
       ServerConfig.Http config,
       Authorities authorities,
       Function<String, Optional<StoredCrl>> crls,
-      UnaryOperator<byte[]> ocsp,
-      Map<String, BooleanSupplier> ready)
+      Function<byte[], OcspResponder.Answer> ocsp,
+      Map<String, BooleanSupplier> ready,
+      Clock clock)
       throws Exception {
     QueuedThreadPool threads = new QueuedThreadPool(32, 2);
     threads.setName("grpca-http");
@@ -83,7 +86,7 @@ public final class HttpSidecar implements AutoCloseable {
     connector.setPort(config.port());
     connector.setIdleTimeout(30_000);
     server.addConnector(connector);
-    server.setHandler(new Routes(authorities, crls, ocsp, ready));
+    server.setHandler(new Routes(authorities, crls, ocsp, ready, clock));
     server.start();
     log.info("HTTP sidecar on {}:{}", config.host(), connector.getLocalPort());
     return new HttpSidecar(server, connector);
@@ -110,18 +113,21 @@ public final class HttpSidecar implements AutoCloseable {
   private static final class Routes extends Handler.Abstract {
     private final Authorities authorities;
     private final Function<String, Optional<StoredCrl>> crls;
-    private final UnaryOperator<byte[]> ocsp;
+    private final Function<byte[], OcspResponder.Answer> ocsp;
     private final Map<String, BooleanSupplier> ready;
+    private final Clock clock;
 
     Routes(
         Authorities authorities,
         Function<String, Optional<StoredCrl>> crls,
-        UnaryOperator<byte[]> ocsp,
-        Map<String, BooleanSupplier> ready) {
+        Function<byte[], OcspResponder.Answer> ocsp,
+        Map<String, BooleanSupplier> ready,
+        Clock clock) {
       this.authorities = authorities;
       this.crls = crls;
       this.ocsp = ocsp;
       this.ready = Map.copyOf(ready);
+      this.clock = clock;
     }
 
     @Override
@@ -213,7 +219,7 @@ public final class HttpSidecar implements AutoCloseable {
         Response.writeError(request, response, callback, HttpStatus.PAYLOAD_TOO_LARGE_413);
         return;
       }
-      ocspAnswer(response, callback, ocsp.apply(body), false);
+      ocspAnswer(request, response, callback, ocsp.apply(body), false);
     }
 
     /** RFC 6960 A.1: GET {url}/{url-encoding of base64 encoding of the DER request}. */
@@ -228,20 +234,45 @@ public final class HttpSidecar implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         der = new byte[0];
       }
-      ocspAnswer(response, callback, ocsp.apply(der), true);
+      ocspAnswer(request, response, callback, ocsp.apply(der), true);
     }
 
-    private static void ocspAnswer(
-        Response response, Callback callback, byte[] body, boolean cacheable) {
+    /**
+     * RFC 5019 §6: a GET answer that can be cached says so (ETag, Last-Modified = thisUpdate,
+     * Expires = nextUpdate), with a max-age no longer than this process itself reuses it, so that
+     * HTTP caches add nothing to the time a revocation takes to show. POSTs and answers to requests
+     * with nonces are not cached.
+     */
+    private void ocspAnswer(
+        Request request,
+        Response response,
+        Callback callback,
+        OcspResponder.Answer answer,
+        boolean get) {
+      var headers = response.getHeaders();
+      long maxAge =
+          answer.cacheable()
+              ? Duration.between(clock.instant(), answer.reuseUntil()).toSeconds()
+              : 0;
+      if (get && maxAge > 0) {
+        headers.put(HttpHeader.ETAG, answer.etag());
+        headers.put(HttpHeader.LAST_MODIFIED, DateGenerator.formatDate(answer.thisUpdate()));
+        headers.put(HttpHeader.EXPIRES, DateGenerator.formatDate(answer.nextUpdate()));
+        headers.put(
+            HttpHeader.CACHE_CONTROL,
+            "public, max-age=" + maxAge + ", no-transform, must-revalidate");
+        if (answer.etag().equals(request.getHeaders().get(HttpHeader.IF_NONE_MATCH))) {
+          response.setStatus(HttpStatus.NOT_MODIFIED_304);
+          callback.succeeded();
+          return;
+        }
+      } else {
+        headers.put(HttpHeader.CACHE_CONTROL, "no-store");
+      }
       response.setStatus(HttpStatus.OK_200);
-      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/ocsp-response");
-      response
-          .getHeaders()
-          .put(
-              HttpHeader.CACHE_CONTROL,
-              cacheable ? "public, max-age=300, no-transform" : "no-store");
-      response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-      response.write(true, ByteBuffer.wrap(body), callback);
+      headers.put(HttpHeader.CONTENT_TYPE, "application/ocsp-response");
+      headers.put(HttpHeader.CONTENT_LENGTH, answer.der().length);
+      response.write(true, ByteBuffer.wrap(answer.der()), callback);
     }
 
     /** Decodes %XX only: a '+' stays a '+', as base64 needs. */

@@ -21,13 +21,10 @@ import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.KeyAlgorithm;
-import dev.grpca.server.x509.Pem;
 import dev.grpca.server.x509.PublicKeyInfo;
 import dev.grpca.server.x509.SerialNumbers;
 import dev.grpca.server.x509.SignedCertificates;
 import dev.grpca.server.x509.TbsCertificates;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.Provider;
@@ -40,7 +37,6 @@ import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x509.TBSCertificate;
-import org.bouncycastle.cert.X509CertificateHolder;
 
 /**
  * The issuance cycle, in Boulder's order: request -> policy -> build the TBS certificate -> check
@@ -255,35 +251,7 @@ public final class IssuanceService {
             request.requestedBy(),
             now,
             renewedFrom);
-    store.recordPending(pending);
-    X509CertificateHolder signed;
-    try {
-      signed = signing.sign(issuer.signer(), tbs);
-    } catch (RuntimeException e) {
-      markFailed(pending.serialNumber(), e);
-      throw e;
-    }
-    byte[] der = encoded(signed);
-    String pem = Pem.certificate(der);
-    String fingerprint = Certificates.sha256Fingerprint(der);
-    Instant issueTime = store.markIssued(pending.serialNumber(), pem, fingerprint, clock.instant());
-    StoredCertificate stored = pending.issued(pem, fingerprint, issueTime);
+    StoredCertificate stored = signing.recordAndSign(store, pending, issuer.signer(), tbs, clock);
     return new IssuedCertificate(stored, issuer.chain());
-  }
-
-  private void markFailed(String serial, RuntimeException cause) {
-    try {
-      store.markFailed(serial);
-    } catch (RuntimeException e) {
-      cause.addSuppressed(e);
-    }
-  }
-
-  private static byte[] encoded(X509CertificateHolder holder) {
-    try {
-      return holder.getEncoded();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -4,6 +4,7 @@ import dev.grpca.proto.v1.SubjectField;
 import dev.grpca.proto.v1.SubjectFieldMode;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.HostNames;
 import dev.grpca.server.x509.Issuer;
 import dev.grpca.server.x509.KeyAlgorithm;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -129,7 +129,7 @@ public final class IssuancePolicy {
     Duration lifetime = c.lifetime() == null ? profile.defaultLifetime() : c.lifetime();
     return new Template(
         name,
-        rfc4514(name),
+        Certificates.rfc4514(name),
         cn,
         List.copyOf(dns),
         List.copyOf(ips),
@@ -366,15 +366,5 @@ public final class IssuancePolicy {
     if (!value.isEmpty()) {
       builder.addRDN(type, value);
     }
-  }
-
-  /** RFC 4514 order: the most specific RDN (CN) first. */
-  static String rfc4514(X500Name name) {
-    RDN[] rdns = name.getRDNs();
-    RDN[] reversed = new RDN[rdns.length];
-    for (int i = 0; i < rdns.length; i++) {
-      reversed[i] = rdns[rdns.length - 1 - i];
-    }
-    return new X500Name(BCStyle.INSTANCE, reversed).toString();
   }
 }

@@ -10,20 +10,25 @@ import dev.grpca.server.x509.SerialNumbers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.Provider;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.ocsp.OCSPResponse;
 import org.bouncycastle.asn1.ocsp.OCSPResponseStatus;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
 import org.bouncycastle.cert.ocsp.BasicOCSPRespBuilder;
 import org.bouncycastle.cert.ocsp.CertificateID;
@@ -44,38 +49,55 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers OCSP requests (RFC 6960, RFC 5019 profile) for every authority of this server, signed by
- * the authority's own key in the token. Every request of a multi-request OCSPRequest is answered:
- * good, revoked (time and reason) or unknown. A request for an issuer that is not ours gets {@code
- * unauthorized}; one that does not parse gets {@code malformedRequest}. Nonces are ignored, so
- * responses can be cached: single-request answers are reused for at most the configured cache age
- * (never past half their validity), and a revocation in this process drops the cached answer at
- * once.
+ * the authority's delegated OCSP signer or its own key ({@link OcspSigners}). Every request of a
+ * multi-request OCSPRequest is answered: good, revoked (time and reason) or unknown. A request for
+ * an issuer that is not ours gets {@code unauthorized}; one that does not parse gets {@code
+ * malformedRequest}. Nonces are ignored unless echoing is configured, so responses can be cached:
+ * single-request answers are reused for at most the configured cache age (never past half their
+ * validity), and a revocation in this process drops the cached answer at once. A request whose
+ * nonce is echoed gets an answer signed for it alone.
  */
 public final class OcspResponder {
   private static final Logger log = LoggerFactory.getLogger(OcspResponder.class);
 
   private final Authorities authorities;
+  private final OcspSigners signers;
   private final CertificateStore store;
   private final Clock clock;
   private final Duration validity;
   private final Duration cacheMaxAge;
+  private final boolean echoNonce;
   private final DigestCalculatorProvider digests;
-  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  private final Map<String, Answer> cache = new ConcurrentHashMap<>();
 
-  private record Cached(byte[] response, Instant reuseUntil) {}
+  /**
+   * A DER OCSPResponse and how long HTTP caches may keep it: until {@code reuseUntil}, when this
+   * process stops reusing it too. Times are null for answers not to be cached (errors, echoed
+   * nonces).
+   */
+  public record Answer(
+      byte[] der, Instant thisUpdate, Instant nextUpdate, Instant reuseUntil, String etag) {
+    public boolean cacheable() {
+      return reuseUntil != null;
+    }
+  }
 
   public OcspResponder(
       Authorities authorities,
+      OcspSigners signers,
       CertificateStore store,
       Clock clock,
       Duration validity,
       Duration cacheMaxAge,
+      boolean echoNonce,
       Provider bc) {
     this.authorities = authorities;
+    this.signers = signers;
     this.store = store;
     this.clock = clock;
     this.validity = validity;
     this.cacheMaxAge = cacheMaxAge;
+    this.echoNonce = echoNonce;
     try {
       this.digests = new JcaDigestCalculatorProviderBuilder().setProvider(bc).build();
     } catch (OperatorCreationException e) {
@@ -83,8 +105,8 @@ public final class OcspResponder {
     }
   }
 
-  /** A DER OCSPResponse for the DER OCSPRequest {@code der}; never throws for bad input. */
-  public byte[] respond(byte[] der) {
+  /** The answer to the DER OCSPRequest {@code der}; never throws for bad input. */
+  public Answer respond(byte[] der) {
     OCSPReq request;
     try {
       request = new OCSPReq(der);
@@ -104,18 +126,28 @@ public final class OcspResponder {
       issuer = a;
     }
     Instant now = clock.instant();
+    Extension nonce =
+        echoNonce ? request.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce) : null;
+    if (nonce != null) {
+      return sign(issuer, requests, now, nonce, null);
+    }
     String key = requests.length == 1 ? cacheKey(issuer, requests[0].getCertID()) : null;
     if (key != null) {
-      Cached cached = cache.get(key);
+      Answer cached = cache.get(key);
       if (cached != null && now.isBefore(cached.reuseUntil())) {
-        return cached.response();
+        return cached;
       }
     }
-    byte[] response = sign(issuer, requests, now);
-    if (key != null) {
-      cache.put(key, new Cached(response, now.plus(cacheMaxAge)));
+    Answer answer = sign(issuer, requests, now, null, now.plus(cacheMaxAge));
+    if (key != null && answer.cacheable()) {
+      cache.put(key, answer);
     }
-    return response;
+    return answer;
+  }
+
+  /** Who signs the answers. */
+  public OcspSigners signers() {
+    return signers;
   }
 
   /** Drops the cached answer for a serial: called when it is revoked. */
@@ -123,31 +155,56 @@ public final class OcspResponder {
     cache.keySet().removeIf(k -> k.endsWith(":" + serialNumber));
   }
 
-  private byte[] sign(Authority issuer, Req[] requests, Instant now) {
+  private Answer sign(
+      Authority issuer, Req[] requests, Instant now, Extension nonce, Instant reuseUntil) {
     Instant thisUpdate = now.truncatedTo(ChronoUnit.SECONDS);
-    Date next = Date.from(thisUpdate.plus(validity));
+    Instant nextUpdate = thisUpdate.plus(validity);
+    OcspSigners.ResponseSigner signer = signers.signerFor(issuer);
     try {
       BasicOCSPRespBuilder builder =
           new BasicOCSPRespBuilder(
-              SubjectPublicKeyInfo.getInstance(issuer.certificate().getPublicKey().getEncoded()),
+              SubjectPublicKeyInfo.getInstance(signer.signer().publicKey().getEncoded()),
               digests.get(CertificateID.HASH_SHA1));
       for (Req r : requests) {
         builder.addResponse(
-            r.getCertID(), status(issuer, r.getCertID()), Date.from(thisUpdate), next, null);
+            r.getCertID(),
+            status(issuer, r.getCertID()),
+            Date.from(thisUpdate),
+            Date.from(nextUpdate),
+            null);
+      }
+      if (nonce != null) {
+        builder.setResponseExtensions(new Extensions(nonce));
       }
       BasicOCSPResp basic =
           builder.build(
-              new TokenContentSigner(issuer.signer()),
-              new X509CertificateHolder[0],
+              new TokenContentSigner(signer.signer()),
+              signer.certificates(),
               Date.from(thisUpdate));
-      return new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+      byte[] der = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+      return reuseUntil == null
+          ? new Answer(der, thisUpdate, nextUpdate, null, null)
+          : new Answer(der, thisUpdate, nextUpdate, reuseUntil, etag(der));
     } catch (OCSPException | OperatorCreationException | IOException e) {
       log.warn("could not sign an OCSP response", e);
       return status(OCSPResponseStatus.INTERNAL_ERROR);
     }
   }
 
+  /** RFC 5019 §6.2: the ETag is a hash of the response. */
+  private static String etag(byte[] der) {
+    try {
+      byte[] sha1 = MessageDigest.getInstance("SHA-1").digest(der);
+      return "\"" + HexFormat.of().formatHex(sha1) + "\"";
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private CertificateStatus status(Authority issuer, CertificateID id) {
+    if (isSubordinate(issuer, id)) {
+      return CertificateStatus.GOOD;
+    }
     String serial = SerialNumbers.toHex(id.getSerialNumber());
     Optional<StoredCertificate> found =
         id.getSerialNumber().signum() > 0 ? store.find(serial) : Optional.empty();
@@ -161,6 +218,18 @@ public final class OcspResponder {
           Date.from(found.get().revocation().time()), found.get().revocation().reason());
     }
     return CertificateStatus.GOOD;
+  }
+
+  /** Whether {@code id} names the certificate of one of our CAs that {@code issuer} signed. */
+  private boolean isSubordinate(Authority issuer, CertificateID id) {
+    for (Authority a : authorities.all()) {
+      if (a.chain().size() > 1
+          && a.chain().get(1).equals(issuer.certificate())
+          && a.certificate().getSerialNumber().equals(id.getSerialNumber())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Authority issuerOf(CertificateID id) {
@@ -180,9 +249,14 @@ public final class OcspResponder {
     return issuer.id() + ":" + SerialNumbers.toHex(id.getSerialNumber().abs());
   }
 
-  private static byte[] status(int status) {
+  private static Answer status(int status) {
     try {
-      return new OCSPResp(new OCSPResponse(new OCSPResponseStatus(status), null)).getEncoded();
+      return new Answer(
+          new OCSPResp(new OCSPResponse(new OCSPResponseStatus(status), null)).getEncoded(),
+          null,
+          null,
+          null,
+          null);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }

@@ -15,6 +15,7 @@ import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1PrintableString;
 import org.bouncycastle.asn1.ASN1UTCTime;
 import org.bouncycastle.asn1.ASN1UTF8String;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.x500.AttributeTypeAndValue;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -27,6 +28,7 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.asn1.x509.TBSCertificate;
@@ -192,7 +194,30 @@ public final class CertificateChecks {
           || ExtendedKeyUsage.getInstance(eku.getParsedValue()).getUsages().length == 0) {
         problems.add("end-entity certificate without extendedKeyUsage");
       }
-      checkSubjectAltNames(tbs, ext.getExtension(Extension.subjectAlternativeName), spec, problems);
+      if (spec.ocspNoCheck()) {
+        checkOcspResponder(ext, eku, problems);
+      } else {
+        checkSubjectAltNames(
+            tbs, ext.getExtension(Extension.subjectAlternativeName), spec, problems);
+      }
+    } else if (spec.ocspNoCheck()) {
+      problems.add("id-pkix-ocsp-nocheck on a CA certificate");
+    }
+  }
+
+  /** RFC 6960 §4.2.2.2: EKU id-kp-OCSPSigning only, id-pkix-ocsp-nocheck, no names to match. */
+  private static void checkOcspResponder(Extensions ext, Extension eku, List<String> problems) {
+    if (eku == null
+        || !Arrays.equals(
+            ExtendedKeyUsage.getInstance(eku.getParsedValue()).getUsages(),
+            new KeyPurposeId[] {KeyPurposeId.id_kp_OCSPSigning})) {
+      problems.add("OCSP responder certificate whose extendedKeyUsage is not id-kp-OCSPSigning");
+    }
+    if (ext.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nocheck) == null) {
+      problems.add("OCSP responder certificate without id-pkix-ocsp-nocheck");
+    }
+    if (ext.getExtension(Extension.subjectAlternativeName) != null) {
+      problems.add("OCSP responder certificate with a subjectAltName");
     }
   }
 

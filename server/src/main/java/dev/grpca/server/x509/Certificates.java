@@ -9,6 +9,9 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.HexFormat;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.util.io.pem.PemObject;
 import org.bouncycastle.util.io.pem.PemReader;
@@ -49,6 +52,16 @@ public final class Certificates {
   }
 
   /** SHA-256 of the DER encoding, lowercase hex. */
+  /** A name as an RFC 4514 string: the most specific RDN (CN) first. */
+  public static String rfc4514(X500Name name) {
+    RDN[] rdns = name.getRDNs();
+    RDN[] reversed = new RDN[rdns.length];
+    for (int i = 0; i < rdns.length; i++) {
+      reversed[i] = rdns[rdns.length - 1 - i];
+    }
+    return new X500Name(BCStyle.INSTANCE, reversed).toString();
+  }
+
   public static String sha256Fingerprint(byte[] der) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der));

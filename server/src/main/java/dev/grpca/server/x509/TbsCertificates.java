@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AccessDescription;
 import org.bouncycastle.asn1.x509.AuthorityInformationAccess;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
@@ -124,6 +126,9 @@ public final class TbsCertificates {
             Extension.authorityInfoAccess,
             false,
             new AuthorityInformationAccess(access.toArray(new AccessDescription[0])));
+      }
+      if (spec.ocspNoCheck()) {
+        ext.addExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nocheck, false, DERNull.INSTANCE);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("encoding certificate extensions", e);

@@ -87,7 +87,9 @@ class ServerConfigsTest {
         "{\"profiles\": [{\"name\": \"web\"}]} | profiles[0]: profile.extended_key_usages: empty",
         "{\"profiles\": [{\"name\": \"web\", \"allowedIpRanges\": [\"10.0.0.0/33\"], \"extendedKeyUsages\": [\"EXTENDED_KEY_USAGE_SERVER_AUTH\"]}]} | profiles[0]: profile.allowed_ip_ranges[0]: '10.0.0.0/33'",
         "{\"profiles\": [{\"name\": \"Web\"}]} | profiles[0]: profile.name: 'Web'",
-        "{\"grpc\": {\"tlsCertificateLifetime\": \"60s\"}} | grpc.tls_certificate_lifetime: 1m (expected: 5m..90d)"
+        "{\"grpc\": {\"tlsCertificateLifetime\": \"60s\"}} | grpc.tls_certificate_lifetime: 1m (expected: 5m..90d)",
+        "{\"ocsp\": {\"signerLifetime\": \"7200s\"}} | ocsp.signer_lifetime: 2h (expected: 3x ocsp.validity (3h) .. 90d)",
+        "{\"ocsp\": {\"signer\": \"OCSP_SIGNER_HSM\"}} | Invalid enum value: OCSP_SIGNER_HSM"
       })
   void badValuesStopStartupWithAMessageNamingTheKey(String json, String message) throws Exception {
     Path file = dir.resolve("bad.json");

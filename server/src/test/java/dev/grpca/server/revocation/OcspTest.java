@@ -123,6 +123,32 @@ class OcspTest {
   }
 
   @Test
+  void theRootsResponderSaysTheIssuingCaIsGood() throws Exception {
+    Chains.write(work, issue("chain.example.com"));
+    Files.writeString(work.resolve("u.pem"), Files.readString(work.resolve("intermediate.pem")));
+    String url =
+        openssl(work, "x509", "-in", "u.pem", "-noout", "-ocsp_uri")
+            .requireSuccess()
+            .output()
+            .strip();
+    String answer =
+        openssl(
+                work,
+                "ocsp",
+                "-issuer",
+                "root.pem",
+                "-cert",
+                "intermediate.pem",
+                "-url",
+                url,
+                "-CAfile",
+                "root.pem")
+            .requireSuccess()
+            .output();
+    assertThat(answer).contains("Response verify OK").contains("intermediate.pem: good");
+  }
+
+  @Test
   void getWorksWithSlashesAndPlusesRawOrEncoded() throws Exception {
     Certificate c = issue("get.example.com");
     byte[] request = null;
@@ -241,10 +267,9 @@ class OcspTest {
     X509Certificate root = server.running().authorities().defaultIssuer().root();
     CertPathValidator validator = CertPathValidator.getInstance("PKIX");
     PKIXRevocationChecker checker = (PKIXRevocationChecker) validator.getRevocationChecker();
-    checker.setOptions(
-        EnumSet.of(
-            PKIXRevocationChecker.Option.ONLY_END_ENTITY,
-            PKIXRevocationChecker.Option.NO_FALLBACK));
+    // Every certificate of the path is checked over OCSP: the leaf with the issuing CA's
+    // responder, the issuing CA with the root's.
+    checker.setOptions(EnumSet.of(PKIXRevocationChecker.Option.NO_FALLBACK));
     PKIXParameters parameters = new PKIXParameters(Set.of(new TrustAnchor(root, null)));
     parameters.addCertPathChecker(checker);
     parameters.setRevocationEnabled(true);

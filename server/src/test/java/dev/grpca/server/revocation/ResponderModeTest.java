@@ -79,6 +79,9 @@ class ResponderModeTest {
         var status = ((BasicOCSPResp) resp.getResponseObject()).getResponses()[0].getCertStatus();
         assertThat(status).isInstanceOf(RevokedStatus.class);
         assertThat(((RevokedStatus) status).getRevocationReason()).isEqualTo(5);
+        // The responder signs with the CA's delegated signer: it made none of its own.
+        assertThat(((BasicOCSPResp) resp.getResponseObject()).getCerts())
+            .containsExactly(ca.running().ocsp().signers().signerFor(issuer).certificate());
         assertThat(responder.port()).isEqualTo(-1); // no gRPC
       }
     }

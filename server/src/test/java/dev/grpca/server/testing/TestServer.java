@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A real grpca server on loopback (TLS, port chosen by the OS) with its own data directory and H2
@@ -46,8 +47,14 @@ public final class TestServer implements AutoCloseable {
 
   /** A server whose every notion of time comes from {@code clock}. */
   public static TestServer start(Path dataDir, Clock clock) {
+    return start(dataDir, clock, file -> {});
+  }
+
+  /** The same, with {@code customize} changing the configuration file first. */
+  public static TestServer start(
+      Path dataDir, Clock clock, Consumer<ServerConfigFile.Builder> customize) {
     String suffix = SoftHsm.uniqueLabel("ca");
-    ServerConfigFile file =
+    ServerConfigFile.Builder file =
         ServerConfigFile.newBuilder()
             .setDataDir(dataDir.toString())
             .setHsm(
@@ -58,9 +65,9 @@ public final class TestServer implements AutoCloseable {
             .setIntermediate(AuthoritySection.newBuilder().setId("issuing-" + suffix))
             .setCrl(
                 CrlSection.newBuilder()
-                    .setDebounce(com.google.protobuf.Duration.newBuilder().setSeconds(1)))
-            .build();
-    ServerConfig loaded = ServerConfigs.from(file);
+                    .setDebounce(com.google.protobuf.Duration.newBuilder().setSeconds(1)));
+    customize.accept(file);
+    ServerConfig loaded = ServerConfigs.from(file.build());
     ServerConfig config = loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort());
     TestServer server = new TestServer(config, clock);
     server.boot();

@@ -238,6 +238,77 @@ class CertificateChecksTest {
     assertThat(problems(spec, ISSUER)).isEmpty();
   }
 
+  @Test
+  void anOcspResponderCertificateHasOnlyOcspSigningNocheckAndNoNames() throws Exception {
+    CertificateSpec responder = responder(List.of(KeyPurposeId.id_kp_OCSPSigning), List.of());
+    assertThat(problems(responder, ISSUER)).isEmpty();
+    var x509 = Certificates.parse(built(responder));
+    assertThat(x509.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.9");
+    assertThat(x509.getNonCriticalExtensionOIDs()).contains("1.3.6.1.5.5.7.48.1.5");
+    assertThat(x509.getSubjectAlternativeNames()).isNull();
+
+    assertThat(problems(responder(List.of(KeyPurposeId.id_kp_serverAuth), List.of()), ISSUER))
+        .containsExactly(
+            "OCSP responder certificate whose extendedKeyUsage is not id-kp-OCSPSigning");
+    assertThat(
+            problems(
+                responder(List.of(KeyPurposeId.id_kp_OCSPSigning), List.of("ocsp.example.com")),
+                ISSUER))
+        .containsExactly("OCSP responder certificate with a subjectAltName");
+    CertificateSpec withoutNocheck = leaf(subject("svc.example.com"), List.of("svc.example.com"));
+    assertThat(
+            CertificateChecks.problems(
+                built(withoutNocheck), responderLike(withoutNocheck), ISSUER))
+        .contains("OCSP responder certificate without id-pkix-ocsp-nocheck");
+  }
+
+  private static byte[] built(CertificateSpec spec) {
+    return SignedCertificates.withPlaceholderSignature(TbsCertificates.build(spec, ISSUER));
+  }
+
+  private static CertificateSpec responder(List<KeyPurposeId> ekus, List<String> dns) {
+    CertificateSpec leaf = leaf(subject("Issuing CA OCSP Responder"), dns);
+    return new CertificateSpec(
+        leaf.serial(),
+        leaf.subject(),
+        leaf.notBefore(),
+        leaf.notAfter(),
+        leaf.publicKey(),
+        false,
+        null,
+        KeyUsage.digitalSignature,
+        ekus,
+        dns,
+        List.of(),
+        List.of(),
+        List.of(),
+        null,
+        null,
+        null,
+        true);
+  }
+
+  private static CertificateSpec responderLike(CertificateSpec spec) {
+    return new CertificateSpec(
+        spec.serial(),
+        spec.subject(),
+        spec.notBefore(),
+        spec.notAfter(),
+        spec.publicKey(),
+        false,
+        null,
+        spec.keyUsage(),
+        spec.extendedKeyUsages(),
+        spec.dnsNames(),
+        List.of(),
+        List.of(),
+        List.of(),
+        null,
+        null,
+        null,
+        true);
+  }
+
   private static List<String> problems(CertificateSpec spec, Issuer issuer) {
     return CertificateChecks.problems(
         SignedCertificates.withPlaceholderSignature(TbsCertificates.build(spec, issuer)),
