@@ -1,5 +1,6 @@
 package dev.grpca.server;
 
+import dev.grpca.server.access.AccessControl;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.AuthorityBootstrap;
 import dev.grpca.server.authority.CertificateSigning;
@@ -57,17 +58,22 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     Path configFile = null;
     boolean responder = false;
+    List<String> command = new ArrayList<>();
     String usage =
         "usage: grpca-server [--config FILE] [--responder]\n"
             + "  FILE: JSON configuration (see config/grpca.example.json); none: the defaults.\n"
             + "  --responder: only the HTTP sidecar (CA certificates, CRLs, OCSP), against the\n"
             + "  database and token of a CA that already runs; no gRPC, no issuance.\n"
-            + "  Secrets come from the files it names, or GRPCA_HSM_PIN / GRPCA_DB_PASSWORD.";
+            + "  Secrets come from the files it names, or GRPCA_HSM_PIN / GRPCA_DB_PASSWORD.\n"
+            + "commands on the CA host (against its database):\n"
+            + AdminCommands.USAGE;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--config") && i + 1 < args.length) {
         configFile = Path.of(args[++i]);
       } else if (args[i].equals("--responder")) {
         responder = true;
+      } else if (!command.isEmpty() || AdminCommands.isCommand(args[i])) {
+        command.add(args[i]);
       } else if (args[i].equals("--help") || args[i].equals("-h")) {
         System.out.println(usage);
         return;
@@ -75,6 +81,17 @@ public final class Main {
         System.err.println("unknown argument: " + args[i] + "\n" + usage);
         System.exit(2);
       }
+    }
+    if (!command.isEmpty()) {
+      try {
+        System.exit(
+            AdminCommands.run(
+                command, ServerConfigs.load(configFile), System.getenv(), System.out));
+      } catch (IllegalArgumentException e) {
+        System.err.println("grpca: configuration error: " + e.getMessage());
+        System.exit(2);
+      }
+      return;
     }
     Running running;
     try {
@@ -128,7 +145,10 @@ public final class Main {
 
     Database database = openDatabase(config.database(), env);
     opened.add(database);
+    database.auditCalls(GrpcServer.auditCalls());
     Pkcs11Token token = openToken(config.hsm(), env, random);
+    AccessControl access = new AccessControl(database.access(), random, clock);
+    access.ensureAdmin(adminToken);
 
     SerialNumbers serials = new SerialNumbers(random);
     CertificateSigning signing = new CertificateSigning(bouncyCastle);
@@ -174,7 +194,8 @@ public final class Main {
         GrpcServer.start(
             config.grpc(),
             tls,
-            adminToken,
+            access,
+            database.access(),
             issuance,
             queries,
             new RevocationService(
@@ -340,7 +361,7 @@ public final class Main {
     }
   }
 
-  private static Database openDatabase(ServerConfig.Database config, Map<String, String> env) {
+  static Database openDatabase(ServerConfig.Database config, Map<String, String> env) {
     char[] password =
         Secrets.read(env, DB_PASSWORD_VARIABLE, config.passwordFile(), "database.password_file");
     return Database.open(

@@ -14,6 +14,7 @@ public final class CaException extends RuntimeException {
 
   private final ErrorKind kind;
   private final transient List<FieldViolation> violations;
+  private transient java.time.Duration retryAfter;
 
   public CaException(ErrorKind kind, String message) {
     this(kind, message, List.of(), null);
@@ -42,6 +43,18 @@ public final class CaException extends RuntimeException {
 
   public static CaException denied(String field, String description) {
     return field(ErrorKind.PERMISSION_DENIED, field, description);
+  }
+
+  /** RESOURCE_EXHAUSTED that may be retried after {@code retryAfter} (google.rpc.RetryInfo). */
+  public static CaException exhausted(String message, java.time.Duration retryAfter) {
+    CaException e = new CaException(ErrorKind.RESOURCE_EXHAUSTED, message);
+    e.retryAfter = retryAfter;
+    return e;
+  }
+
+  /** When the request may be retried; null when unknown. */
+  public java.time.Duration retryAfter() {
+    return retryAfter;
   }
 
   public static CaException unavailable(String what, Throwable cause) {

@@ -13,12 +13,9 @@ import java.util.Base64;
 
 /**
  * The development admin bearer token: 256 random bits in a file of mode 0600, made when missing.
- * The server keeps only its SHA-256.
+ * The server keeps only its SHA-256, as a token of the principal "admin".
  */
 public final class AdminToken {
-  /** The principal a caller with the admin token acts as. */
-  public static final String PRINCIPAL = "admin";
-
   private AdminToken() {}
 
   /** Reads the token in {@code file}, making the file first if it does not exist. */

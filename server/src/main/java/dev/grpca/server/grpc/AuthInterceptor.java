@@ -1,6 +1,9 @@
 package dev.grpca.server.grpc;
 
-import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.server.access.AccessControl;
+import dev.grpca.server.access.Caller;
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.x509.SerialNumbers;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
@@ -9,16 +12,19 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthGrpc;
-import java.security.MessageDigest;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Set;
+import java.util.function.Predicate;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /**
- * Requires {@code authorization: Bearer <admin token>} on every call but health and reflection.
- * Only the token's SHA-256 is held, and it is compared in constant time.
+ * Authenticates every call but health and reflection: by {@code authorization: Bearer <token>}
+ * (looked up by its SHA-256; unknown, expired and revoked tokens are refused), or else by the TLS
+ * client certificate the handshake verified against the trust anchors (refused when we revoked it).
+ * The caller is then whoever the token belongs to, or the certificate's SPIFFE URI SAN or common
+ * name; what it may do is the services' business (default deny).
  */
 final class AuthInterceptor implements ServerInterceptor {
   static final Metadata.Key<String> AUTHORIZATION =
@@ -29,12 +35,13 @@ final class AuthInterceptor implements ServerInterceptor {
           "grpc.reflection.v1.ServerReflection",
           "grpc.reflection.v1alpha.ServerReflection");
   private static final String PREFIX = "Bearer ";
-  private static final String RENEW = CertificateServiceGrpc.getRenewMethod().getFullMethodName();
 
-  private final byte[] adminTokenSha256;
+  private final AccessControl access;
+  private final Predicate<String> revokedSerial;
 
-  AuthInterceptor(byte[] adminTokenSha256) {
-    this.adminTokenSha256 = adminTokenSha256.clone();
+  AuthInterceptor(AccessControl access, Predicate<String> revokedSerial) {
+    this.access = access;
+    this.revokedSerial = revokedSerial;
   }
 
   static boolean isOpen(String serviceName) {
@@ -48,37 +55,45 @@ final class AuthInterceptor implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     String value = headers.get(AUTHORIZATION);
-    if (value == null && RENEW.equals(call.getMethodDescriptor().getFullMethodName())) {
-      String peer = peerSerial(call);
-      if (peer != null) {
-        // The service checks that this is the very certificate being renewed.
-        RequestLog.current().peerSerial(peer);
-        RequestLog.current().principal("certificate:" + peer);
-        return next.startCall(call, headers);
+    Caller caller;
+    try {
+      if (value != null) {
+        if (!value.regionMatches(true, 0, PREFIX, 0, PREFIX.length())) {
+          return refuse(call, "the authorization header is not 'Bearer <token>'");
+        }
+        caller = access.byToken(value.substring(PREFIX.length()).strip());
+      } else {
+        X509Certificate peer = peerCertificate(call);
+        if (peer == null) {
+          return refuse(
+              call,
+              "missing credentials: send 'authorization: Bearer <token>' or a client certificate");
+        }
+        String serial = SerialNumbers.toHex(peer.getSerialNumber());
+        if (revokedSerial.test(serial)) {
+          return refuse(call, "the client certificate " + serial + " has been revoked");
+        }
+        caller = access.byCertificate(peer, serial);
       }
+    } catch (CaException e) {
+      if (e.kind() != ErrorKind.UNAUTHENTICATED) {
+        throw e;
+      }
+      return refuse(call, e.getMessage());
     }
-    if (value == null || !value.regionMatches(true, 0, PREFIX, 0, PREFIX.length())) {
-      return refuse(call, "missing credentials: send the header 'authorization: Bearer <token>'");
-    }
-    byte[] presented = AdminToken.sha256(value.substring(PREFIX.length()).strip());
-    if (!MessageDigest.isEqual(presented, adminTokenSha256)) {
-      return refuse(call, "the bearer token is not valid");
-    }
-    RequestLog.current().principal(AdminToken.PRINCIPAL);
+    RequestLog.current().caller(caller);
     return next.startCall(call, headers);
   }
 
-  /** The serial of the verified TLS client certificate, or null when there is none. */
-  private static String peerSerial(ServerCall<?, ?> call) {
+  /** The verified TLS client certificate, or null when there is none. */
+  private static X509Certificate peerCertificate(ServerCall<?, ?> call) {
     SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
     if (session == null) {
       return null;
     }
     try {
       Certificate[] chain = session.getPeerCertificates();
-      return chain.length > 0 && chain[0] instanceof X509Certificate
-          ? SerialNumbers.toHex(((X509Certificate) chain[0]).getSerialNumber())
-          : null;
+      return chain.length > 0 && chain[0] instanceof X509Certificate x509 ? x509 : null;
     } catch (SSLPeerUnverifiedException e) {
       return null;
     }

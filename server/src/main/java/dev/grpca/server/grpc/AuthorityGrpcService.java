@@ -44,6 +44,7 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
 
   @Override
   public void rebuildCrl(RebuildCrlRequest r, StreamObserver<RebuildCrlResponse> response) {
+    RequestLog.current().caller().requireAdmin();
     Authority authority = authorities.get(r.getAuthorityId());
     response.onNext(
         RebuildCrlResponse.newBuilder().setCrl(crl(crls.publish(authority.id()))).build());

@@ -9,6 +9,7 @@ import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.ListRequest;
 import dev.grpca.proto.v1.ListResponse;
+import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.RenewRequest;
 import dev.grpca.proto.v1.RenewResponse;
 import dev.grpca.proto.v1.RevocationReason;
@@ -18,12 +19,14 @@ import dev.grpca.proto.v1.SignRequest;
 import dev.grpca.proto.v1.SignResponse;
 import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.StatusResponse;
+import dev.grpca.server.access.Caller;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssueResult;
 import dev.grpca.server.issuance.IssuedCertificate;
+import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredCertificate;
@@ -38,6 +41,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   private final CertificateQueries queries;
   private final RevocationService revocation;
   private final Authorities authorities;
+  private final ProfileCatalog profiles;
   private final Clock clock;
 
   CertificateGrpcService(
@@ -45,16 +49,37 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       CertificateQueries queries,
       RevocationService revocation,
       Authorities authorities,
+      ProfileCatalog profiles,
       Clock clock) {
     this.issuance = issuance;
     this.queries = queries;
     this.revocation = revocation;
     this.authorities = authorities;
+    this.profiles = profiles;
     this.clock = clock;
+  }
+
+  /** The caller may do {@code operation} with the profile a request names. */
+  private void requireForProfile(Operation operation, String profile) {
+    RequestLog.current().profile(profile);
+    String authority =
+        profiles
+            .find(profile)
+            .filter(p -> authorities.contains(p.authorityId()) || p.authorityId().isEmpty())
+            .map(p -> authorities.get(p.authorityId()).id())
+            .orElse(null);
+    RequestLog.current().caller().require(operation, profile, authority);
+  }
+
+  /** The caller may do {@code operation} with an existing certificate. */
+  private void requireFor(Operation operation, StoredCertificate c) {
+    RequestLog.current().profile(c.profile());
+    RequestLog.current().caller().require(operation, c.profile(), c.authorityId());
   }
 
   @Override
   public void issue(IssueRequest r, StreamObserver<IssueResponse> response) {
+    requireForProfile(Operation.OPERATION_ISSUE, r.getProfile());
     IssueResult result =
         issuance.issue(
             ProtoMapping.request(
@@ -82,6 +107,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
 
   @Override
   public void sign(SignRequest r, StreamObserver<SignResponse> response) {
+    requireForProfile(Operation.OPERATION_SIGN, r.getProfile());
     IssuedCertificate issued =
         issuance.sign(
             ProtoMapping.request(
@@ -108,12 +134,21 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   @Override
   public void renew(RenewRequest r, StreamObserver<RenewResponse> response) {
     RequestLog log = RequestLog.current();
+    String serial = RevocationService.serial("serial_number", r.getSerialNumber());
+    log.serial(serial);
+    StoredCertificate old = queries.get(serial);
+    // Presenting the very certificate being renewed needs no grant; anyone else needs RENEW.
+    boolean self = serial.equals(log.peerSerial());
+    if (!self) {
+      requireFor(Operation.OPERATION_RENEW, old);
+    }
+    log.profile(old.profile());
     IssuedCertificate renewed =
         issuance.renew(
-            r.getSerialNumber(),
+            serial,
             r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
             log.principal(),
-            log.peerSerial());
+            self ? serial : null);
     response.onNext(RenewResponse.newBuilder().setCertificate(certificate(renewed)).build());
     response.onCompleted();
   }
@@ -123,6 +158,19 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     RequestLog.current().serial(r.getSerialNumber());
     if (r.getReason() == RevocationReason.UNRECOGNIZED) {
       throw CaException.invalid("reason", "unknown value (expected: a RevocationReason)");
+    }
+    StoredCertificate target =
+        queries.get(RevocationService.serial("serial_number", r.getSerialNumber()));
+    requireFor(Operation.OPERATION_REVOKE, target);
+    Caller caller = RequestLog.current().caller();
+    if (!caller.revokesAny() && !caller.name().equals(target.requestedBy())) {
+      throw CaException.denied(
+          "serial_number",
+          "principal '"
+              + caller.name()
+              + "' may revoke only certificates it requested (this one: '"
+              + target.requestedBy()
+              + "')");
     }
     Revocation done =
         revocation.revoke(
@@ -137,12 +185,21 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
 
   @Override
   public void status(StatusRequest r, StreamObserver<StatusResponse> response) {
+    Caller caller = RequestLog.current().caller();
+    if (!caller.hasAny(Operation.OPERATION_READ)) {
+      caller.require(Operation.OPERATION_READ, "*", null);
+    }
     Instant now = clock.instant();
     StatusResponse.Builder answer = StatusResponse.newBuilder();
     for (CertificateQueries.Status status : queries.status(r.getSerialNumbersList())) {
       CertificateStatus.Builder s =
           CertificateStatus.newBuilder().setSerialNumber(status.serialNumber());
-      if (status.certificate().isEmpty()) {
+      // Certificates the caller may not read are as good as unknown to it.
+      if (status.certificate().isEmpty()
+          || !caller.allows(
+              Operation.OPERATION_READ,
+              status.certificate().get().profile(),
+              status.certificate().get().authorityId())) {
         s.setState(CertificateState.CERTIFICATE_STATE_UNKNOWN);
       } else {
         StoredCertificate c = status.certificate().get();
@@ -165,12 +222,22 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   public void get(GetRequest r, StreamObserver<GetResponse> response) {
     RequestLog.current().serial(r.getSerialNumber());
     StoredCertificate c = queries.get(r.getSerialNumber());
+    requireFor(Operation.OPERATION_READ, c);
     response.onNext(GetResponse.newBuilder().setCertificate(mapped(c)).build());
     response.onCompleted();
   }
 
   @Override
   public void list(ListRequest r, StreamObserver<ListResponse> response) {
+    Caller caller = RequestLog.current().caller();
+    if (r.getProfile().isEmpty()) {
+      if (!caller.allowsEveryProfile(Operation.OPERATION_READ)) {
+        throw CaException.denied(
+            "profile", "principal '" + caller.name() + "' may read only some profiles: name one");
+      }
+    } else {
+      requireForProfile(Operation.OPERATION_READ, r.getProfile());
+    }
     CertificateQueries.Page page =
         queries.list(
             new CertificateQueries.ListOptions(

@@ -2,6 +2,7 @@ package dev.grpca.server.grpc;
 
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
+import com.google.rpc.RetryInfo;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import io.grpc.ForwardingServerCallListener;
@@ -78,6 +79,16 @@ final class ErrorInterceptor implements ServerInterceptor {
                           .setField(v.field())
                           .setDescription(v.description())));
       status.addDetails(Any.pack(badRequest.build()));
+    }
+    if (e.retryAfter() != null) {
+      status.addDetails(
+          Any.pack(
+              RetryInfo.newBuilder()
+                  .setRetryDelay(
+                      com.google.protobuf.Duration.newBuilder()
+                          .setSeconds(e.retryAfter().getSeconds())
+                          .setNanos(e.retryAfter().getNano()))
+                  .build()));
     }
     return StatusProto.toStatusRuntimeException(status.build());
   }

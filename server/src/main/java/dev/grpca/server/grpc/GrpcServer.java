@@ -1,5 +1,10 @@
 package dev.grpca.server.grpc;
 
+import dev.grpca.proto.v1.AdminServiceGrpc;
+import dev.grpca.proto.v1.AuthorityServiceGrpc;
+import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.ProfileServiceGrpc;
+import dev.grpca.server.access.AccessControl;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.issuance.CertificateQueries;
@@ -7,6 +12,7 @@ import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.revocation.RevocationService;
+import dev.grpca.server.store.AccessStore;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -22,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +37,25 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GrpcServer implements AutoCloseable {
   private static final int MAX_METADATA_BYTES = 16 * 1024;
+
+  /** RPCs that change state: each call is audited. */
+  private static final Set<String> MUTATING =
+      Set.of(
+          CertificateServiceGrpc.getIssueMethod().getFullMethodName(),
+          CertificateServiceGrpc.getSignMethod().getFullMethodName(),
+          CertificateServiceGrpc.getRenewMethod().getFullMethodName(),
+          CertificateServiceGrpc.getRevokeMethod().getFullMethodName(),
+          ProfileServiceGrpc.getCreateProfileMethod().getFullMethodName(),
+          ProfileServiceGrpc.getUpdateProfileMethod().getFullMethodName(),
+          ProfileServiceGrpc.getDeleteProfileMethod().getFullMethodName(),
+          AdminServiceGrpc.getPutPrincipalMethod().getFullMethodName(),
+          AdminServiceGrpc.getCreateTokenMethod().getFullMethodName(),
+          AdminServiceGrpc.getRevokeTokenMethod().getFullMethodName(),
+          AuthorityServiceGrpc.getRebuildCrlMethod().getFullMethodName());
+
+  /** Mutating RPCs whose change is not written with its own audit record. */
+  private static final Set<String> AUDITED_HERE =
+      Set.of(AuthorityServiceGrpc.getRebuildCrlMethod().getFullMethodName());
 
   private final Server server;
   private final HealthStatusManager health;
@@ -44,7 +70,8 @@ public final class GrpcServer implements AutoCloseable {
   public static GrpcServer start(
       ServerConfig.Grpc config,
       ServerTlsIdentity tls,
-      byte[] adminTokenSha256,
+      AccessControl access,
+      AccessStore accessStore,
       IssuanceService issuance,
       CertificateQueries queries,
       RevocationService revocation,
@@ -56,9 +83,10 @@ public final class GrpcServer implements AutoCloseable {
     HealthStatusManager health = new HealthStatusManager();
     List<BindableService> services =
         List.of(
-            new CertificateGrpcService(issuance, queries, revocation, authorities, clock),
+            new CertificateGrpcService(issuance, queries, revocation, authorities, profiles, clock),
             new AuthorityGrpcService(authorities, crls),
-            new ProfileGrpcService(profiles));
+            new ProfileGrpcService(profiles),
+            new AdminGrpcService(access, accessStore));
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(
                 new InetSocketAddress(config.host(), config.port()),
@@ -81,8 +109,11 @@ public final class GrpcServer implements AutoCloseable {
             .addService(ProtoReflectionService.newInstance())
             // Called last-added first: the access log sees every call, auth runs before errors.
             .intercept(new ErrorInterceptor())
-            .intercept(new AuthInterceptor(adminTokenSha256))
-            .intercept(new AccessLogInterceptor());
+            .intercept(
+                new AuthInterceptor(
+                    access,
+                    serial -> queries.find(serial).map(c -> c.revocation() != null).orElse(false)))
+            .intercept(new AccessLogInterceptor(accessStore, MUTATING, AUDITED_HERE, clock));
     services.forEach(builder::addService);
     Server server = builder.build().start();
     health.setStatus("", ServingStatus.SERVING);
@@ -91,6 +122,11 @@ public final class GrpcServer implements AutoCloseable {
       health.setStatus(definition.getServiceDescriptor().getName(), ServingStatus.SERVING);
     }
     return new GrpcServer(server, health);
+  }
+
+  /** Who the current call is, for the audit records of the changes it makes. */
+  public static java.util.function.Supplier<dev.grpca.server.store.AuditCall> auditCalls() {
+    return RequestLog::auditCall;
   }
 
   public int port() {

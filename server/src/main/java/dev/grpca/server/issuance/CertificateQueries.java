@@ -54,10 +54,12 @@ public final class CertificateQueries {
 
   public StoredCertificate get(String serialText) {
     String serial = RevocationService.serial("serial_number", serialText);
-    return store
-        .find(serial)
-        .filter(c -> c.state() == CertificateState.ISSUED)
-        .orElseThrow(() -> notIssuedHere(serial));
+    return find(serial).orElseThrow(() -> notIssuedHere(serial));
+  }
+
+  /** The issued certificate with the normalized serial {@code serial}, if there is one. */
+  public Optional<StoredCertificate> find(String serial) {
+    return store.find(serial).filter(c -> c.state() == CertificateState.ISSUED);
   }
 
   /** NOT_FOUND for a serial this CA never issued. */

@@ -156,8 +156,8 @@ class LifecycleGrpcTest {
                       .build())
               .getCertificate();
       assertThat(renewed.getRenewedFrom()).isEqualTo(mine.getCertificate().getSerialNumber());
-      assertThat(renewed.getRequestedBy())
-          .isEqualTo("certificate:" + mine.getCertificate().getSerialNumber());
+      // A client certificate's principal is its SPIFFE URI SAN or, as here, its common name.
+      assertThat(renewed.getRequestedBy()).isEqualTo("me.example.com");
 
       StatusRuntimeException e =
           failure(
@@ -175,7 +175,8 @@ class LifecycleGrpcTest {
                           .setProfile("default")
                           .addDnsNames("x.example.com")
                           .build()));
-      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+      // Authenticated by its certificate, but no principal of that name was granted anything.
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     } finally {
       mtls.shutdownNow();
     }

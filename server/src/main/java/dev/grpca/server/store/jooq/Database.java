@@ -1,10 +1,13 @@
 package dev.grpca.server.store.jooq;
 
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.store.AccessStore;
+import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.AuthorityStore;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.CrlStore;
 import dev.grpca.server.store.ProfileStore;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.h2.jdbcx.JdbcConnectionPool;
@@ -21,6 +24,7 @@ import org.jooq.impl.DSL;
 public final class Database implements AutoCloseable {
   private final JdbcConnectionPool pool;
   private final DSLContext dsl;
+  private volatile Supplier<AuditCall> calls = () -> AuditCall.INTERNAL;
 
   private Database(JdbcConnectionPool pool, DSLContext dsl) {
     this.pool = pool;
@@ -61,8 +65,20 @@ public final class Database implements AutoCloseable {
     return dsl;
   }
 
+  /**
+   * Where the audit records of changes learn who made the current call; until it is set, every
+   * change is the server's own ({@link AuditCall#INTERNAL}). Set before the stores are taken.
+   */
+  public void auditCalls(Supplier<AuditCall> calls) {
+    this.calls = calls;
+  }
+
   public CertificateStore certificates() {
-    return new JooqCertificateStore(dsl);
+    return new JooqCertificateStore(dsl, calls);
+  }
+
+  public AccessStore access() {
+    return new JooqAccessStore(dsl, calls);
   }
 
   /** Whether the database answers a trivial query. */
@@ -80,7 +96,7 @@ public final class Database implements AutoCloseable {
   }
 
   public ProfileStore profiles() {
-    return new JooqProfileStore(dsl);
+    return new JooqProfileStore(dsl, calls);
   }
 
   public AuthorityStore authorities() {

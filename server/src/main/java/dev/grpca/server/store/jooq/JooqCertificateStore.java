@@ -4,6 +4,7 @@ import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_LABEL;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_NAME;
 
+import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
@@ -24,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
@@ -35,9 +37,11 @@ final class JooqCertificateStore implements CertificateStore {
   static final String URI = "URI";
 
   private final DSLContext dsl;
+  private final Supplier<AuditCall> calls;
 
-  JooqCertificateStore(DSLContext dsl) {
+  JooqCertificateStore(DSLContext dsl, Supplier<AuditCall> calls) {
     this.dsl = dsl;
+    this.calls = calls;
   }
 
   @Override
@@ -100,20 +104,33 @@ final class JooqCertificateStore implements CertificateStore {
   @Override
   public Instant markIssued(String serial, String pem, String sha256, Instant issueTime) {
     Instant stored = issueTime.truncatedTo(ChronoUnit.MICROS);
-    int updated =
-        StoreErrors.guard(
-            () ->
-                dsl.update(CERTIFICATE)
-                    .set(CERTIFICATE.STATE, CertificateState.ISSUED.name())
-                    .set(CERTIFICATE.CERTIFICATE_PEM, pem)
-                    .set(CERTIFICATE.SHA256_FINGERPRINT, sha256)
-                    .set(CERTIFICATE.ISSUE_TIME, StoreErrors.utc(stored))
-                    .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
-                    .and(CERTIFICATE.STATE.eq(CertificateState.PENDING.name()))
-                    .execute());
-    if (updated != 1) {
-      throw new IllegalStateException("no pending certificate " + serial + " to complete");
-    }
+    AuditCall call = calls.get();
+    StoreErrors.run(
+        () ->
+            dsl.transaction(
+                tx -> {
+                  DSLContext db = tx.dsl();
+                  int updated =
+                      db.update(CERTIFICATE)
+                          .set(CERTIFICATE.STATE, CertificateState.ISSUED.name())
+                          .set(CERTIFICATE.CERTIFICATE_PEM, pem)
+                          .set(CERTIFICATE.SHA256_FINGERPRINT, sha256)
+                          .set(CERTIFICATE.ISSUE_TIME, StoreErrors.utc(stored))
+                          .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
+                          .and(CERTIFICATE.STATE.eq(CertificateState.PENDING.name()))
+                          .execute();
+                  if (updated != 1) {
+                    throw new IllegalStateException(
+                        "no pending certificate " + serial + " to complete");
+                  }
+                  String profile =
+                      db.select(CERTIFICATE.PROFILE)
+                          .from(CERTIFICATE)
+                          .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
+                          .fetchSingle()
+                          .value1();
+                  JooqAudit.append(db, call, stored, "OK", profile, serial, "issued");
+                }));
     return stored;
   }
 
@@ -171,9 +188,25 @@ final class JooqCertificateStore implements CertificateStore {
                     return Optional.<Revocation>empty();
                   }
                   if (row.get().getRevocationTime() != null) {
+                    JooqAudit.append(
+                        db,
+                        calls.get(),
+                        revocation.time(),
+                        "OK",
+                        row.get().getProfile(),
+                        serial,
+                        "already revoked");
                     return Optional.of(revocationOf(row.get()));
                   }
                   Instant time = revocation.time().truncatedTo(ChronoUnit.MICROS);
+                  JooqAudit.append(
+                      db,
+                      calls.get(),
+                      time,
+                      "OK",
+                      row.get().getProfile(),
+                      serial,
+                      "revoked, reason " + revocation.reason());
                   db.update(CERTIFICATE)
                       .set(CERTIFICATE.REVOCATION_TIME, StoreErrors.utc(time))
                       .set(CERTIFICATE.REVOCATION_REASON, revocation.reason())

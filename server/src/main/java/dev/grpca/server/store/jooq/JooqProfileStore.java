@@ -3,6 +3,7 @@ package dev.grpca.server.store.jooq;
 import static dev.grpca.server.store.jooq.generated.Tables.PROFILE;
 import static dev.grpca.server.store.jooq.generated.Tables.PROFILE_CHANGE;
 
+import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.ProfileChange;
 import dev.grpca.server.store.ProfileStore;
 import dev.grpca.server.store.StoredProfile;
@@ -10,14 +11,17 @@ import dev.grpca.server.store.jooq.generated.tables.records.ProfileRecord;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.jooq.DSLContext;
 
 final class JooqProfileStore implements ProfileStore {
   private final DSLContext dsl;
+  private final Supplier<AuditCall> calls;
 
-  JooqProfileStore(DSLContext dsl) {
+  JooqProfileStore(DSLContext dsl, Supplier<AuditCall> calls) {
     this.dsl = dsl;
+    this.calls = calls;
   }
 
   @Override
@@ -133,7 +137,7 @@ final class JooqProfileStore implements ProfileStore {
                             r.getAfterSpec())));
   }
 
-  private static void record(
+  private void record(
       DSLContext db,
       String name,
       String action,
@@ -149,6 +153,7 @@ final class JooqProfileStore implements ProfileStore {
         .set(PROFILE_CHANGE.BEFORE_SPEC, before)
         .set(PROFILE_CHANGE.AFTER_SPEC, after)
         .execute();
+    JooqAudit.append(db, calls.get(), at, "OK", name, "", "profile " + action.toLowerCase());
   }
 
   private static StoredProfile toDomain(ProfileRecord r) {
