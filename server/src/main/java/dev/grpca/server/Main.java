@@ -1,6 +1,7 @@
 package dev.grpca.server;
 
 import dev.grpca.server.access.AccessControl;
+import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.AuthorityBootstrap;
 import dev.grpca.server.authority.CertificateSigning;
@@ -196,6 +197,7 @@ public final class Main {
             tls,
             access,
             database.access(),
+            new RateLimiter(config.rateLimits(), database.access(), clock),
             issuance,
             queries,
             new RevocationService(

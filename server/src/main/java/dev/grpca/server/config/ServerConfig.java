@@ -17,7 +17,14 @@ public record ServerConfig(
     List<dev.grpca.proto.v1.Profile> profiles,
     Http http,
     Crl crl,
-    Ocsp ocsp) {
+    Ocsp ocsp,
+    List<RateLimit> rateLimits) {
+
+  /**
+   * Certificates per interval for a principal ("*": each on its own; null: anyone) and a profile
+   * (likewise).
+   */
+  public record RateLimit(String principal, String profile, int certificates, Duration per) {}
 
   /**
    * OCSP responses. {@code signerLifetime} is the lifetime of each delegated signing certificate
@@ -56,6 +63,7 @@ public record ServerConfig(
 
   public ServerConfig {
     profiles = List.copyOf(profiles);
+    rateLimits = List.copyOf(rateLimits);
   }
 
   /** The same configuration listening elsewhere; port 0 lets the OS choose (tests, bench). */
@@ -78,7 +86,8 @@ public record ServerConfig(
         profiles,
         http,
         crl,
-        ocsp);
+        ocsp,
+        rateLimits);
   }
 
   /** The same configuration with the HTTP sidecar elsewhere; port 0 lets the OS choose. */
@@ -94,7 +103,8 @@ public record ServerConfig(
         profiles,
         new Http(host, port, "http://" + host + ":" + port),
         crl,
-        ocsp);
+        ocsp,
+        rateLimits);
   }
 
   /** Where the server writes the files a developer needs: the root, the chain. */

@@ -94,7 +94,8 @@ public final class ServerConfigs {
         profiles(f.getProfilesList()),
         http(f.getHttp()),
         crl(f.getCrl()),
-        ocsp(f.getOcsp()));
+        ocsp(f.getOcsp()),
+        rateLimits(f.getRateLimitsList()));
   }
 
   /**
@@ -104,6 +105,35 @@ public final class ServerConfigs {
    */
   public static String defaultJdbcUrl(Path dataDir) {
     return "jdbc:h2:file:" + dataDir.resolve("db/grpca") + ";WRITE_DELAY=0";
+  }
+
+  private static List<ServerConfig.RateLimit> rateLimits(
+      List<dev.grpca.server.config.proto.RateLimit> limits) {
+    java.util.ArrayList<ServerConfig.RateLimit> out = new java.util.ArrayList<>();
+    for (int i = 0; i < limits.size(); i++) {
+      var l = limits.get(i);
+      String key = "rate_limits[" + i + "]";
+      if (l.getCertificates() <= 0) {
+        throw new IllegalArgumentException(
+            key + ".certificates: " + l.getCertificates() + " (expected: >= 1)");
+      }
+      Duration per = l.hasPer() ? duration(key + ".per", l.getPer()) : Duration.ofHours(1);
+      if (per.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new IllegalArgumentException(
+            key + ".per: " + DurationText.human(per) + " (expected: >= 1s)");
+      }
+      if (l.getPrincipal().isEmpty() && l.getProfile().isEmpty()) {
+        throw new IllegalArgumentException(
+            key + ": neither principal nor profile (expected: one or both, \"*\" for each)");
+      }
+      out.add(
+          new ServerConfig.RateLimit(
+              l.getPrincipal().isEmpty() ? null : l.getPrincipal(),
+              l.getProfile().isEmpty() ? null : l.getProfile(),
+              l.getCertificates(),
+              per));
+    }
+    return out;
   }
 
   private static ServerConfig.Ocsp ocsp(OcspSection o) {

@@ -20,6 +20,7 @@ import dev.grpca.proto.v1.SignResponse;
 import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.StatusResponse;
 import dev.grpca.server.access.Caller;
+import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.issuance.CertificateQueries;
@@ -42,6 +43,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   private final RevocationService revocation;
   private final Authorities authorities;
   private final ProfileCatalog profiles;
+  private final RateLimiter limits;
   private final Clock clock;
 
   CertificateGrpcService(
@@ -50,12 +52,14 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       RevocationService revocation,
       Authorities authorities,
       ProfileCatalog profiles,
+      RateLimiter limits,
       Clock clock) {
     this.issuance = issuance;
     this.queries = queries;
     this.revocation = revocation;
     this.authorities = authorities;
     this.profiles = profiles;
+    this.limits = limits;
     this.clock = clock;
   }
 
@@ -80,6 +84,9 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   @Override
   public void issue(IssueRequest r, StreamObserver<IssueResponse> response) {
     requireForProfile(Operation.OPERATION_ISSUE, r.getProfile());
+    if (!r.getValidateOnly()) {
+      limits.take(RequestLog.current().principal(), r.getProfile());
+    }
     IssueResult result =
         issuance.issue(
             ProtoMapping.request(
@@ -108,6 +115,9 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   @Override
   public void sign(SignRequest r, StreamObserver<SignResponse> response) {
     requireForProfile(Operation.OPERATION_SIGN, r.getProfile());
+    if (!r.getValidateOnly()) {
+      limits.take(RequestLog.current().principal(), r.getProfile());
+    }
     IssuedCertificate issued =
         issuance.sign(
             ProtoMapping.request(
@@ -143,6 +153,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       requireFor(Operation.OPERATION_RENEW, old);
     }
     log.profile(old.profile());
+    limits.take(log.principal(), old.profile());
     IssuedCertificate renewed =
         issuance.renew(
             serial,

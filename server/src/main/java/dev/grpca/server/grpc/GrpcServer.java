@@ -5,6 +5,7 @@ import dev.grpca.proto.v1.AuthorityServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.ProfileServiceGrpc;
 import dev.grpca.server.access.AccessControl;
+import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.issuance.CertificateQueries;
@@ -72,6 +73,7 @@ public final class GrpcServer implements AutoCloseable {
       ServerTlsIdentity tls,
       AccessControl access,
       AccessStore accessStore,
+      RateLimiter limits,
       IssuanceService issuance,
       CertificateQueries queries,
       RevocationService revocation,
@@ -83,7 +85,8 @@ public final class GrpcServer implements AutoCloseable {
     HealthStatusManager health = new HealthStatusManager();
     List<BindableService> services =
         List.of(
-            new CertificateGrpcService(issuance, queries, revocation, authorities, profiles, clock),
+            new CertificateGrpcService(
+                issuance, queries, revocation, authorities, profiles, limits, clock),
             new AuthorityGrpcService(authorities, crls),
             new ProfileGrpcService(profiles),
             new AdminGrpcService(access, accessStore));

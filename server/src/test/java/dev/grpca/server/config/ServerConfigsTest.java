@@ -89,7 +89,9 @@ class ServerConfigsTest {
         "{\"profiles\": [{\"name\": \"Web\"}]} | profiles[0]: profile.name: 'Web'",
         "{\"grpc\": {\"tlsCertificateLifetime\": \"60s\"}} | grpc.tls_certificate_lifetime: 1m (expected: 5m..90d)",
         "{\"ocsp\": {\"signerLifetime\": \"7200s\"}} | ocsp.signer_lifetime: 2h (expected: 3x ocsp.validity (3h) .. 90d)",
-        "{\"ocsp\": {\"signer\": \"OCSP_SIGNER_HSM\"}} | Invalid enum value: OCSP_SIGNER_HSM"
+        "{\"ocsp\": {\"signer\": \"OCSP_SIGNER_HSM\"}} | Invalid enum value: OCSP_SIGNER_HSM",
+        "{\"rateLimits\": [{\"principal\": \"*\", \"certificates\": 0}]} | rate_limits[0].certificates: 0 (expected: >= 1)",
+        "{\"rateLimits\": [{\"certificates\": 5}]} | rate_limits[0]: neither principal nor profile"
       })
   void badValuesStopStartupWithAMessageNamingTheKey(String json, String message) throws Exception {
     Path file = dir.resolve("bad.json");

@@ -268,7 +268,9 @@ final class JooqAccessStore implements AccessStore {
                           .set(RATE_BUCKET.UPDATE_TIME, StoreErrors.utc(now))
                           .execute();
                     }
-                    levels[i] = level;
+                    // A hair under one (refill arithmetic in floating point) counts as one.
+                    levels[i] = Math.max(level, Math.floor(level + 1e-9));
+                    level = levels[i];
                     if (level < 1) {
                       wait = Math.max(wait, (1 - level) / b.perSecond());
                     }

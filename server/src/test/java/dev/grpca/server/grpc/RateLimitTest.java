@@ -1,0 +1,100 @@
+package dev.grpca.server.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.google.rpc.RetryInfo;
+import dev.grpca.proto.v1.AdminServiceGrpc;
+import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.CreateTokenRequest;
+import dev.grpca.proto.v1.Grant;
+import dev.grpca.proto.v1.IssueRequest;
+import dev.grpca.proto.v1.Operation;
+import dev.grpca.proto.v1.Principal;
+import dev.grpca.proto.v1.PutPrincipalRequest;
+import dev.grpca.server.config.proto.RateLimit;
+import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.TestServer;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Per-principal rate limits: the looping client is stopped, everyone else goes on. */
+class RateLimitTest {
+  @TempDir Path data;
+
+  @Test
+  void aClientOverItsLimitIsToldWhenToRetryAndOthersAreUnaffected() throws Exception {
+    MutableClock clock = new MutableClock(Instant.now());
+    try (TestServer server =
+        TestServer.start(
+            data,
+            clock,
+            f ->
+                f.addRateLimits(
+                    RateLimit.newBuilder()
+                        .setPrincipal("*")
+                        .setCertificates(3)
+                        .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600))))) {
+      AdminServiceGrpc.AdminServiceBlockingStub admin =
+          AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
+      admin.putPrincipal(
+          PutPrincipalRequest.newBuilder()
+              .setPrincipal(
+                  Principal.newBuilder()
+                      .setName("looper")
+                      .addGrants(
+                          Grant.newBuilder()
+                              .addOperations(Operation.OPERATION_ISSUE)
+                              .addProfiles("default")))
+              .build());
+      String token =
+          admin
+              .createToken(CreateTokenRequest.newBuilder().setPrincipal("looper").build())
+              .getToken();
+      var looper = CertificateServiceGrpc.newBlockingStub(server.channel(token));
+      for (int i = 0; i < 3; i++) {
+        looper.issue(request("loop" + i + ".example.com"));
+      }
+      long stored = server.storedCertificates();
+      StatusRuntimeException e =
+          catchThrowableOfType(
+              () -> looper.issue(request("loop3.example.com")), StatusRuntimeException.class);
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(e.getStatus().getDescription())
+          .contains("3 per 1h for principal 'looper'")
+          .contains("retry in 20m");
+      RetryInfo retry =
+          StatusProto.fromThrowable(e).getDetailsList().stream()
+              .filter(d -> d.is(RetryInfo.class))
+              .findFirst()
+              .orElseThrow()
+              .unpack(RetryInfo.class);
+      assertThat(retry.getRetryDelay().getSeconds()).isBetween(1190L, 1200L);
+      assertThat(server.storedCertificates()).isEqualTo(stored);
+
+      // Another principal has a bucket of its own.
+      server.certificates().issue(request("admin.example.com"));
+
+      // A third of the hour later, one certificate's worth has come back.
+      clock.advance(Duration.ofMinutes(20));
+      looper.issue(request("later.example.com"));
+      assertThat(
+              catchThrowableOfType(
+                      () -> looper.issue(request("again.example.com")),
+                      StatusRuntimeException.class)
+                  .getStatus()
+                  .getCode())
+          .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    }
+  }
+
+  private static IssueRequest request(String name) {
+    return IssueRequest.newBuilder().setProfile("default").addDnsNames(name).build();
+  }
+}
