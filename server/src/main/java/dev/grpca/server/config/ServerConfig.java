@@ -49,7 +49,8 @@ public record ServerConfig(
       int port,
       List<String> tlsHostNames,
       int maxInboundMessageBytes,
-      Duration tlsCertificateLifetime) {
+      Duration tlsCertificateLifetime,
+      boolean plaintext) {
     public Grpc {
       tlsHostNames = List.copyOf(tlsHostNames);
     }
@@ -74,7 +75,8 @@ public record ServerConfig(
             port,
             grpc.tlsHostNames(),
             grpc.maxInboundMessageBytes(),
-            grpc.tlsCertificateLifetime());
+            grpc.tlsCertificateLifetime(),
+            grpc.plaintext());
     return new ServerConfig(
         dataDir,
         listener,

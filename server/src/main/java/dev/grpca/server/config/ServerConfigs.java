@@ -31,6 +31,8 @@ import org.bouncycastle.asn1.x500.style.RFC4519Style;
  * IllegalArgumentException} whose message names the key, the value and what was expected.
  */
 public final class ServerConfigs {
+  private static final Set<String> LOOPBACK = Set.of("127.0.0.1", "::1", "localhost");
+
   private ServerConfigs() {}
 
   /** Reads {@code file}; {@code null} means "no file": all defaults. */
@@ -237,8 +239,15 @@ public final class ServerConfigs {
               + DurationText.human(tlsLifetime)
               + " (expected: 5m..90d)");
     }
+    String host = or(g.getHost(), "127.0.0.1");
+    if (g.getPlaintext() && !LOOPBACK.contains(host)) {
+      throw new IllegalArgumentException(
+          "grpc.plaintext: true with grpc.host '"
+              + host
+              + "' (expected: plaintext only on a loopback host: 127.0.0.1, ::1 or localhost)");
+    }
     return new ServerConfig.Grpc(
-        or(g.getHost(), "127.0.0.1"), port, g.getTlsHostNamesList(), maxMessage, tlsLifetime);
+        host, port, g.getTlsHostNamesList(), maxMessage, tlsLifetime, g.getPlaintext());
   }
 
   private static AuthoritySpec authority(

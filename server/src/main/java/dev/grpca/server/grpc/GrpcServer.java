@@ -17,20 +17,27 @@ import dev.grpca.server.store.AccessStore;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The gRPC listener: TLS with the server's own certificate, health, reflection (v1 and v1alpha),
@@ -91,32 +98,23 @@ public final class GrpcServer implements AutoCloseable {
             new ProfileGrpcService(profiles),
             new AdminGrpcService(access, accessStore));
     NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(
-                new InetSocketAddress(config.host(), config.port()),
-                TlsServerCredentials.newBuilder()
-                    .keyManager(tls.keyManager())
-                    // Client certificates are accepted, not required: Renew may authenticate with
-                    // the certificate being renewed. Our own CAs are the only anchors.
-                    .trustManager(
-                        new ByteArrayInputStream(
-                            authorities
-                                .defaultIssuer()
-                                .chainPem()
-                                .getBytes(StandardCharsets.US_ASCII)))
-                    .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL)
-                    .build())
-            .maxInboundMessageSize(config.maxInboundMessageBytes())
-            .maxInboundMetadataSize(MAX_METADATA_BYTES)
-            .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
-            .addService(ProtoReflectionService.newInstance())
-            // Called last-added first: the access log sees every call, auth runs before errors.
-            .intercept(new ErrorInterceptor())
-            .intercept(
-                new AuthInterceptor(
-                    access,
-                    serial -> queries.find(serial).map(c -> c.revocation() != null).orElse(false)))
-            .intercept(new AccessLogInterceptor(accessStore, MUTATING, AUDITED_HERE, clock));
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
+    if (!config.plaintext()) {
+      builder.sslContext(sslContext(tls, authorities));
+    }
+    builder
+        .maxInboundMessageSize(config.maxInboundMessageBytes())
+        .maxInboundMetadataSize(MAX_METADATA_BYTES)
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(ProtoReflectionService.newInstance())
+        // Called last-added first: the access log sees every call, auth runs before errors.
+        .intercept(new ErrorInterceptor())
+        .intercept(
+            new AuthInterceptor(
+                access,
+                serial -> queries.find(serial).map(c -> c.revocation() != null).orElse(false)))
+        .intercept(new AccessLogInterceptor(accessStore, MUTATING, AUDITED_HERE, clock));
     services.forEach(builder::addService);
     Server server = builder.build().start();
     health.setStatus("", ServingStatus.SERVING);
@@ -125,6 +123,49 @@ public final class GrpcServer implements AutoCloseable {
       health.setStatus(definition.getServiceDescriptor().getName(), ServingStatus.SERVING);
     }
     return new GrpcServer(server, health);
+  }
+
+  /** TLS 1.3 first, then 1.2. AEAD suites with forward secrecy only. */
+  static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+
+  static final List<String> CIPHERS =
+      List.of(
+          "TLS_AES_128_GCM_SHA256",
+          "TLS_AES_256_GCM_SHA384",
+          "TLS_CHACHA20_POLY1305_SHA256",
+          "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+          "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+          "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+          "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+          "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+          "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+  /**
+   * The server's own certificate (renewed in place); client certificates accepted, not required
+   * (Renew and mTLS principals), verified against our own CAs.
+   */
+  private static SslContext sslContext(ServerTlsIdentity tls, Authorities authorities)
+      throws IOException {
+    try {
+      KeyStore anchors = KeyStore.getInstance("PKCS12");
+      anchors.load(null, null);
+      int i = 0;
+      for (X509Certificate ca : authorities.defaultIssuer().chain()) {
+        anchors.setCertificateEntry("ca-" + i++, ca);
+      }
+      TrustManagerFactory trust =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(anchors);
+      return GrpcSslContexts.configure(
+              SslContextBuilder.forServer(tls.keyManager()), SslProvider.JDK)
+          .trustManager(trust)
+          .clientAuth(ClientAuth.OPTIONAL)
+          .protocols(PROTOCOLS)
+          .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+          .build();
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot set up TLS", e);
+    }
   }
 
   /** Who the current call is, for the audit records of the changes it makes. */

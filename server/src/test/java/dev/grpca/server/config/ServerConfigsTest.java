@@ -91,7 +91,8 @@ class ServerConfigsTest {
         "{\"ocsp\": {\"signerLifetime\": \"7200s\"}} | ocsp.signer_lifetime: 2h (expected: 3x ocsp.validity (3h) .. 90d)",
         "{\"ocsp\": {\"signer\": \"OCSP_SIGNER_HSM\"}} | Invalid enum value: OCSP_SIGNER_HSM",
         "{\"rateLimits\": [{\"principal\": \"*\", \"certificates\": 0}]} | rate_limits[0].certificates: 0 (expected: >= 1)",
-        "{\"rateLimits\": [{\"certificates\": 5}]} | rate_limits[0]: neither principal nor profile"
+        "{\"rateLimits\": [{\"certificates\": 5}]} | rate_limits[0]: neither principal nor profile",
+        "{\"grpc\": {\"host\": \"0.0.0.0\", \"plaintext\": true}} | grpc.plaintext: true with grpc.host '0.0.0.0' (expected: plaintext only on a loopback host"
       })
   void badValuesStopStartupWithAMessageNamingTheKey(String json, String message) throws Exception {
     Path file = dir.resolve("bad.json");

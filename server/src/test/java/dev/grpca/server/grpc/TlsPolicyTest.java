@@ -1,0 +1,96 @@
+package dev.grpca.server.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.grpca.client.BearerToken;
+import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.IssueRequest;
+import dev.grpca.server.config.proto.GrpcSection;
+import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.Tools;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The gRPC port speaks TLS 1.3 or 1.2 with AEAD suites only; plaintext only when asked, on
+ * loopback.
+ */
+class TlsPolicyTest {
+  @TempDir Path data;
+  @TempDir Path work;
+
+  @Test
+  void tls13IsPreferredTls12AllowedWithAeadOnlyAndWeakSuitesRefused() {
+    try (TestServer server = TestServer.start(data)) {
+      String preferred = handshake(server);
+      assertThat(preferred).contains("TLSv1.3").contains("Verify return code: 0 (ok)");
+
+      String tls12 = handshake(server, "-tls1_2");
+      assertThat(tls12)
+          .containsPattern(
+              "Cipher is ECDHE-ECDSA-(AES128-GCM-SHA256|AES256-GCM-SHA384|CHACHA20-POLY1305)");
+
+      // A CBC suite without AEAD: the server has none of them.
+      String cbc =
+          handshake(
+              server, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA");
+      assertThat(cbc).doesNotContain("Cipher is ECDHE").contains("alert handshake failure");
+
+      String tls11 = handshake(server, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0");
+      // openssl offers TLS 1.1 here (SECLEVEL=0); the server answers with a protocol_version alert.
+      assertThat(tls11).contains("alert protocol version").doesNotContain("Cipher is ECDHE");
+    }
+  }
+
+  @Test
+  void plaintextIsServedOnlyWhenConfiguredOnLoopback() throws Exception {
+    try (TestServer server =
+        TestServer.start(
+            data, Clock.systemUTC(), f -> f.setGrpc(GrpcSection.newBuilder().setPlaintext(true)))) {
+      ManagedChannel channel =
+          ManagedChannelBuilder.forTarget(server.target()).usePlaintext().build();
+      try {
+        var issued =
+            CertificateServiceGrpc.newBlockingStub(channel)
+                .withCallCredentials(new BearerToken(server.adminToken()))
+                .issue(
+                    IssueRequest.newBuilder()
+                        .setProfile("default")
+                        .addDnsNames("plain.example.com")
+                        .build());
+        assertThat(issued.getCertificate().getSerialNumber()).isNotEmpty();
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  private String handshake(TestServer server, String... options) {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "openssl",
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + server.running().port(),
+                "-alpn",
+                "h2",
+                "-CAfile",
+                server.rootPem().toString()));
+    command.addAll(List.of(options));
+    // s_client waits for stdin; an empty one makes it close after the handshake.
+    return Tools.run(
+            work, List.of("sh", "-c", String.join(" ", quoted(command)) + " </dev/null 2>&1"))
+        .output();
+  }
+
+  private static List<String> quoted(List<String> words) {
+    return words.stream().map(w -> "'" + w + "'").toList();
+  }
+}
