@@ -50,9 +50,11 @@ public record ServerConfig(
       List<String> tlsHostNames,
       int maxInboundMessageBytes,
       Duration tlsCertificateLifetime,
-      boolean plaintext) {
+      boolean plaintext,
+      List<Path> clientCaFiles) {
     public Grpc {
       tlsHostNames = List.copyOf(tlsHostNames);
+      clientCaFiles = List.copyOf(clientCaFiles);
     }
   }
 
@@ -76,7 +78,8 @@ public record ServerConfig(
             grpc.tlsHostNames(),
             grpc.maxInboundMessageBytes(),
             grpc.tlsCertificateLifetime(),
-            grpc.plaintext());
+            grpc.plaintext(),
+            grpc.clientCaFiles());
     return new ServerConfig(
         dataDir,
         listener,

@@ -246,8 +246,17 @@ public final class ServerConfigs {
               + host
               + "' (expected: plaintext only on a loopback host: 127.0.0.1, ::1 or localhost)");
     }
+    List<Path> clientCas = new java.util.ArrayList<>();
+    for (int i = 0; i < g.getClientCaFilesCount(); i++) {
+      Path file = Path.of(g.getClientCaFiles(i));
+      if (!Files.isReadable(file)) {
+        throw new IllegalArgumentException(
+            "grpc.client_ca_files[" + i + "]: " + file + " (expected: a readable PEM file)");
+      }
+      clientCas.add(file);
+    }
     return new ServerConfig.Grpc(
-        host, port, g.getTlsHostNamesList(), maxMessage, tlsLifetime, g.getPlaintext());
+        host, port, g.getTlsHostNamesList(), maxMessage, tlsLifetime, g.getPlaintext(), clientCas);
   }
 
   private static AuthoritySpec authority(

@@ -100,7 +100,7 @@ public final class GrpcServer implements AutoCloseable {
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
     if (!config.plaintext()) {
-      builder.sslContext(sslContext(tls, authorities));
+      builder.sslContext(sslContext(tls, authorities, config.clientCaFiles()));
     }
     builder
         .maxInboundMessageSize(config.maxInboundMessageBytes())
@@ -144,7 +144,8 @@ public final class GrpcServer implements AutoCloseable {
    * The server's own certificate (renewed in place); client certificates accepted, not required
    * (Renew and mTLS principals), verified against our own CAs.
    */
-  private static SslContext sslContext(ServerTlsIdentity tls, Authorities authorities)
+  private static SslContext sslContext(
+      ServerTlsIdentity tls, Authorities authorities, List<java.nio.file.Path> clientCaFiles)
       throws IOException {
     try {
       KeyStore anchors = KeyStore.getInstance("PKCS12");
@@ -152,6 +153,15 @@ public final class GrpcServer implements AutoCloseable {
       int i = 0;
       for (X509Certificate ca : authorities.defaultIssuer().chain()) {
         anchors.setCertificateEntry("ca-" + i++, ca);
+      }
+      java.security.cert.CertificateFactory x509 =
+          java.security.cert.CertificateFactory.getInstance("X.509");
+      for (java.nio.file.Path file : clientCaFiles) {
+        try (var in = java.nio.file.Files.newInputStream(file)) {
+          for (var ca : x509.generateCertificates(in)) {
+            anchors.setCertificateEntry("ca-" + i++, ca);
+          }
+        }
       }
       TrustManagerFactory trust =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());

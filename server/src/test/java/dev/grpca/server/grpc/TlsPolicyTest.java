@@ -71,6 +71,115 @@ class TlsPolicyTest {
     }
   }
 
+  @Test
+  void clientCertificatesOfAConfiguredForeignCaAuthenticateTheirPrincipal() throws Exception {
+    Tools.openssl(
+            work,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-subj",
+            "/CN=External CA",
+            "-days",
+            "1",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign")
+        .requireSuccess();
+    Tools.openssl(
+            work,
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "c.key",
+            "-out",
+            "c.csr",
+            "-subj",
+            "/CN=external-svc")
+        .requireSuccess();
+    java.nio.file.Files.writeString(work.resolve("ext.cnf"), "extendedKeyUsage=clientAuth\n");
+    Tools.openssl(
+            work,
+            "x509",
+            "-req",
+            "-in",
+            "c.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "c.pem",
+            "-days",
+            "1",
+            "-extfile",
+            "ext.cnf")
+        .requireSuccess();
+    try (TestServer server =
+        TestServer.start(
+            data,
+            Clock.systemUTC(),
+            f ->
+                f.setGrpc(
+                    GrpcSection.newBuilder()
+                        .addClientCaFiles(work.resolve("ca.pem").toString())))) {
+      dev.grpca.proto.v1.AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()))
+          .putPrincipal(
+              dev.grpca.proto.v1.PutPrincipalRequest.newBuilder()
+                  .setPrincipal(
+                      dev.grpca.proto.v1.Principal.newBuilder()
+                          .setName("external-svc")
+                          .addGrants(
+                              dev.grpca.proto.v1.Grant.newBuilder()
+                                  .addOperations(dev.grpca.proto.v1.Operation.OPERATION_READ)
+                                  .addProfiles("default")))
+                  .build());
+      ManagedChannel channel =
+          io.grpc.Grpc.newChannelBuilder(
+                  server.target(),
+                  io.grpc.TlsChannelCredentials.newBuilder()
+                      .keyManager(work.resolve("c.pem").toFile(), work.resolve("c.key").toFile())
+                      .trustManager(server.rootPem().toFile())
+                      .build())
+              .build();
+      try {
+        var list =
+            CertificateServiceGrpc.newBlockingStub(channel)
+                .list(dev.grpca.proto.v1.ListRequest.newBuilder().setProfile("default").build());
+        assertThat(list.getTotalSize()).isGreaterThanOrEqualTo(0);
+        var denied =
+            org.assertj.core.api.Assertions.catchThrowableOfType(
+                () ->
+                    CertificateServiceGrpc.newBlockingStub(channel)
+                        .issue(
+                            IssueRequest.newBuilder()
+                                .setProfile("default")
+                                .addDnsNames("e.example.com")
+                                .build()),
+                io.grpc.StatusRuntimeException.class);
+        assertThat(denied.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED);
+        assertThat(denied.getStatus().getDescription()).contains("'external-svc'");
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
   private String handshake(TestServer server, String... options) {
     List<String> command =
         new ArrayList<>(
