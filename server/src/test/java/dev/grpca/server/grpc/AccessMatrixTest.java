@@ -47,8 +47,6 @@ import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -602,21 +600,9 @@ class AccessMatrixTest {
             .issue(
                 IssueRequest.newBuilder().setProfile("spiffe-workload").addUris(SERVICE).build());
     ManagedChannel channel =
-        io.grpc.Grpc.newChannelBuilder(
-                server.target(),
-                io.grpc.TlsChannelCredentials.newBuilder()
-                    .keyManager(
-                        stream(
-                            issued.getCertificate().getCertificatePem()
-                                + issued.getCertificate().getChainPem()),
-                        stream(issued.getPrivateKeyPem()))
-                    .trustManager(server.rootPem().toFile())
-                    .build())
-            .build();
+        server.mtlsChannel(
+            issued.getCertificate().getCertificatePem() + issued.getCertificate().getChainPem(),
+            issued.getPrivateKeyPem());
     return channel;
-  }
-
-  private static ByteArrayInputStream stream(String pem) {
-    return new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII));
   }
 }

@@ -136,17 +136,9 @@ class LifecycleGrpcTest {
     dev.grpca.proto.v1.IssueResponse mine = issueWithKey("me.example.com");
     dev.grpca.proto.v1.IssueResponse other = issueWithKey("other.example.com");
     io.grpc.ManagedChannel mtls =
-        io.grpc.Grpc.newChannelBuilder(
-                server.target(),
-                io.grpc.TlsChannelCredentials.newBuilder()
-                    .keyManager(
-                        stream(
-                            mine.getCertificate().getCertificatePem()
-                                + mine.getCertificate().getChainPem()),
-                        stream(mine.getPrivateKeyPem()))
-                    .trustManager(server.rootPem().toFile())
-                    .build())
-            .build();
+        server.mtlsChannel(
+            mine.getCertificate().getCertificatePem() + mine.getCertificate().getChainPem(),
+            mine.getPrivateKeyPem());
     try {
       var stub = CertificateServiceGrpc.newBlockingStub(mtls);
       Certificate renewed =
@@ -211,11 +203,6 @@ class LifecycleGrpcTest {
             .setProfile("default")
             .setSubject(dev.grpca.proto.v1.Subject.newBuilder().setCommonName(name))
             .build());
-  }
-
-  private static java.io.InputStream stream(String pem) {
-    return new java.io.ByteArrayInputStream(
-        pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
   }
 
   private static java.security.PublicKey publicKey(Certificate c) {

@@ -150,13 +150,9 @@ class TlsPolicyTest {
                                   .addProfiles("default")))
                   .build());
       ManagedChannel channel =
-          io.grpc.Grpc.newChannelBuilder(
-                  server.target(),
-                  io.grpc.TlsChannelCredentials.newBuilder()
-                      .keyManager(work.resolve("c.pem").toFile(), work.resolve("c.key").toFile())
-                      .trustManager(server.rootPem().toFile())
-                      .build())
-              .build();
+          server.mtlsChannel(
+              java.nio.file.Files.readString(work.resolve("c.pem")),
+              java.nio.file.Files.readString(work.resolve("c.key")));
       try {
         var list =
             CertificateServiceGrpc.newBlockingStub(channel)

@@ -14,6 +14,7 @@ import dev.grpca.server.testing.Chains;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.SoftHsm;
 import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.Tools;
 import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.SerialNumbers;
 import java.net.URI;
@@ -169,19 +170,11 @@ class OcspSignerTest {
       Chains.write(work, leaf);
       Files.writeString(work.resolve("cert.pem"), leaf.getCertificatePem());
       assertThat(
-              openssl(
-                      work,
-                      "ocsp",
-                      "-issuer",
-                      "intermediate.pem",
-                      "-cert",
-                      "cert.pem",
-                      "-url",
-                      "http://127.0.0.1:" + server.running().httpPort() + "/v1/ocsp",
-                      "-CAfile",
-                      "root.pem")
-                  .requireSuccess()
-                  .output())
+              Tools.opensslOcsp(
+                  work,
+                  "intermediate.pem",
+                  "cert.pem",
+                  "http://127.0.0.1:" + server.running().httpPort() + "/v1/ocsp"))
           .contains("Response verify OK")
           .contains("cert.pem: good");
     }

@@ -78,20 +78,7 @@ class OcspTest {
     Files.writeString(work.resolve("cert.pem"), c.getCertificatePem());
     String url = ocspUrl(c);
     assertThat(url).isEqualTo("http://127.0.0.1:" + server.running().httpPort() + "/v1/ocsp");
-    String good =
-        openssl(
-                work,
-                "ocsp",
-                "-issuer",
-                "intermediate.pem",
-                "-cert",
-                "cert.pem",
-                "-url",
-                url,
-                "-CAfile",
-                "root.pem")
-            .requireSuccess()
-            .output();
+    String good = Tools.opensslOcsp(work, "intermediate.pem", "cert.pem", url);
     assertThat(good).contains("Response verify OK").contains("cert.pem: good");
 
     server
@@ -101,20 +88,7 @@ class OcspTest {
                 .setSerialNumber(c.getSerialNumber())
                 .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
                 .build());
-    String revoked =
-        openssl(
-                work,
-                "ocsp",
-                "-issuer",
-                "intermediate.pem",
-                "-cert",
-                "cert.pem",
-                "-url",
-                url,
-                "-CAfile",
-                "root.pem")
-            .requireSuccess()
-            .output();
+    String revoked = Tools.opensslOcsp(work, "intermediate.pem", "cert.pem", url);
     assertThat(revoked)
         .contains("Response verify OK")
         .contains("cert.pem: revoked")
@@ -131,20 +105,7 @@ class OcspTest {
             .requireSuccess()
             .output()
             .strip();
-    String answer =
-        openssl(
-                work,
-                "ocsp",
-                "-issuer",
-                "root.pem",
-                "-cert",
-                "intermediate.pem",
-                "-url",
-                url,
-                "-CAfile",
-                "root.pem")
-            .requireSuccess()
-            .output();
+    String answer = Tools.opensslOcsp(work, "root.pem", "intermediate.pem", url);
     assertThat(answer).contains("Response verify OK").contains("intermediate.pem: good");
   }
 

@@ -129,6 +129,32 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /**
+   * A TLS channel trusting the server's root that presents {@code certificateChainPem} (leaf first)
+   * with {@code privateKeyPem} as its client certificate, and no token.
+   */
+  public ManagedChannel mtlsChannel(String certificateChainPem, String privateKeyPem) {
+    try {
+      ManagedChannel channel =
+          io.grpc.Grpc.newChannelBuilder(
+                  target(),
+                  io.grpc.TlsChannelCredentials.newBuilder()
+                      .keyManager(
+                          new java.io.ByteArrayInputStream(
+                              certificateChainPem.getBytes(
+                                  java.nio.charset.StandardCharsets.US_ASCII)),
+                          new java.io.ByteArrayInputStream(
+                              privateKeyPem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                      .trustManager(rootPem().toFile())
+                      .build())
+              .build();
+      channels.add(channel);
+      return channel;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public CertificateServiceGrpc.CertificateServiceBlockingStub certificates() {
     return CertificateServiceGrpc.newBlockingStub(channel(adminToken()))
         .withDeadlineAfter(60, TimeUnit.SECONDS);

@@ -52,4 +52,14 @@ public final class Tools {
     command.addAll(List.of(args));
     return run(dir, command);
   }
+
+  /**
+   * {@code openssl ocsp} asking {@code url} about {@code cert}, trusting root.pem in {@code dir}.
+   */
+  public static String opensslOcsp(Path dir, String issuer, String cert, String url) {
+    return openssl(
+            dir, "ocsp", "-issuer", issuer, "-cert", cert, "-url", url, "-CAfile", "root.pem")
+        .requireSuccess()
+        .output();
+  }
 }

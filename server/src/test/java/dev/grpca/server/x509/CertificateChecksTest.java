@@ -268,24 +268,24 @@ class CertificateChecksTest {
 
   private static CertificateSpec responder(List<KeyPurposeId> ekus, List<String> dns) {
     CertificateSpec leaf = leaf(subject("Issuing CA OCSP Responder"), dns);
-    return new CertificateSpec(
-        leaf.serial(),
-        leaf.subject(),
-        leaf.notBefore(),
-        leaf.notAfter(),
-        leaf.publicKey(),
-        false,
-        null,
-        KeyUsage.digitalSignature,
-        ekus,
-        dns,
-        List.of(),
-        List.of(),
-        List.of(),
-        null,
-        null,
-        null,
-        true);
+    return responderLike(
+        new CertificateSpec(
+            leaf.serial(),
+            leaf.subject(),
+            leaf.notBefore(),
+            leaf.notAfter(),
+            leaf.publicKey(),
+            false,
+            null,
+            KeyUsage.digitalSignature,
+            ekus,
+            dns,
+            List.of(),
+            List.of(),
+            List.of(),
+            null,
+            null,
+            null));
   }
 
   private static CertificateSpec responderLike(CertificateSpec spec) {
