@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.rpc.RetryInfo;
+import dev.grpca.client.BearerToken;
+import dev.grpca.client.GrpcaChannels;
 import dev.grpca.proto.v1.AdminServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CreateTokenRequest;
@@ -12,15 +14,20 @@ import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.Principal;
 import dev.grpca.proto.v1.PutPrincipalRequest;
+import dev.grpca.server.Main;
 import dev.grpca.server.config.proto.RateLimit;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.TestServer;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -91,6 +98,52 @@ class RateLimitTest {
                   .getStatus()
                   .getCode())
           .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    }
+  }
+
+  @Test
+  void twoReplicasOnOneDatabaseShareTheBuckets() throws Exception {
+    try (TestServer first =
+        TestServer.start(
+            data,
+            Clock.systemUTC(),
+            f ->
+                f.addRateLimits(
+                    RateLimit.newBuilder()
+                        .setProfile("default")
+                        .setCertificates(3)
+                        .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600))))) {
+      // A second server process on the same database and token, on ports of its own.
+      try (Main.Running second =
+          Main.start(
+              first
+                  .config()
+                  .withListener("127.0.0.1", 0)
+                  .withHttp("127.0.0.1", TestServer.freePort()),
+              Clock.systemUTC(),
+              Map.of())) {
+        var one = first.certificates();
+        ManagedChannel channel =
+            GrpcaChannels.connect(
+                "localhost:" + second.port(), first.rootPem(), new BearerToken(first.adminToken()));
+        try {
+          var two = CertificateServiceGrpc.newBlockingStub(channel);
+          one.issue(request("r1.example.com"));
+          two.issue(request("r2.example.com"));
+          one.issue(request("r3.example.com"));
+          for (var replica : List.of(one, two)) {
+            assertThat(
+                    catchThrowableOfType(
+                            () -> replica.issue(request("r4.example.com")),
+                            StatusRuntimeException.class)
+                        .getStatus()
+                        .getCode())
+                .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+          }
+        } finally {
+          channel.shutdownNow();
+        }
+      }
     }
   }
 
