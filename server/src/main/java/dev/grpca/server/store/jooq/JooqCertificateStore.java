@@ -28,6 +28,7 @@ import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
+import org.jooq.Record1;
 import org.jooq.impl.DSL;
 
 final class JooqCertificateStore implements CertificateStore {
@@ -110,7 +111,8 @@ final class JooqCertificateStore implements CertificateStore {
             dsl.transaction(
                 tx -> {
                   DSLContext db = tx.dsl();
-                  int updated =
+                  // One statement completes the row and hands back its profile for the audit.
+                  String profile =
                       db.update(CERTIFICATE)
                           .set(CERTIFICATE.STATE, CertificateState.ISSUED.name())
                           .set(CERTIFICATE.CERTIFICATE_PEM, pem)
@@ -118,17 +120,13 @@ final class JooqCertificateStore implements CertificateStore {
                           .set(CERTIFICATE.ISSUE_TIME, StoreErrors.utc(stored))
                           .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
                           .and(CERTIFICATE.STATE.eq(CertificateState.PENDING.name()))
-                          .execute();
-                  if (updated != 1) {
-                    throw new IllegalStateException(
-                        "no pending certificate " + serial + " to complete");
-                  }
-                  String profile =
-                      db.select(CERTIFICATE.PROFILE)
-                          .from(CERTIFICATE)
-                          .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
-                          .fetchSingle()
-                          .value1();
+                          .returningResult(CERTIFICATE.PROFILE)
+                          .fetchOptional()
+                          .map(Record1::value1)
+                          .orElseThrow(
+                              () ->
+                                  new IllegalStateException(
+                                      "no pending certificate " + serial + " to complete"));
                   JooqAudit.append(db, call, stored, "OK", profile, serial, "issued");
                 }));
     return stored;
