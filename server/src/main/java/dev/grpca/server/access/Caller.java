@@ -44,7 +44,7 @@ public record Caller(String name, Principal principal, String peerSerial) {
   }
 
   /** Whether any grant has {@code operation} at all. */
-  public boolean hasAny(Operation operation) {
+  private boolean hasAny(Operation operation) {
     return principal.getGrantsList().stream()
         .anyMatch(g -> g.getOperationsList().contains(operation));
   }
@@ -59,6 +59,15 @@ public record Caller(String name, Principal principal, String peerSerial) {
               + "' may not "
               + verb(operation)
               + (operation == Operation.OPERATION_ADMIN ? "" : " with profile '" + profile + "'"));
+    }
+  }
+
+  /** PERMISSION_DENIED unless some grant has {@code operation}, on any profile. */
+  public void requireAny(Operation operation) {
+    if (!hasAny(operation)) {
+      throw new CaException(
+          ErrorKind.PERMISSION_DENIED,
+          "principal '" + name + "' may not " + verb(operation) + " with any profile");
     }
   }
 

@@ -81,8 +81,6 @@ final class AccessLogInterceptor implements ServerInterceptor {
               log.debug(line, args);
             } else {
               log.info(line, args);
-            }
-            if (!quiet) {
               record(entry, status);
             }
             trailers.put(REQUEST_ID, requestId);

@@ -63,16 +63,28 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     this.clock = clock;
   }
 
-  /** The caller may do {@code operation} with the profile a request names. */
+  /**
+   * The caller may do {@code operation} with the profile a request names (whose authority is the
+   * default issuer when it names none; null when the profile or its authority is unknown).
+   */
   private void requireForProfile(Operation operation, String profile) {
     RequestLog.current().profile(profile);
     String authority =
         profiles
             .find(profile)
-            .filter(p -> authorities.contains(p.authorityId()) || p.authorityId().isEmpty())
-            .map(p -> authorities.get(p.authorityId()).id())
+            .map(
+                p -> p.authorityId().isEmpty() ? authorities.defaultIssuer().id() : p.authorityId())
+            .filter(authorities::contains)
             .orElse(null);
     RequestLog.current().caller().require(operation, profile, authority);
+  }
+
+  /** Issue and Sign: the caller's grant, then its rate limits unless nothing is to be made. */
+  private void admit(Operation operation, String profile, boolean validateOnly) {
+    requireForProfile(operation, profile);
+    if (!validateOnly) {
+      limits.take(RequestLog.current().principal(), profile);
+    }
   }
 
   /** The caller may do {@code operation} with an existing certificate. */
@@ -83,10 +95,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
 
   @Override
   public void issue(IssueRequest r, StreamObserver<IssueResponse> response) {
-    requireForProfile(Operation.OPERATION_ISSUE, r.getProfile());
-    if (!r.getValidateOnly()) {
-      limits.take(RequestLog.current().principal(), r.getProfile());
-    }
+    admit(Operation.OPERATION_ISSUE, r.getProfile(), r.getValidateOnly());
     IssueResult result =
         issuance.issue(
             ProtoMapping.request(
@@ -114,10 +123,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
 
   @Override
   public void sign(SignRequest r, StreamObserver<SignResponse> response) {
-    requireForProfile(Operation.OPERATION_SIGN, r.getProfile());
-    if (!r.getValidateOnly()) {
-      limits.take(RequestLog.current().principal(), r.getProfile());
-    }
+    admit(Operation.OPERATION_SIGN, r.getProfile(), r.getValidateOnly());
     IssuedCertificate issued =
         issuance.sign(
             ProtoMapping.request(
@@ -197,9 +203,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   @Override
   public void status(StatusRequest r, StreamObserver<StatusResponse> response) {
     Caller caller = RequestLog.current().caller();
-    if (!caller.hasAny(Operation.OPERATION_READ)) {
-      caller.require(Operation.OPERATION_READ, "*", null);
-    }
+    caller.requireAny(Operation.OPERATION_READ);
     Instant now = clock.instant();
     StatusResponse.Builder answer = StatusResponse.newBuilder();
     for (CertificateQueries.Status status : queries.status(r.getSerialNumbersList())) {
