@@ -39,19 +39,20 @@ final class JooqCertificateStore implements CertificateStore {
 
   private final DSLContext dsl;
   private final Supplier<AuditCall> calls;
+  private final GroupCommit writes;
 
   JooqCertificateStore(DSLContext dsl, Supplier<AuditCall> calls) {
     this.dsl = dsl;
     this.calls = calls;
+    this.writes = new GroupCommit(dsl);
   }
 
   @Override
   public void recordPending(PendingCertificate p) {
     StoreErrors.run(
         () ->
-            dsl.transaction(
-                tx -> {
-                  DSLContext db = tx.dsl();
+            writes.run(
+                db -> {
                   db.insertInto(CERTIFICATE)
                       .set(CERTIFICATE.SERIAL_NUMBER, p.serialNumber())
                       .set(CERTIFICATE.AUTHORITY_ID, p.authorityId())
@@ -69,37 +70,54 @@ final class JooqCertificateStore implements CertificateStore {
                       .set(CERTIFICATE.CREATE_TIME, StoreErrors.utc(p.createTime()))
                       .set(CERTIFICATE.RENEWED_FROM, p.renewedFrom())
                       .execute();
-                  int position = 0;
-                  for (String dns : p.dnsNames()) {
-                    insertName(db, p.serialNumber(), position++, DNS, dns);
-                  }
-                  for (String ip : p.ipAddresses()) {
-                    insertName(db, p.serialNumber(), position++, IP, ip);
-                  }
-                  for (String email : p.emailAddresses()) {
-                    insertName(db, p.serialNumber(), position++, EMAIL, email);
-                  }
-                  for (String uri : p.uris()) {
-                    insertName(db, p.serialNumber(), position++, URI, uri);
-                  }
-                  for (Map.Entry<String, String> label : p.labels().entrySet()) {
-                    db.insertInto(CERTIFICATE_LABEL)
-                        .set(CERTIFICATE_LABEL.SERIAL_NUMBER, p.serialNumber())
-                        .set(CERTIFICATE_LABEL.LABEL_KEY, label.getKey())
-                        .set(CERTIFICATE_LABEL.LABEL_VALUE, label.getValue())
-                        .execute();
-                  }
+                  insertNames(db, p);
+                  insertLabels(db, p);
+                  return null;
                 }));
   }
 
-  private static void insertName(
-      DSLContext db, String serial, int position, String kind, String name) {
-    db.insertInto(CERTIFICATE_NAME)
-        .set(CERTIFICATE_NAME.SERIAL_NUMBER, serial)
-        .set(CERTIFICATE_NAME.POSITION, position)
-        .set(CERTIFICATE_NAME.KIND, kind)
-        .set(CERTIFICATE_NAME.NAME, name)
-        .execute();
+  /** Every name of {@code p} in one statement. */
+  private static void insertNames(DSLContext db, PendingCertificate p) {
+    var insert =
+        db.insertInto(
+            CERTIFICATE_NAME,
+            CERTIFICATE_NAME.SERIAL_NUMBER,
+            CERTIFICATE_NAME.POSITION,
+            CERTIFICATE_NAME.KIND,
+            CERTIFICATE_NAME.NAME);
+    int position = 0;
+    for (String dns : p.dnsNames()) {
+      insert = insert.values(p.serialNumber(), position++, DNS, dns);
+    }
+    for (String ip : p.ipAddresses()) {
+      insert = insert.values(p.serialNumber(), position++, IP, ip);
+    }
+    for (String email : p.emailAddresses()) {
+      insert = insert.values(p.serialNumber(), position++, EMAIL, email);
+    }
+    for (String uri : p.uris()) {
+      insert = insert.values(p.serialNumber(), position++, URI, uri);
+    }
+    if (position > 0) {
+      insert.execute();
+    }
+  }
+
+  /** Every label of {@code p} in one statement. */
+  private static void insertLabels(DSLContext db, PendingCertificate p) {
+    if (p.labels().isEmpty()) {
+      return;
+    }
+    var insert =
+        db.insertInto(
+            CERTIFICATE_LABEL,
+            CERTIFICATE_LABEL.SERIAL_NUMBER,
+            CERTIFICATE_LABEL.LABEL_KEY,
+            CERTIFICATE_LABEL.LABEL_VALUE);
+    for (Map.Entry<String, String> label : p.labels().entrySet()) {
+      insert = insert.values(p.serialNumber(), label.getKey(), label.getValue());
+    }
+    insert.execute();
   }
 
   @Override
@@ -108,9 +126,8 @@ final class JooqCertificateStore implements CertificateStore {
     AuditCall call = calls.get();
     StoreErrors.run(
         () ->
-            dsl.transaction(
-                tx -> {
-                  DSLContext db = tx.dsl();
+            writes.run(
+                db -> {
                   // One statement completes the row and hands back its profile for the audit.
                   String profile =
                       db.update(CERTIFICATE)
@@ -128,6 +145,7 @@ final class JooqCertificateStore implements CertificateStore {
                                   new IllegalStateException(
                                       "no pending certificate " + serial + " to complete"));
                   JooqAudit.append(db, call, stored, "OK", profile, serial, "issued");
+                  return null;
                 }));
     return stored;
   }

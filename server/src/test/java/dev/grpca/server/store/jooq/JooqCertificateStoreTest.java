@@ -101,6 +101,63 @@ class JooqCertificateStoreTest {
   }
 
   @Test
+  void concurrentIssuancesShareCommitsYetEachFailsOrSucceedsOnItsOwn() throws Exception {
+    var certificates = database.certificates();
+    certificates.recordPending(pending("dup0"));
+    int threads = 8;
+    int perThread = 40;
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    var outcomes = new java.util.ArrayList<java.util.concurrent.Future<int[]>>();
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      outcomes.add(
+          pool.submit(
+              () -> {
+                int refused = 0;
+                for (int i = 0; i < perThread; i++) {
+                  String serial = String.format("%02x%04x", id + 1, i);
+                  certificates.recordPending(pending(serial));
+                  // Writes bound to fail, mixed in with the good ones: a serial already recorded,
+                  // and completing one that was completed already.
+                  try {
+                    certificates.recordPending(pending("dup0"));
+                  } catch (DataAccessException expected) {
+                    refused++;
+                  }
+                  certificates.markIssued(serial, "PEM " + serial, "00", T0);
+                  try {
+                    certificates.markIssued(serial, "AGAIN", "00", T0);
+                  } catch (IllegalStateException expected) {
+                    refused++;
+                  }
+                }
+                return new int[] {refused};
+              }));
+    }
+    int refused = 0;
+    for (var outcome : outcomes) {
+      refused += outcome.get()[0];
+    }
+    pool.shutdown();
+
+    assertThat(refused).isEqualTo(2 * threads * perThread);
+    assertThat(certificates.count()).isEqualTo(threads * perThread + 1);
+    for (int t = 0; t < threads; t++) {
+      for (int i = 0; i < perThread; i++) {
+        String serial = String.format("%02x%04x", t + 1, i);
+        StoredCertificate c = certificates.find(serial).orElseThrow();
+        assertThat(c.state()).isEqualTo(CertificateState.ISSUED);
+        assertThat(c.certificatePem()).isEqualTo("PEM " + serial);
+        assertThat(c.dnsNames()).containsExactly("b.example.com", "a.example.com");
+      }
+    }
+    // One audit record per issuance, chained without a gap.
+    var verdict = database.access().verifyAudit();
+    assertThat(verdict.ok()).as(verdict.toString()).isTrue();
+    assertThat(verdict.records()).isEqualTo(threads * perThread);
+  }
+
+  @Test
   void anUnknownSerialIsEmpty() {
     assertThat(database.certificates().find("123")).isEmpty();
   }
