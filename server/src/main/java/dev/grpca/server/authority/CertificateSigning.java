@@ -10,12 +10,16 @@ import dev.grpca.server.x509.SignedCertificates;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.Provider;
+import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x509.TBSCertificate;
 import org.bouncycastle.cert.CertException;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 
@@ -24,7 +28,15 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
  * anyone sees it, so a faulty HSM answer never leaves the server.
  */
 public final class CertificateSigning {
+  private static final int MAX_CACHED_KEYS = 64;
+
   private final JcaContentVerifierProviderBuilder verifiers;
+
+  /**
+   * One verifier per token public key, kept: Bouncy Castle caches its precomputed multiples of the
+   * key's point on the key object, so a kept key verifies faster than one converted per call.
+   */
+  private final Map<PublicKey, ContentVerifierProvider> verifierByKey = new ConcurrentHashMap<>();
 
   /**
    * @param bouncyCastle the provider that verifies (faster than the JDK's on JDK 17)
@@ -75,13 +87,27 @@ public final class CertificateSigning {
       X509CertificateHolder certificate =
           new X509CertificateHolder(
               SignedCertificates.assemble(tbs, tbs.getSignature(), signature));
-      SubjectPublicKeyInfo key = SubjectPublicKeyInfo.getInstance(signer.publicKey().getEncoded());
-      if (!certificate.isSignatureValid(verifiers.build(key))) {
+      if (!certificate.isSignatureValid(verifier(signer.publicKey()))) {
         throw new IllegalStateException("the token returned a signature that does not verify");
       }
       return certificate;
     } catch (IOException | CertException | OperatorCreationException e) {
       throw new IllegalStateException("checking the token's signature", e);
     }
+  }
+
+  private ContentVerifierProvider verifier(PublicKey publicKey) throws OperatorCreationException {
+    ContentVerifierProvider cached = verifierByKey.get(publicKey);
+    if (cached != null) {
+      return cached;
+    }
+    if (verifierByKey.size() >= MAX_CACHED_KEYS) {
+      // Rotated OCSP signer keys would otherwise pile up over the years.
+      verifierByKey.clear();
+    }
+    ContentVerifierProvider built =
+        verifiers.build(SubjectPublicKeyInfo.getInstance(publicKey.getEncoded()));
+    verifierByKey.put(publicKey, built);
+    return built;
   }
 }
