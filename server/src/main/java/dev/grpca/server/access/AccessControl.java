@@ -7,9 +7,11 @@ import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.Principal;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.policy.SubjectFields;
 import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.AccessStore.StoredToken;
+import dev.grpca.server.store.ReadCache;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -40,6 +42,16 @@ public final class AccessControl {
   private final SecureRandom random;
   private final Clock clock;
 
+  /**
+   * Tokens (by SHA-256) and principals as recently read: every call looks both up. Changes made
+   * here clear them; another replica's revocation applies within {@link ProfileCatalog#FRESH}.
+   */
+  private final ReadCache<String, Optional<StoredToken>> tokens =
+      new ReadCache<>(ProfileCatalog.FRESH, 10_000);
+
+  private final ReadCache<String, Optional<Principal>> principals =
+      new ReadCache<>(ProfileCatalog.FRESH, 10_000);
+
   public AccessControl(AccessStore store, SecureRandom random, Clock clock) {
     this.store = store;
     this.random = random;
@@ -48,7 +60,7 @@ public final class AccessControl {
 
   /** The caller holding {@code token}; UNAUTHENTICATED when it is unknown, expired or revoked. */
   public Caller byToken(String token) {
-    Optional<StoredToken> found = store.tokenBySha256(sha256Hex(token));
+    Optional<StoredToken> found = tokens.get(sha256Hex(token), store::tokenBySha256);
     if (found.isEmpty()) {
       throw new CaException(ErrorKind.UNAUTHENTICATED, "the bearer token is not valid");
     }
@@ -93,7 +105,9 @@ public final class AccessControl {
   }
 
   private Principal principalOrNone(String name) {
-    return principal(name).orElse(Principal.newBuilder().setName(name).build());
+    return principals
+        .get(name, n -> store.principal(n).map(AccessControl::parse))
+        .orElse(Principal.newBuilder().setName(name).build());
   }
 
   public Optional<Principal> principal(String name) {
@@ -126,7 +140,9 @@ public final class AccessControl {
       }
     }
     Principal stored = principal.toBuilder().clearCreateTime().clearUpdateTime().build();
-    return parse(store.putPrincipal(name, json(stored), clock.instant()));
+    Principal saved = parse(store.putPrincipal(name, json(stored), clock.instant()));
+    principals.clear();
+    return saved;
   }
 
   /** A new token for {@code principal}: the record and the token itself, which is not kept. */
@@ -160,9 +176,13 @@ public final class AccessControl {
   }
 
   public StoredToken revokeToken(String id) {
-    return store
-        .revokeToken(id, clock.instant())
-        .orElseThrow(() -> CaException.field(ErrorKind.NOT_FOUND, "id", "no token '" + id + "'"));
+    StoredToken revoked =
+        store
+            .revokeToken(id, clock.instant())
+            .orElseThrow(
+                () -> CaException.field(ErrorKind.NOT_FOUND, "id", "no token '" + id + "'"));
+    tokens.clear();
+    return revoked;
   }
 
   public List<StoredToken> tokens(String principal) {

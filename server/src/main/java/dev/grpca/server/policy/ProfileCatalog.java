@@ -9,8 +9,10 @@ import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.store.ProfileChange;
 import dev.grpca.server.store.ProfileStore;
+import dev.grpca.server.store.ReadCache;
 import dev.grpca.server.store.StoredProfile;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -24,6 +26,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProfileCatalog {
   private static final Logger log = LoggerFactory.getLogger(ProfileCatalog.class);
+
+  /** How long another replica's profile change may take to apply here. */
+  public static final Duration FRESH = Duration.ofSeconds(1);
+
   private static final JsonFormat.Printer JSON =
       JsonFormat.printer().omittingInsignificantWhitespace();
   private static final FieldMask OUTPUT_ONLY =
@@ -32,6 +38,9 @@ public final class ProfileCatalog {
   private final ProfileStore store;
   private final Predicate<String> authorityExists;
   private final Clock clock;
+
+  /** Compiled profiles as recently read: every issuance looks its profile up. */
+  private final ReadCache<String, Optional<Profile>> recent = new ReadCache<>(FRESH, 1000);
 
   /**
    * @param authorityExists whether an authority id names a CA of this server
@@ -57,7 +66,7 @@ public final class ProfileCatalog {
   }
 
   public Optional<Profile> find(String name) {
-    return store.find(name).map(ProfileCatalog::compile);
+    return recent.get(name, n -> store.find(n).map(ProfileCatalog::compile));
   }
 
   public Profile get(String name) {
@@ -84,6 +93,7 @@ public final class ProfileCatalog {
           "profile.name",
           "a profile named '" + profile.name() + "' exists");
     }
+    recent.clear();
     return get(profile.name());
   }
 
@@ -124,6 +134,7 @@ public final class ProfileCatalog {
                   name, json(profile.spec()), current.createTime(), clock.instant());
             },
             principal);
+    recent.clear();
     return compile(
         updated.orElseThrow(
             () ->
@@ -135,7 +146,9 @@ public final class ProfileCatalog {
     if (name == null || name.isEmpty()) {
       throw CaException.invalid("name", "required");
     }
-    if (!store.delete(name, principal, clock.instant())) {
+    boolean deleted = store.delete(name, principal, clock.instant());
+    recent.clear();
+    if (!deleted) {
       throw CaException.field(ErrorKind.NOT_FOUND, "name", "no profile named '" + name + "'");
     }
   }
