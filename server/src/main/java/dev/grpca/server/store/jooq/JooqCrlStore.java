@@ -87,7 +87,6 @@ final class JooqCrlStore implements CrlStore {
                   .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
                   .and(CERTIFICATE.REVOCATION_TIME.isNotNull())
                   .and(CERTIFICATE.NOT_AFTER.ge(StoreErrors.utc(now)))
-                  .orderBy(CERTIFICATE.SERIAL_NUMBER)
                   .fetchSize(FETCH_SIZE)
                   .fetchLazy()) {
             for (Record3<String, java.time.OffsetDateTime, Integer> r : rows) {
