@@ -6,7 +6,7 @@ HSM_DIR := $(VAR)/dev/hsm
 BUF_VERSION := 1.50.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps lint fmt bench clean distclean
+.PHONY: run test build deps lint fmt bench bench-profile bench-micro bench-deps clean distclean
 
 ## run: build, make the dev token if missing, start the CA on 127.0.0.1:8443 (Ctrl-C stops it)
 run: deps build
@@ -39,15 +39,29 @@ lint:
 	@[ -x .tools/node_modules/.bin/buf ] || npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION) >/dev/null
 	.tools/node_modules/.bin/buf lint proto
 
-## bench: issuance throughput and latency against a real server on a fresh token (see BENCHMARKS.md)
+## bench: the standard set of BENCHMARKS.md (about 4 minutes): issuance, OCSP and CRL figures beside their references
 BENCH_DIR := $(CURDIR)/target/bench
-BENCH_SECONDS ?= 10
-bench: deps build
-	rm -rf $(BENCH_DIR) && ./hsm-config/init-token.sh $(BENCH_DIR)/hsm grpca-bench
-	SOFTHSM2_CONF=$(BENCH_DIR)/hsm/softhsm2.conf java -Xmx512m \
-	  -Dlogback.configurationFile=bench/src/main/config/logback-bench.xml -Dgrpca.bench.log=$(BENCH_DIR)/server.log \
-	  -jar bench/target/grpca-bench.jar \
-	  $(BENCH_DIR)/hsm $(BENCH_DIR)/data $(BENCH_SECONDS) 1 4 16
+BENCH_SECONDS ?= 8
+BENCH_RUN = rm -rf $(BENCH_DIR) && ./hsm-config/init-token.sh $(BENCH_DIR)/hsm grpca-bench && \
+	SOFTHSM2_CONF=$(BENCH_DIR)/hsm/softhsm2.conf java -Xmx1g -jar bench/target/grpca-bench.jar \
+	  $(BENCH_DIR) $(BENCH_DIR)/hsm $(CURDIR)/server/target/grpca-server.jar $(CURDIR)/bench/src/main/config/logback-bench.xml
+bench: deps bench-deps build
+	$(BENCH_RUN) $(BENCH_SECONDS)
+
+## bench-profile: a JFR profile of the Sign path under load, summarised (where the server's CPU goes)
+bench-profile: deps build
+	$(BENCH_RUN) $(BENCH_SECONDS) --profile
+
+## bench-micro: JMH micro-benchmarks of the hot parts (token signing, certificate build and check, CSR, OCSP, CRL)
+JMH_ARGS ?= -f 1 -wi 2 -w 2s -i 3 -r 2s
+bench-micro: deps build
+	rm -rf $(BENCH_DIR)-micro && ./hsm-config/init-token.sh $(BENCH_DIR)-micro/hsm grpca-micro
+	SOFTHSM2_CONF=$(BENCH_DIR)-micro/hsm/softhsm2.conf GRPCA_BENCH_HSM=$(BENCH_DIR)-micro/hsm \
+	  java -cp 'bench/target/grpca-bench.jar:bench/target/lib/*' org.openjdk.jmh.Main $(JMH_ARGS)
+
+## bench-deps: wrk (the HTTP load client the OCSP comparison uses)
+bench-deps:
+	@command -v wrk >/dev/null || { echo "installing: wrk"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 
 ## fmt: apply the enforced formatting (google-java-format through Spotless)
 fmt:

@@ -1,0 +1,474 @@
+package dev.grpca.bench;
+
+import dev.grpca.client.BearerToken;
+import dev.grpca.client.GrpcaChannels;
+import dev.grpca.proto.v1.AuthorityServiceGrpc;
+import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.CertificateServiceGrpc.CertificateServiceBlockingStub;
+import dev.grpca.proto.v1.GetCaChainRequest;
+import dev.grpca.proto.v1.IssueRequest;
+import dev.grpca.proto.v1.IssueResponse;
+import dev.grpca.proto.v1.KeyType;
+import dev.grpca.proto.v1.RebuildCrlRequest;
+import dev.grpca.proto.v1.SignRequest;
+import io.grpc.ManagedChannel;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+
+/**
+ * {@code make bench}: the standard set of issue #6, each figure beside its reference from the same
+ * run, printed and written to {@code BENCH_DIR/results.md}. See BENCHMARKS.md for how to read it.
+ *
+ * <p>{@code BenchMain BENCH_DIR HSM_DIR SERVER_JAR LOGBACK_XML [SECONDS] [--profile]}, with
+ * SOFTHSM2_CONF pointing at HSM_DIR/softhsm2.conf. {@code --profile} instead records the Sign path
+ * with JFR and prints where its CPU time goes.
+ */
+public final class BenchMain {
+  /** Before each row. */
+  private static final Duration WARM_UP = Duration.ofSeconds(2);
+
+  /**
+   * Once, before the first row: on 2 cores the server's JIT compilers need about a minute of load
+   * before they stop taking CPU time from the requests (measured: 26 s of C2 time in the first 40 s
+   * of Sign load, 0.4 s in 15 s after 90 s).
+   */
+  private static final Duration JIT_WARM_UP =
+      Duration.ofSeconds(Integer.getInteger("bench.jitWarmUp", 60));
+
+  private static final int CRL_SMALL = 100_000;
+  private static final int CRL_LARGE = 1_000_000;
+
+  private final BenchSetup setup;
+  private final Duration measure;
+  private final StringBuilder report = new StringBuilder();
+
+  private BenchMain(BenchSetup setup, Duration measure) {
+    this.setup = setup;
+    this.measure = measure;
+  }
+
+  public static void main(String[] args) throws Exception {
+    BenchSetup setup =
+        BenchSetup.create(Path.of(args[0]), Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
+    int seconds = args.length > 4 ? Integer.parseInt(args[4]) : 8;
+    boolean profile = List.of(args).contains("--profile");
+    BenchMain bench = new BenchMain(setup, Duration.ofSeconds(seconds));
+    if (profile) {
+      bench.profileSign();
+    } else {
+      bench.standardSet();
+    }
+    Files.writeString(setup.dir().resolve("results.md"), bench.report);
+    System.out.println("\nwritten to " + setup.dir().resolve("results.md"));
+  }
+
+  private void print(String format, Object... args) {
+    String line = String.format(Locale.ROOT, format, args);
+    report.append(line).append('\n');
+    System.out.println(line);
+  }
+
+  private void standardSet() throws Exception {
+    print(
+        "JDK %s, %d cores, %d s per row after %d s of warm-up (and %d s of JIT warm-up before the"
+            + " first). Server: its own JVM, -Xmx512m.%n",
+        System.getProperty("java.version"),
+        Runtime.getRuntime().availableProcessors(),
+        measure.toSeconds(),
+        WARM_UP.toSeconds(),
+        JIT_WARM_UP.toSeconds());
+    Duration emptyStart;
+    String leafPem;
+    String leafTbs;
+    try (ServerProcess server = ServerProcess.start(setup, "server", "512m", List.of())) {
+      emptyStart = server.startToServing;
+      double p256 = hsmLimits();
+      leafPem = issuance(server, p256);
+      leafTbs = tbsOf(leafPem);
+    }
+    crlAndStart(emptyStart, leafPem, leafTbs);
+  }
+
+  /** Raw token signatures per second; returns the EC P-256 figure (the issuance reference). */
+  private double hsmLimits() throws Exception {
+    print("## The limit: raw SoftHSM signatures/s through SunPKCS11 (token keys)%n");
+    print("| key | 1 thread | 2 threads |");
+    print("|---|---|---|");
+    HsmLimit hsm = HsmLimit.open(setup.hsm().resolve("pkcs11.cfg"), setup.pinFile());
+    Duration warm = Duration.ofSeconds(1);
+    Duration time = Duration.ofSeconds(3);
+    double p256 = 0;
+    for (HsmLimit.Key key : HsmLimit.Key.values()) {
+      double one = hsm.rate(key, 1, warm, time);
+      double two = hsm.rate(key, 2, warm, time);
+      if (key == HsmLimit.Key.EC_P256) {
+        p256 = Math.max(one, two);
+      }
+      print("| %s | %.0f | %.0f |", key.display, one, two);
+    }
+    print(
+        "%nReference for issuance: EC P-256, best of 1 and 2 threads = %.0f signatures/s.%n", p256);
+    return p256;
+  }
+
+  /** Sign and Issue rows, Sign paced at half its peak, then OCSP; returns a leaf's PEM. */
+  private String issuance(ServerProcess server, double p256) throws Exception {
+    ManagedChannel channel =
+        GrpcaChannels.connect(
+            setup.grpcTarget(),
+            setup.caPem(),
+            new BearerToken(Files.readString(setup.adminTokenFile()).strip()));
+    try {
+      CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
+      SignRequest sign = SignRequest.newBuilder().setProfile("default").setCsrPem(csrPem()).build();
+      IssueRequest issueP256 =
+          IssueRequest.newBuilder()
+              .setProfile("default")
+              .addDnsNames("bench.example.com")
+              .setKeyType(KeyType.KEY_TYPE_EC_P256)
+              .build();
+      IssueRequest issueRsa = issueP256.toBuilder().setKeyType(KeyType.KEY_TYPE_RSA_2048).build();
+      print("## Issuance over gRPC with TLS and a bearer token, against the EC P-256 limit%n");
+      print(
+          "| RPC | callers | calls/s | of limit | p50 ms | p90 ms | p99 ms | max ms |"
+              + " server CPU ms/call | client CPU ms/call | server RSS MiB |");
+      print("|---|---|---|---|---|---|---|---|---|---|---|");
+      List<LoadGenerator.Result> results = new ArrayList<>();
+      LoadGenerator.Call signCall = () -> deadline(stub).sign(sign);
+      LoadGenerator.closedLoop(
+          "JIT warm-up",
+          4,
+          Duration.ZERO,
+          JIT_WARM_UP.multipliedBy(2).dividedBy(3),
+          server,
+          signCall);
+      LoadGenerator.closedLoop(
+          "JIT warm-up",
+          4,
+          Duration.ZERO,
+          JIT_WARM_UP.dividedBy(3),
+          server,
+          () -> deadline(stub).issue(issueP256));
+      for (int callers : new int[] {1, 4, 16}) {
+        results.add(
+            row(
+                p256,
+                LoadGenerator.closedLoop(
+                    "Sign (EC P-256 CSR)", callers, WARM_UP, measure, server, signCall)));
+      }
+      double peakSign = results.stream().mapToDouble(LoadGenerator.Result::rate).max().orElse(0);
+      for (int callers : new int[] {1, 4, 16}) {
+        results.add(
+            row(
+                p256,
+                LoadGenerator.closedLoop(
+                    "Issue EC P-256",
+                    callers,
+                    WARM_UP,
+                    measure,
+                    server,
+                    () -> deadline(stub).issue(issueP256))));
+      }
+      results.add(
+          row(
+              p256,
+              LoadGenerator.closedLoop(
+                  "Issue RSA 2048",
+                  4,
+                  WARM_UP,
+                  measure,
+                  server,
+                  () -> deadline(stub).issue(issueRsa))));
+      LoadGenerator.Result paced =
+          row(
+              p256,
+              LoadGenerator.paced(
+                  "Sign paced at half its peak",
+                  16,
+                  peakSign / 2,
+                  WARM_UP,
+                  measure,
+                  server,
+                  signCall));
+      print(
+          "%nSign at half its peak (%.0f calls/s asked, %.0f done): p99 %.2f ms (target <= 10 ms)."
+              + " Server peak RSS so far: %d MiB.%n",
+          peakSign / 2, paced.rate(), paced.p99(), server.peakRssMiB());
+      IssueResponse leaf = deadline(stub).issue(issueP256);
+      ocsp(server, stub, leaf);
+      return leaf.getCertificate().getCertificatePem();
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private LoadGenerator.Result row(double limit, LoadGenerator.Result r) {
+    print(
+        "| %s | %d | %.0f | %.1f%% | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d |",
+        r.name(),
+        r.callers(),
+        r.rate(),
+        100 * r.rate() / limit,
+        r.p50(),
+        r.p90(),
+        r.p99(),
+        r.max(),
+        r.serverCpuMsPerCall(),
+        r.clientCpuMsPerCall(),
+        r.serverRssMiB());
+    return r;
+  }
+
+  private static CertificateServiceBlockingStub deadline(CertificateServiceBlockingStub stub) {
+    return stub.withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  /** The sidecar's cached GET answers against openssl ocsp signing each one. */
+  private void ocsp(ServerProcess server, CertificateServiceBlockingStub stub, IssueResponse leaf)
+      throws Exception {
+    Path issuerPem = setup.dir().resolve("issuer.pem");
+    String chain =
+        AuthorityServiceGrpc.newBlockingStub(stub.getChannel())
+            .getCaChain(GetCaChainRequest.getDefaultInstance())
+            .getChainPem();
+    X509CertificateHolder issuer = firstCertificate(chain);
+    Files.writeString(
+        issuerPem, chain.substring(0, chain.indexOf("-----END CERTIFICATE-----") + 26));
+    X509CertificateHolder leafCert = firstCertificate(leaf.getCertificate().getCertificatePem());
+    String request = OcspBench.getPath(issuer, leafCert.getSerialNumber());
+    // openssl signs with a software EC P-256 key whose certificate this CA issued.
+    IssueResponse responder =
+        deadline(stub)
+            .issue(
+                IssueRequest.newBuilder()
+                    .setProfile("default")
+                    .addDnsNames("ocsp-reference.bench.example")
+                    .setKeyType(KeyType.KEY_TYPE_EC_P256)
+                    .build());
+    Path signerPem = setup.dir().resolve("openssl-signer.pem");
+    Path signerKey = setup.dir().resolve("openssl-signer.key");
+    Files.writeString(signerPem, responder.getCertificate().getCertificatePem());
+    Files.writeString(signerKey, responder.getPrivateKeyPem());
+
+    String sidecarUrl = setup.httpBase() + "/v1/ocsp/" + request;
+    OcspBench.checkGood(sidecarUrl);
+    OcspBench.wrk("warm-up", sidecarUrl, 16, WARM_UP);
+    Duration cpu0 = server.cpuTime();
+    OcspBench.Result sidecar = OcspBench.wrk("grpca sidecar", sidecarUrl, 16, measure);
+    Duration cpu = server.cpuTime().minus(cpu0);
+    long rss = server.rssMiB();
+
+    // openssl ocsp with -multi 2: one responder process per core. Without -multi (one process),
+    // it stopped answering under wrk on this machine (0 responses), so it is no reference.
+    int port = setup.httpPort() + 1000;
+    String opensslUrl = "http://127.0.0.1:" + port + "/" + request;
+    Process openssl =
+        OcspBench.openssl(
+            setup.dir(),
+            issuerPem,
+            leaf.getCertificate().getCertificatePem(),
+            signerPem,
+            signerKey,
+            port,
+            2,
+            opensslUrl);
+    OcspBench.Result reference;
+    try {
+      reference = OcspBench.wrk("openssl ocsp -multi 2", opensslUrl, 16, measure);
+    } finally {
+      openssl.destroy();
+      openssl.waitFor(10, TimeUnit.SECONDS);
+    }
+    print("## OCSP GET over HTTP/1.1 (wrk -t1 -c16), against openssl ocsp%n");
+    print("| responder | responses/s | p50 ms | p99 ms | vs openssl |");
+    print("|---|---|---|---|---|");
+    for (OcspBench.Result r : List.of(sidecar, reference)) {
+      print(
+          "| %s | %.0f | %.2f | %.2f | %.1fx |",
+          r.name(), r.rate(), r.p50Ms(), r.p99Ms(), r.rate() / reference.rate());
+    }
+    print(
+        "%nSidecar: %.3f ms of server CPU per response, server RSS %d MiB after the run.%n",
+        cpu.toNanos() / 1e6 / Math.max(1, sidecar.rate() * measure.toSeconds()), rss);
+  }
+
+  /** CRLs of 100k and 1M revoked certificates, and start-up with that many rows. */
+  private void crlAndStart(Duration emptyStart, String leafPem, String leafTbs) throws Exception {
+    print("## CRL build and sign, and server start, with many certificates%n");
+    print(
+        "| revoked certificates | rows inserted in s | start to serving s | RebuildCrl s |"
+            + " CRL MiB | server heap peak / max live MiB (-Xmx512m) | bare BC build s |"
+            + " bare BC heap peak / max live MiB | vs bare BC time |");
+    print("|---|---|---|---|---|---|---|---|---|");
+    print("| 0 | - | %.2f | - | - | - | - | - | - |", emptyStart.toMillis() / 1000.0);
+    long inserted = 0;
+    for (int target : new int[] {CRL_SMALL, CRL_LARGE}) {
+      long begin = System.nanoTime();
+      RevokedRows.add(setup.jdbcUrl(), target - inserted, target, leafPem, leafTbs);
+      double insertSeconds = (System.nanoTime() - begin) / 1e9;
+      inserted = target;
+      String name = "server-" + target;
+      double rebuild;
+      long crlBytes;
+      Duration start;
+      ServerProcess.HeapUse heap;
+      try (ServerProcess server = ServerProcess.start(setup, name, "512m", List.of())) {
+        start = server.startToServing;
+        ManagedChannel channel =
+            GrpcaChannels.connect(
+                setup.grpcTarget(),
+                setup.caPem(),
+                new BearerToken(Files.readString(setup.adminTokenFile()).strip()));
+        try {
+          long t0 = System.nanoTime();
+          crlBytes =
+              AuthorityServiceGrpc.newBlockingStub(channel)
+                  .withMaxInboundMessageSize(Integer.MAX_VALUE)
+                  .withDeadlineAfter(300, TimeUnit.SECONDS)
+                  .rebuildCrl(RebuildCrlRequest.getDefaultInstance())
+                  .getCrl()
+                  .getCrlDer()
+                  .size();
+          rebuild = (System.nanoTime() - t0) / 1e9;
+        } finally {
+          channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        heap = server.heap();
+      }
+      BareResult bare = bareCrl(target);
+      print(
+          "| %,d | %.1f | %.2f | %.2f | %.1f | %d / %d | %.2f | %d / %d | %.2fx |",
+          target,
+          insertSeconds,
+          start.toMillis() / 1000.0,
+          rebuild,
+          crlBytes / 1048576.0,
+          heap.peakMiB(),
+          heap.maxLiveMiB(),
+          bare.seconds,
+          bare.heap.peakMiB(),
+          bare.heap.maxLiveMiB(),
+          rebuild / bare.seconds);
+    }
+    print(
+        "%nRebuildCrl is the admin RPC end to end: read the rows, write the CRL (one pass),"
+            + " sign in the token, verify, store, and return it in the answer.");
+  }
+
+  private record BareResult(double seconds, ServerProcess.HeapUse heap) {}
+
+  private BareResult bareCrl(int entries) throws Exception {
+    Path gcLog = setup.dir().resolve("bare-crl-" + entries + "-gc.log");
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    Process process =
+        new ProcessBuilder(
+                java.toString(),
+                "-Xmx4g",
+                "-Xlog:gc:file=" + gcLog,
+                "-cp",
+                System.getProperty("java.class.path"),
+                BareCrl.class.getName(),
+                setup.jdbcUrl())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (process.waitFor() != 0) {
+      throw new IllegalStateException("the bare Bouncy Castle CRL build failed:\n" + out);
+    }
+    String[] fields = out.strip().split("\\s+");
+    if (Long.parseLong(fields[0]) != entries) {
+      throw new IllegalStateException(
+          "the bare build listed " + fields[0] + " entries, not " + entries);
+    }
+    return new BareResult(Long.parseLong(fields[1]) / 1000.0, ServerProcess.HeapUse.of(gcLog));
+  }
+
+  /** JFR on the server while 4 callers Sign; prints where the server's CPU time goes. */
+  private void profileSign() throws Exception {
+    Path recording = setup.dir().resolve("sign.jfr");
+    try (ServerProcess server =
+        ServerProcess.start(
+            setup,
+            "server-profile",
+            "512m",
+            List.of("-XX:StartFlightRecording=settings=profile,filename=" + recording))) {
+      ManagedChannel channel =
+          GrpcaChannels.connect(
+              setup.grpcTarget(),
+              setup.caPem(),
+              new BearerToken(Files.readString(setup.adminTokenFile()).strip()));
+      try {
+        CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
+        SignRequest sign =
+            SignRequest.newBuilder().setProfile("default").setCsrPem(csrPem()).build();
+        LoadGenerator.closedLoop(
+            "JIT warm-up", 4, Duration.ZERO, JIT_WARM_UP, server, () -> deadline(stub).sign(sign));
+        java.util.Map<String, Long> before = server.cpuByThread();
+        LoadGenerator.Result r =
+            LoadGenerator.closedLoop(
+                "Sign", 4, Duration.ZERO, measure, server, () -> deadline(stub).sign(sign));
+        java.util.Map<String, Long> after = server.cpuByThread();
+        print("| server threads | CPU ms during the run |%n|---|---|");
+        after.forEach(
+            (name, ms) -> {
+              long used = ms - before.getOrDefault(name, 0L);
+              if (used > 0) {
+                print("| %s | %d |", name, used);
+              }
+            });
+        print(
+            "Sign with 4 callers under JFR: %.0f calls/s, p50 %.2f ms, p99 %.2f ms,"
+                + " server CPU %.2f ms/call, client CPU %.2f ms/call.%n",
+            r.rate(), r.p50(), r.p99(), r.serverCpuMsPerCall(), r.clientCpuMsPerCall());
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+    // The recording is written when the server's JVM exits.
+    print("%s", ProfileSummary.summarize(recording, 20));
+  }
+
+  private static String csrPem() throws Exception {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+    generator.initialize(new ECGenParameterSpec("secp256r1"));
+    KeyPair pair = generator.generateKeyPair();
+    var csr =
+        new JcaPKCS10CertificationRequestBuilder(
+                new X500Name("CN=bench.example.com"), pair.getPublic())
+            .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()));
+    StringWriter out = new StringWriter();
+    try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
+      writer.writeObject(csr);
+    }
+    return out.toString();
+  }
+
+  private static X509CertificateHolder firstCertificate(String pem) throws Exception {
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+      return (X509CertificateHolder) parser.readObject();
+    }
+  }
+
+  private static String tbsOf(String pem) throws Exception {
+    return Base64.getEncoder()
+        .encodeToString(firstCertificate(pem).toASN1Structure().getTBSCertificate().getEncoded());
+  }
+}

@@ -1,0 +1,92 @@
+package dev.grpca.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Where one bench run keeps its files: the fresh SoftHSM token {@code make bench} made, the
+ * server's JSON configuration and data directory (H2 file database, dev files), and the logs.
+ */
+record BenchSetup(
+    Path dir, Path hsm, Path serverJar, Path logbackConfig, int grpcPort, int httpPort) {
+
+  /** Picks free ports and writes {@code dir/grpca.json}. */
+  static BenchSetup create(Path dir, Path hsm, Path serverJar, Path logbackConfig)
+      throws IOException {
+    BenchSetup setup =
+        new BenchSetup(
+            dir.toAbsolutePath(),
+            hsm.toAbsolutePath(),
+            serverJar.toAbsolutePath(),
+            logbackConfig.toAbsolutePath(),
+            freePort(),
+            freePort());
+    Files.createDirectories(dir);
+    Files.writeString(
+        setup.configFile(),
+        """
+        {
+          "dataDir": "%s",
+          "grpc": {"host": "127.0.0.1", "port": %d},
+          "http": {"host": "127.0.0.1", "port": %d, "publicBaseUrl": "%s"},
+          "hsm": {"pkcs11Config": "%s", "pinFile": "%s"}
+        }
+        """
+            .formatted(
+                setup.dataDir(),
+                setup.grpcPort(),
+                setup.httpPort(),
+                setup.httpBase(),
+                setup.hsm().resolve("pkcs11.cfg"),
+                setup.pinFile()));
+    return setup;
+  }
+
+  Path configFile() {
+    return dir.resolve("grpca.json");
+  }
+
+  Path dataDir() {
+    return dir.resolve("data");
+  }
+
+  /** The embedded H2 database the server uses by default under its data directory. */
+  String jdbcUrl() {
+    return "jdbc:h2:file:" + dataDir().resolve("db/grpca") + ";WRITE_DELAY=0";
+  }
+
+  Path caPem() {
+    return dataDir().resolve("dev/ca.pem");
+  }
+
+  Path adminTokenFile() {
+    return dataDir().resolve("dev/admin.token");
+  }
+
+  Path softhsmConf() {
+    return hsm.resolve("softhsm2.conf");
+  }
+
+  Path pinFile() {
+    return hsm.resolve("user.pin");
+  }
+
+  String grpcTarget() {
+    return "localhost:" + grpcPort;
+  }
+
+  String httpBase() {
+    return "http://127.0.0.1:" + httpPort;
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package dev.grpca.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordingFile;
+
+/**
+ * Where a JFR recording's CPU samples went: each {@code jdk.ExecutionSample} (a thread running Java
+ * code) is put in the first category its stack matches, from the top frame down, so a sample in H2
+ * called from jOOQ counts for H2. Samples of threads inside the PKCS#11 library (native code) are
+ * counted apart. {@code ProfileSummary FILE.jfr} prints the table.
+ */
+public final class ProfileSummary {
+  /** Package prefix to category, tried in order for each frame. */
+  private static final Map<String, String> CATEGORIES = new LinkedHashMap<>();
+
+  static {
+    CATEGORIES.put("sun.security.pkcs11", "PKCS#11 calls (SunPKCS11, Java side)");
+    CATEGORIES.put("org.bouncycastle.math", "EC arithmetic (Bouncy Castle)");
+    CATEGORIES.put("sun.security.ec", "EC arithmetic (JDK SunEC)");
+    CATEGORIES.put("java.math.BigInteger", "BigInteger arithmetic");
+    CATEGORIES.put("sun.security.rsa", "RSA (JDK)");
+    CATEGORIES.put("sun.security.provider", "hashing and random (JDK)");
+    CATEGORIES.put("org.h2", "H2 database");
+    CATEGORIES.put("org.jooq", "jOOQ (SQL rendering, mapping)");
+    CATEGORIES.put("org.flywaydb", "Flyway");
+    CATEGORIES.put("ch.qos.logback", "logging (Logback)");
+    CATEGORIES.put("org.slf4j", "logging (Logback)");
+    CATEGORIES.put("sun.security.ssl", "TLS (JDK)");
+    CATEGORIES.put("io.netty.handler.ssl", "TLS (Netty)");
+    CATEGORIES.put("javax.crypto", "TLS record crypto (JDK)");
+    CATEGORIES.put("com.sun.crypto", "TLS record crypto (JDK)");
+    CATEGORIES.put("com.google.protobuf", "protobuf");
+    CATEGORIES.put("io.grpc", "gRPC");
+    CATEGORIES.put("io.netty", "Netty (HTTP/2, sockets)");
+    CATEGORIES.put("org.eclipse.jetty", "Jetty (HTTP sidecar)");
+    CATEGORIES.put("org.bouncycastle.asn1", "ASN.1 encoding (Bouncy Castle)");
+    CATEGORIES.put("org.bouncycastle", "other Bouncy Castle (X.509, PEM, CSR)");
+    CATEGORIES.put("dev.grpca", "grpca's own code");
+  }
+
+  private ProfileSummary() {}
+
+  public static void main(String[] args) throws IOException {
+    System.out.print(summarize(Path.of(args[0]), 15));
+  }
+
+  /** A Markdown summary: categories, then the hottest methods by self time. */
+  static String summarize(Path recording, int topMethods) throws IOException {
+    Map<String, Long> byCategory = new TreeMap<>();
+    Map<String, Long> byMethod = new TreeMap<>();
+    long samples = 0;
+    long nativePkcs11 = 0;
+    for (RecordedEvent event : RecordingFile.readAllEvents(recording)) {
+      String type = event.getEventType().getName();
+      RecordedStackTrace stack = event.getStackTrace();
+      if (stack == null || stack.getFrames().isEmpty()) {
+        continue;
+      }
+      List<RecordedFrame> frames = stack.getFrames();
+      if (type.equals("jdk.NativeMethodSample")) {
+        if (frames.stream().anyMatch(f -> className(f).startsWith("sun.security.pkcs11"))) {
+          nativePkcs11++;
+        }
+        continue;
+      }
+      if (!type.equals("jdk.ExecutionSample")) {
+        continue;
+      }
+      samples++;
+      byCategory.merge(category(frames), 1L, Long::sum);
+      RecordedFrame top = frames.get(0);
+      byMethod.merge(className(top) + "." + top.getMethod().getName(), 1L, Long::sum);
+    }
+    StringBuilder out = new StringBuilder();
+    out.append(
+        String.format(
+            "%d CPU samples of Java code; %d samples of threads inside the PKCS#11 library.%n%n",
+            samples, nativePkcs11));
+    out.append("| where (first match from the top of the stack) | share of CPU samples |\n");
+    out.append("|---|---|\n");
+    for (Map.Entry<String, Long> e : sortedDescending(byCategory)) {
+      out.append(String.format("| %s | %.1f%% |%n", e.getKey(), 100.0 * e.getValue() / samples));
+    }
+    out.append("\n| hottest methods (self) | share |\n|---|---|\n");
+    for (Map.Entry<String, Long> e :
+        sortedDescending(byMethod).subList(0, Math.min(topMethods, byMethod.size()))) {
+      out.append(String.format("| `%s` | %.1f%% |%n", e.getKey(), 100.0 * e.getValue() / samples));
+    }
+    return out.toString();
+  }
+
+  private static String category(List<RecordedFrame> frames) {
+    for (RecordedFrame frame : frames) {
+      String name = className(frame);
+      for (Map.Entry<String, String> c : CATEGORIES.entrySet()) {
+        if (name.startsWith(c.getKey())) {
+          return c.getValue();
+        }
+      }
+    }
+    return "other (JDK collections, threads, GC helpers)";
+  }
+
+  private static String className(RecordedFrame frame) {
+    return frame.getMethod() == null ? "?" : frame.getMethod().getType().getName();
+  }
+
+  private static List<Map.Entry<String, Long>> sortedDescending(Map<String, Long> counts) {
+    return counts.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .collect(Collectors.toList());
+  }
+}
