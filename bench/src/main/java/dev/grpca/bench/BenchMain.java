@@ -1,7 +1,5 @@
 package dev.grpca.bench;
 
-import dev.grpca.client.BearerToken;
-import dev.grpca.client.GrpcaChannels;
 import dev.grpca.proto.v1.AuthorityServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc.CertificateServiceBlockingStub;
@@ -13,25 +11,17 @@ import dev.grpca.proto.v1.RebuildCrlRequest;
 import dev.grpca.proto.v1.SignRequest;
 import io.grpc.ManagedChannel;
 import java.io.StringReader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /**
  * {@code make bench}: the standard set of issue #6, each figure beside its reference from the same
@@ -131,14 +121,14 @@ public final class BenchMain {
 
   /** Sign and Issue rows, Sign paced at half its peak, then OCSP; returns a leaf's PEM. */
   private String issuance(ServerProcess server, double p256) throws Exception {
-    ManagedChannel channel =
-        GrpcaChannels.connect(
-            setup.grpcTarget(),
-            setup.caPem(),
-            new BearerToken(Files.readString(setup.adminTokenFile()).strip()));
+    ManagedChannel channel = setup.adminChannel();
     try {
       CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
-      SignRequest sign = SignRequest.newBuilder().setProfile("default").setCsrPem(csrPem()).build();
+      SignRequest sign =
+          SignRequest.newBuilder()
+              .setProfile("default")
+              .setCsrPem(Csrs.ecP256("bench.example.com"))
+              .build();
       IssueRequest issueP256 =
           IssueRequest.newBuilder()
               .setProfile("default")
@@ -326,17 +316,14 @@ public final class BenchMain {
       double insertSeconds = (System.nanoTime() - begin) / 1e9;
       inserted = target;
       String name = "server-" + target;
-      double rebuild;
-      long crlBytes;
+      double rebuild = 0;
+      long crlBytes = 0;
+      String failure = null;
       Duration start;
       ServerProcess.HeapUse heap;
       try (ServerProcess server = ServerProcess.start(setup, name, "512m", List.of())) {
         start = server.startToServing;
-        ManagedChannel channel =
-            GrpcaChannels.connect(
-                setup.grpcTarget(),
-                setup.caPem(),
-                new BearerToken(Files.readString(setup.adminTokenFile()).strip()));
+        ManagedChannel channel = setup.adminChannel();
         try {
           long t0 = System.nanoTime();
           crlBytes =
@@ -348,12 +335,29 @@ public final class BenchMain {
                   .getCrlDer()
                   .size();
           rebuild = (System.nanoTime() - t0) / 1e9;
+        } catch (io.grpc.StatusRuntimeException e) {
+          // Reported, not fatal: the rest of the set still runs. The cause is in the server log.
+          failure = e.getStatus().getCode() + " (see " + setup.dir().resolve(name + ".log") + ")";
         } finally {
           channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
         heap = server.heap();
       }
       BareResult bare = bareCrl(target);
+      if (failure != null) {
+        print(
+            "| %,d | %.1f | %.2f | failed: %s | - | %d / %d | %.2f | %d / %d | - |",
+            target,
+            insertSeconds,
+            start.toMillis() / 1000.0,
+            failure,
+            heap.peakMiB(),
+            heap.maxLiveMiB(),
+            bare.seconds,
+            bare.heap.peakMiB(),
+            bare.heap.maxLiveMiB());
+        continue;
+      }
       print(
           "| %,d | %.1f | %.2f | %.2f | %.1f | %d / %d | %.2f | %d / %d | %.2fx |",
           target,
@@ -410,15 +414,14 @@ public final class BenchMain {
             "server-profile",
             "512m",
             List.of("-XX:StartFlightRecording=settings=profile,filename=" + recording))) {
-      ManagedChannel channel =
-          GrpcaChannels.connect(
-              setup.grpcTarget(),
-              setup.caPem(),
-              new BearerToken(Files.readString(setup.adminTokenFile()).strip()));
+      ManagedChannel channel = setup.adminChannel();
       try {
         CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
         SignRequest sign =
-            SignRequest.newBuilder().setProfile("default").setCsrPem(csrPem()).build();
+            SignRequest.newBuilder()
+                .setProfile("default")
+                .setCsrPem(Csrs.ecP256("bench.example.com"))
+                .build();
         LoadGenerator.closedLoop(
             "JIT warm-up", 4, Duration.ZERO, JIT_WARM_UP, server, () -> deadline(stub).sign(sign));
         java.util.Map<String, Long> before = server.cpuByThread();
@@ -444,21 +447,6 @@ public final class BenchMain {
     }
     // The recording is written when the server's JVM exits.
     print("%s", ProfileSummary.summarize(recording, 20));
-  }
-
-  private static String csrPem() throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    KeyPair pair = generator.generateKeyPair();
-    var csr =
-        new JcaPKCS10CertificationRequestBuilder(
-                new X500Name("CN=bench.example.com"), pair.getPublic())
-            .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()));
-    StringWriter out = new StringWriter();
-    try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
-      writer.writeObject(csr);
-    }
-    return out.toString();
   }
 
   private static X509CertificateHolder firstCertificate(String pem) throws Exception {

@@ -1,5 +1,8 @@
 package dev.grpca.bench;
 
+import dev.grpca.client.BearerToken;
+import dev.grpca.client.GrpcaChannels;
+import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -80,6 +83,12 @@ record BenchSetup(
 
   String httpBase() {
     return "http://127.0.0.1:" + httpPort;
+  }
+
+  /** A TLS channel to the server that sends the admin bearer token. */
+  ManagedChannel adminChannel() throws IOException {
+    return GrpcaChannels.connect(
+        grpcTarget(), caPem(), new BearerToken(Files.readString(adminTokenFile()).strip()));
   }
 
   private static int freePort() {

@@ -1,7 +1,5 @@
 package dev.grpca.bench;
 
-import dev.grpca.client.BearerToken;
-import dev.grpca.client.GrpcaChannels;
 import dev.grpca.proto.v1.AuthorityServiceGrpc;
 import dev.grpca.proto.v1.GetCaChainRequest;
 import io.grpc.ManagedChannel;
@@ -86,11 +84,7 @@ final class ServerProcess implements AutoCloseable {
             "the server exited with " + process.exitValue() + "; see " + setup.dir());
       }
       if (Files.exists(setup.caPem()) && Files.exists(setup.adminTokenFile())) {
-        ManagedChannel channel =
-            GrpcaChannels.connect(
-                setup.grpcTarget(),
-                setup.caPem(),
-                new BearerToken(Files.readString(setup.adminTokenFile()).strip()));
+        ManagedChannel channel = setup.adminChannel();
         try {
           AuthorityServiceGrpc.newBlockingStub(channel)
               .withDeadlineAfter(2, TimeUnit.SECONDS)
