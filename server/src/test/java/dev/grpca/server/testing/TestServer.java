@@ -155,19 +155,34 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /**
+   * 60 s for each call. (A stub's own withDeadlineAfter is one deadline from the stub's creation,
+   * which a class-wide stub used by slow tests runs out of.)
+   */
+  private static final io.grpc.ClientInterceptor PER_CALL_DEADLINE =
+      new io.grpc.ClientInterceptor() {
+        @Override
+        public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(
+            io.grpc.MethodDescriptor<Q, R> method,
+            io.grpc.CallOptions options,
+            io.grpc.Channel next) {
+          return next.newCall(method, options.withDeadlineAfter(60, TimeUnit.SECONDS));
+        }
+      };
+
   public CertificateServiceGrpc.CertificateServiceBlockingStub certificates() {
     return CertificateServiceGrpc.newBlockingStub(channel(adminToken()))
-        .withDeadlineAfter(60, TimeUnit.SECONDS);
+        .withInterceptors(PER_CALL_DEADLINE);
   }
 
   public AuthorityServiceGrpc.AuthorityServiceBlockingStub authorities() {
     return AuthorityServiceGrpc.newBlockingStub(channel(adminToken()))
-        .withDeadlineAfter(60, TimeUnit.SECONDS);
+        .withInterceptors(PER_CALL_DEADLINE);
   }
 
   public ProfileServiceGrpc.ProfileServiceBlockingStub profiles() {
     return ProfileServiceGrpc.newBlockingStub(channel(adminToken()))
-        .withDeadlineAfter(60, TimeUnit.SECONDS);
+        .withInterceptors(PER_CALL_DEADLINE);
   }
 
   /** Rows in the certificate table, read through a connection of the test's own. */
