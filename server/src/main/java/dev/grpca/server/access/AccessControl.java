@@ -7,7 +7,6 @@ import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.Principal;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
-import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.policy.SubjectFields;
 import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.AccessStore.StoredToken;
@@ -44,13 +43,13 @@ public final class AccessControl {
 
   /**
    * Tokens (by SHA-256) and principals as recently read: every call looks both up. Changes made
-   * here clear them; another replica's revocation applies within {@link ProfileCatalog#FRESH}.
+   * here clear them; another replica's revocation applies within {@link ReadCache#FRESH}.
    */
   private final ReadCache<String, Optional<StoredToken>> tokens =
-      new ReadCache<>(ProfileCatalog.FRESH, 10_000);
+      new ReadCache<>(ReadCache.FRESH, 10_000);
 
   private final ReadCache<String, Optional<Principal>> principals =
-      new ReadCache<>(ProfileCatalog.FRESH, 10_000);
+      new ReadCache<>(ReadCache.FRESH, 10_000);
 
   public AccessControl(AccessStore store, SecureRandom random, Clock clock) {
     this.store = store;

@@ -12,7 +12,6 @@ import dev.grpca.server.store.ProfileStore;
 import dev.grpca.server.store.ReadCache;
 import dev.grpca.server.store.StoredProfile;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -27,9 +26,6 @@ import org.slf4j.LoggerFactory;
 public final class ProfileCatalog {
   private static final Logger log = LoggerFactory.getLogger(ProfileCatalog.class);
 
-  /** How long another replica's profile change may take to apply here. */
-  public static final Duration FRESH = Duration.ofSeconds(1);
-
   private static final JsonFormat.Printer JSON =
       JsonFormat.printer().omittingInsignificantWhitespace();
   private static final FieldMask OUTPUT_ONLY =
@@ -40,7 +36,8 @@ public final class ProfileCatalog {
   private final Clock clock;
 
   /** Compiled profiles as recently read: every issuance looks its profile up. */
-  private final ReadCache<String, Optional<Profile>> recent = new ReadCache<>(FRESH, 1000);
+  private final ReadCache<String, Optional<Profile>> recent =
+      new ReadCache<>(ReadCache.FRESH, 1000);
 
   /**
    * @param authorityExists whether an authority id names a CA of this server

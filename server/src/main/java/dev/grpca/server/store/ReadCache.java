@@ -3,6 +3,7 @@ package dev.grpca.server.store;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -12,9 +13,15 @@ import java.util.function.Function;
  * freshness time. Bounded: it is emptied rather than grown past its size.
  */
 public final class ReadCache<K, V> {
+  /** How long a change made by another replica may take to apply here. */
+  public static final Duration FRESH = Duration.ofSeconds(1);
+
   private final long freshNanos;
   private final int maxSize;
   private final Map<K, Entry<V>> entries = new ConcurrentHashMap<>();
+
+  /** Bumped by {@link #clear}: a value loaded across a clear may be stale and is not kept. */
+  private final AtomicLong generation = new AtomicLong();
 
   private record Entry<V>(V value, long readAt) {}
 
@@ -30,15 +37,22 @@ public final class ReadCache<K, V> {
     if (cached != null && now - cached.readAt() < freshNanos) {
       return cached.value();
     }
+    long before = generation.get();
     V value = load.apply(key);
     if (entries.size() >= maxSize) {
       entries.clear();
     }
     entries.put(key, new Entry<>(value, now));
+    if (generation.get() != before) {
+      // A change was made while this was read: what was read may predate it.
+      entries.remove(key);
+    }
     return value;
   }
 
+  /** Forgets everything; called after a change is written. */
   public void clear() {
+    generation.incrementAndGet();
     entries.clear();
   }
 }
