@@ -43,7 +43,7 @@ public final class CrlWriter {
 
   /** The signed DER CRL of {@code issuer}. */
   public byte[] write(Authority issuer, long number, Instant thisUpdate, Instant nextUpdate) {
-    Buffer entries = new Buffer(64 * 1024);
+    ByteArrayOutputStream entries = new ByteArrayOutputStream(64 * 1024);
     store.forEachRevoked(issuer.id(), thisUpdate, r -> entries.writeBytes(entry(r)));
     byte[] head =
         concat(
@@ -61,7 +61,11 @@ public final class CrlWriter {
     tbs.writeBytes(header(0x30, tbsLength));
     tbs.writeBytes(head);
     tbs.writeBytes(revokedHeader);
-    entries.copyTo(tbs);
+    try {
+      entries.writeTo(tbs); // its array as it is, no copy
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     tbs.writeBytes(tail);
     byte[] tbsBytes = tbs.toByteArray();
     byte[] signature = issuer.signer().sign(tbsBytes);
@@ -75,17 +79,6 @@ public final class CrlWriter {
     crl.writeBytes(algorithm);
     crl.writeBytes(bits);
     return crl.toByteArray();
-  }
-
-  /** A byte buffer that copies out without another array copy. */
-  private static final class Buffer extends ByteArrayOutputStream {
-    Buffer(int size) {
-      super(size);
-    }
-
-    void copyTo(ByteArrayOutputStream out) {
-      out.write(buf, 0, count);
-    }
   }
 
   /** revokedCertificates entry: serial, date, and the reason code unless it is unspecified. */
