@@ -162,7 +162,7 @@ public final class Main {
     ScheduledExecutorService scheduler = scheduler();
     opened.add(scheduler::shutdownNow);
     CrlPublisher crls =
-        crlPublisher(config, authorities, database, clock, bouncyCastle).start(scheduler);
+        crlPublisher(config, authorities, database, urls, clock, bouncyCastle).start(scheduler);
 
     ProfileCatalog profiles = new ProfileCatalog(database.profiles(), authorities::contains, clock);
     profiles.declare(config.profiles());
@@ -286,12 +286,14 @@ public final class Main {
       ServerConfig config,
       Authorities authorities,
       Database database,
+      IssuerUrls urls,
       Clock clock,
       Provider bouncyCastle) {
     return new CrlPublisher(
         authorities,
         database.crls(),
         new CrlWriter(database.crls(), bouncyCastle),
+        urls,
         clock,
         config.crl().validity(),
         config.crl().debounce());

@@ -3,6 +3,7 @@ package dev.grpca.bench.micro;
 import dev.grpca.server.Main;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.revocation.CrlWriter;
+import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.CrlStore;
 import dev.grpca.server.store.StoredCrl;
 import java.math.BigInteger;
@@ -81,7 +82,7 @@ public class CrlBenchmark {
   }
 
   @Benchmark
-  public byte[] grpcaWriter() {
+  public StoredCrl grpcaWriter() {
     Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     return writer.write(issuer, 1, now, now.plus(Duration.ofDays(1)));
   }
@@ -102,7 +103,12 @@ public class CrlBenchmark {
   /** The revoked entries, listed as the database would list them. */
   private record InMemory(List<CrlStore.Revoked> revoked) implements CrlStore {
     @Override
-    public Optional<StoredCrl> latest(String authorityId) {
+    public Optional<CrlInfo> latestInfo(String authorityId) {
+      return Optional.empty();
+    }
+
+    @Override
+    public Optional<StoredCrl> load(CrlInfo info) {
       return Optional.empty();
     }
 
@@ -115,6 +121,9 @@ public class CrlBenchmark {
     public boolean save(StoredCrl crl) {
       return true;
     }
+
+    @Override
+    public void dropBelow(String authorityId, long number) {}
 
     @Override
     public void forEachRevoked(String authorityId, Instant now, Consumer<Revoked> entry) {

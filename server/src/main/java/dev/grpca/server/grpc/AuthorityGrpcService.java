@@ -3,6 +3,7 @@ package dev.grpca.server.grpc;
 import com.google.protobuf.ByteString;
 import dev.grpca.proto.v1.AuthorityServiceGrpc;
 import dev.grpca.proto.v1.Crl;
+import dev.grpca.proto.v1.CrlView;
 import dev.grpca.proto.v1.GetCaChainRequest;
 import dev.grpca.proto.v1.GetCaChainResponse;
 import dev.grpca.proto.v1.GetCrlRequest;
@@ -14,9 +15,10 @@ import dev.grpca.server.authority.Authority;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.revocation.CrlPublisher;
+import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.StoredCrl;
-import dev.grpca.server.x509.Pem;
 import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
 
 /** AuthorityService: the trust bundles. */
 final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceImplBase {
@@ -31,14 +33,15 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
   @Override
   public void getCrl(GetCrlRequest r, StreamObserver<GetCrlResponse> response) {
     Authority authority = authorities.get(r.getAuthorityId());
-    StoredCrl crl =
-        crls.latest(authority.id())
-            .orElseThrow(
-                () ->
-                    new CaException(
-                        ErrorKind.UNAVAILABLE,
-                        "no CRL of " + authority.id() + " has been published yet"));
-    response.onNext(GetCrlResponse.newBuilder().setCrl(crl(crl)).build());
+    Crl crl =
+        r.getView() == CrlView.CRL_VIEW_BASIC
+            ? crls.latestInfo(authority.id()).map(this::basic).map(Crl.Builder::build).orElse(null)
+            : crls.latest(authority.id()).map(this::full).orElse(null);
+    if (crl == null) {
+      throw new CaException(
+          ErrorKind.UNAVAILABLE, "no CRL of " + authority.id() + " has been published yet");
+    }
+    response.onNext(GetCrlResponse.newBuilder().setCrl(crl).build());
     response.onCompleted();
   }
 
@@ -46,19 +49,29 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
   public void rebuildCrl(RebuildCrlRequest r, StreamObserver<RebuildCrlResponse> response) {
     RequestLog.current().caller().requireAdmin();
     Authority authority = authorities.get(r.getAuthorityId());
+    StoredCrl crl = crls.publish(authority.id());
     response.onNext(
-        RebuildCrlResponse.newBuilder().setCrl(crl(crls.publish(authority.id()))).build());
+        RebuildCrlResponse.newBuilder()
+            .setCrl(r.getView() == CrlView.CRL_VIEW_BASIC ? basic(crl.info()).build() : full(crl))
+            .build());
     response.onCompleted();
   }
 
-  private static Crl crl(StoredCrl crl) {
+  private Crl.Builder basic(CrlInfo crl) {
     return Crl.newBuilder()
         .setAuthorityId(crl.authorityId())
         .setCrlNumber(crl.number())
         .setThisUpdate(ProtoMapping.timestamp(crl.thisUpdate()))
         .setNextUpdate(ProtoMapping.timestamp(crl.nextUpdate()))
-        .setCrlDer(ByteString.copyFrom(crl.der()))
-        .setCrlPem(Pem.encode("X509 CRL", crl.der()))
+        .setEntryCount(crl.entries())
+        .setDerSize(crl.size())
+        .setCrlUrl(crls.url(crl.authorityId()));
+  }
+
+  private Crl full(StoredCrl crl) {
+    return basic(crl.info())
+        .setCrlDer(ByteString.copyFrom(crl.derView()))
+        .setCrlPem(StandardCharsets.US_ASCII.decode(crl.pemView()).toString())
         .build();
   }
 

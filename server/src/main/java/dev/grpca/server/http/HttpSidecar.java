@@ -197,9 +197,9 @@ public final class HttpSidecar implements AutoCloseable {
           }
           crlHeaders(response, crl.get());
           if (file.equals("crl")) {
-            bytes(response, callback, "application/pkix-crl", crl.get().der());
+            bytes(response, callback, "application/pkix-crl", crl.get().derView());
           } else {
-            bytes(response, callback, PEM, ascii(Pem.encode("X509 CRL", crl.get().der())));
+            bytes(response, callback, PEM, crl.get().pemView());
           }
         }
         default -> {
@@ -343,11 +343,15 @@ public final class HttpSidecar implements AutoCloseable {
     }
 
     private static void bytes(Response response, Callback callback, String type, byte[] body) {
+      bytes(response, callback, type, ByteBuffer.wrap(body));
+    }
+
+    private static void bytes(Response response, Callback callback, String type, ByteBuffer body) {
       response.setStatus(HttpStatus.OK_200);
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
       response.getHeaders().put(HttpHeader.CACHE_CONTROL, "public, max-age=3600");
-      response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-      response.write(true, ByteBuffer.wrap(body), callback);
+      response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.remaining());
+      response.write(true, body, callback);
     }
   }
 }

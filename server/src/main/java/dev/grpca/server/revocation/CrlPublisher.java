@@ -2,8 +2,10 @@ package dev.grpca.server.revocation;
 
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
+import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.CrlStore;
 import dev.grpca.server.store.StoredCrl;
+import dev.grpca.server.x509.IssuerUrls;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,13 +29,24 @@ public final class CrlPublisher {
   private static final Logger log = LoggerFactory.getLogger(CrlPublisher.class);
   private static final Duration CHECK_EVERY = Duration.ofMinutes(1);
 
+  /**
+   * How many CRLs of an authority stay stored: the newest, and the one before it, which another
+   * process may still be reading as this one publishes.
+   */
+  static final int KEEP = 2;
+
   private final Authorities authorities;
   private final CrlStore store;
   private final CrlWriter writer;
+  private final IssuerUrls urls;
   private final Clock clock;
   private final Duration validity;
   private final Duration debounce;
   private final Set<String> pending = ConcurrentHashMap.newKeySet();
+
+  /** The newest CRL of each authority seen here, so that serving it costs no reading of bytes. */
+  private final Map<String, StoredCrl> current = new ConcurrentHashMap<>();
+
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private ScheduledExecutorService scheduler;
 
@@ -41,12 +54,14 @@ public final class CrlPublisher {
       Authorities authorities,
       CrlStore store,
       CrlWriter writer,
+      IssuerUrls urls,
       Clock clock,
       Duration validity,
       Duration debounce) {
     this.authorities = authorities;
     this.store = store;
     this.writer = writer;
+    this.urls = urls;
     this.clock = clock;
     this.validity = validity;
     this.debounce = debounce;
@@ -79,8 +94,36 @@ public final class CrlPublisher {
     }
   }
 
+  /**
+   * The newest stored CRL of an authority: one small query for its number, and its bytes read only
+   * when another process published a newer one than this process holds.
+   */
   public Optional<StoredCrl> latest(String authorityId) {
-    return store.latest(authorityId);
+    Optional<CrlInfo> info = store.latestInfo(authorityId);
+    if (info.isEmpty()) {
+      return Optional.empty();
+    }
+    StoredCrl held = current.get(authorityId);
+    if (held != null && held.number() >= info.get().number()) {
+      return Optional.of(held);
+    }
+    Optional<StoredCrl> loaded = store.load(info.get());
+    loaded.ifPresent(this::hold);
+    return loaded.isPresent() ? loaded : Optional.ofNullable(current.get(authorityId));
+  }
+
+  /** What is known of the newest stored CRL of an authority, without its bytes. */
+  public Optional<CrlInfo> latestInfo(String authorityId) {
+    return store.latestInfo(authorityId);
+  }
+
+  /** Where the HTTP sidecar serves the CRL of an authority. */
+  public String url(String authorityId) {
+    return urls.crl(authorityId);
+  }
+
+  private void hold(StoredCrl crl) {
+    current.merge(crl.authorityId(), crl, (a, b) -> a.number() >= b.number() ? a : b);
   }
 
   /** Builds, signs and stores a new CRL for {@code authorityId} now. */
@@ -92,15 +135,21 @@ public final class CrlPublisher {
         Instant nextUpdate = thisUpdate.plus(validity);
         long number = store.nextNumber(authority.id());
         long started = System.nanoTime();
-        byte[] der = writer.write(authority, number, thisUpdate, nextUpdate);
-        StoredCrl crl = new StoredCrl(authority.id(), number, thisUpdate, nextUpdate, der);
+        StoredCrl crl = writer.write(authority, number, thisUpdate, nextUpdate);
+        long built = System.nanoTime();
         if (store.save(crl)) {
+          long saved = System.nanoTime();
+          hold(crl);
+          store.dropBelow(authority.id(), number - (KEEP - 1));
           log.info(
-              "CRL {} of {} published ({} bytes, built and signed in {} ms, next update {})",
+              "CRL {} of {} published: {} entries, {} bytes, built and signed in {} ms, stored in"
+                  + " {} ms; next update {}",
               number,
               authority.id(),
-              der.length,
-              (System.nanoTime() - started) / 1_000_000,
+              crl.info().entries(),
+              crl.info().size(),
+              (built - started) / 1_000_000,
+              (saved - built) / 1_000_000,
               nextUpdate);
           return crl;
         }
@@ -115,15 +164,15 @@ public final class CrlPublisher {
   private void publishDue() {
     Instant now = clock.instant();
     for (Authority authority : authorities.all()) {
-      Optional<StoredCrl> current = store.latest(authority.id());
+      Optional<CrlInfo> newest = store.latestInfo(authority.id());
       boolean due =
-          current.isEmpty()
+          newest.isEmpty()
               || !now.isBefore(
-                  current
+                  newest
                       .get()
                       .thisUpdate()
                       .plus(
-                          Duration.between(current.get().thisUpdate(), current.get().nextUpdate())
+                          Duration.between(newest.get().thisUpdate(), newest.get().nextUpdate())
                               .dividedBy(2)));
       if (due) {
         publish(authority.id());

@@ -1,9 +1,12 @@
 package dev.grpca.server.revocation;
 
 import dev.grpca.server.authority.Authority;
+import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.CrlStore;
+import dev.grpca.server.store.StoredCrl;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
@@ -30,7 +33,7 @@ import org.bouncycastle.asn1.x509.Time;
  * Writes a full X.509 v2 CRL (RFC 5280 §5) without holding its entries as objects: each entry is
  * encoded as it is read and appended to one byte buffer, in a single pass over the revoked rows, in
  * whatever order the database lists them (RFC 5280 sets none). Only the CRL's own bytes are in
- * memory: about 40 bytes per entry, three copies at the end (entries, TBS, CRL).
+ * memory: about 40 bytes per entry, in three arrays at the end (entries, TBS, CRL).
  */
 public final class CrlWriter {
   private final CrlStore store;
@@ -41,10 +44,17 @@ public final class CrlWriter {
     this.verifier = verifier;
   }
 
-  /** The signed DER CRL of {@code issuer}. */
-  public byte[] write(Authority issuer, long number, Instant thisUpdate, Instant nextUpdate) {
+  /** The signed CRL of {@code issuer}. */
+  public StoredCrl write(Authority issuer, long number, Instant thisUpdate, Instant nextUpdate) {
     ByteArrayOutputStream entries = new ByteArrayOutputStream(64 * 1024);
-    store.forEachRevoked(issuer.id(), thisUpdate, r -> entries.writeBytes(entry(r)));
+    long[] count = {0};
+    store.forEachRevoked(
+        issuer.id(),
+        thisUpdate,
+        r -> {
+          entries.writeBytes(entry(r));
+          count[0]++;
+        });
     byte[] head =
         concat(
             der(new ASN1Integer(1)),
@@ -56,29 +66,33 @@ public final class CrlWriter {
     long size = entries.size();
     byte[] revokedHeader = size == 0 ? new byte[0] : header(0x30, size);
     long tbsLength = head.length + revokedHeader.length + size + tail.length;
-    ByteArrayOutputStream tbs =
-        new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE, tbsLength + 8));
-    tbs.writeBytes(header(0x30, tbsLength));
-    tbs.writeBytes(head);
-    tbs.writeBytes(revokedHeader);
+    byte[] tbsHeader = header(0x30, tbsLength);
+    // Exactly sized arrays, filled in place: the entries are copied once into the TBS, and the TBS
+    // once into the CRL.
+    Fill tbs = new Fill(tbsHeader.length + tbsLength);
+    tbs.put(tbsHeader).put(head).put(revokedHeader);
     try {
       entries.writeTo(tbs); // its array as it is, no copy
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    tbs.writeBytes(tail);
-    byte[] tbsBytes = tbs.toByteArray();
+    tbs.put(tail);
+    byte[] tbsBytes = tbs.full();
     byte[] signature = issuer.signer().sign(tbsBytes);
     verify(issuer, tbsBytes, signature);
     byte[] algorithm = der(issuer.issuer().signatureAlgorithm());
     byte[] bits = der(new DERBitString(signature));
-    ByteArrayOutputStream crl =
-        new ByteArrayOutputStream(tbsBytes.length + algorithm.length + bits.length + 8);
-    crl.writeBytes(header(0x30, (long) tbsBytes.length + algorithm.length + bits.length));
-    crl.writeBytes(tbsBytes);
-    crl.writeBytes(algorithm);
-    crl.writeBytes(bits);
-    return crl.toByteArray();
+    long crlLength = (long) tbsBytes.length + algorithm.length + bits.length;
+    byte[] crlHeader = header(0x30, crlLength);
+    byte[] der =
+        new Fill(crlHeader.length + crlLength)
+            .put(crlHeader)
+            .put(tbsBytes)
+            .put(algorithm)
+            .put(bits)
+            .full();
+    return new StoredCrl(
+        new CrlInfo(issuer.id(), number, thisUpdate, nextUpdate, count[0], der.length), der);
   }
 
   /** revokedCertificates entry: serial, date, and the reason code unless it is unspecified. */
@@ -134,6 +148,42 @@ public final class CrlWriter {
       }
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("checking the token's CRL signature", e);
+    }
+  }
+
+  /** An array of a known size, filled from the start. */
+  private static final class Fill extends OutputStream {
+    private final byte[] bytes;
+    private int at;
+
+    Fill(long size) {
+      if (size > Integer.MAX_VALUE - 8) {
+        throw new IllegalStateException("a CRL of " + size + " bytes is too large");
+      }
+      bytes = new byte[(int) size];
+    }
+
+    Fill put(byte[] b) {
+      write(b, 0, b.length);
+      return this;
+    }
+
+    @Override
+    public void write(int b) {
+      bytes[at++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      System.arraycopy(b, off, bytes, at, len);
+      at += len;
+    }
+
+    byte[] full() {
+      if (at != bytes.length) {
+        throw new IllegalStateException("wrote " + at + " of " + bytes.length + " bytes");
+      }
+      return bytes;
     }
   }
 

@@ -144,6 +144,76 @@ class CrlTest {
     }
   }
 
+  @Test
+  void theBasicViewCarriesNoBytesAndOnlyTheNewestTwoCrlsStay() throws Exception {
+    try (TestServer server = TestServer.start(data)) {
+      Certificate revoked = issue(server.certificates(), "basic.example.com", 0);
+      server
+          .certificates()
+          .revoke(
+              RevokeRequest.newBuilder()
+                  .setSerialNumber(revoked.getSerialNumber())
+                  .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
+                  .build());
+      var basic =
+          server
+              .authorities()
+              .rebuildCrl(
+                  dev.grpca.proto.v1.RebuildCrlRequest.newBuilder()
+                      .setView(dev.grpca.proto.v1.CrlView.CRL_VIEW_BASIC)
+                      .build())
+              .getCrl();
+      assertThat(basic.getCrlDer().isEmpty()).isTrue();
+      assertThat(basic.getCrlPem()).isEmpty();
+      assertThat(basic.getEntryCount()).isEqualTo(1);
+      assertThat(basic.getCrlUrl())
+          .endsWith("/v1/issuers/" + issuing(server) + "/crl")
+          .startsWith("http://");
+      byte[] served = fetch(server, "/v1/issuers/" + issuing(server) + "/crl");
+      assertThat(basic.getDerSize()).isEqualTo(served.length);
+
+      var full =
+          server
+              .authorities()
+              .getCrl(dev.grpca.proto.v1.GetCrlRequest.getDefaultInstance())
+              .getCrl();
+      assertThat(full.getCrlDer().toByteArray()).isEqualTo(served);
+      assertThat(full.toBuilder().clearCrlDer().clearCrlPem().build()).isEqualTo(basic);
+      assertThat(
+              server
+                  .authorities()
+                  .getCrl(
+                      dev.grpca.proto.v1.GetCrlRequest.newBuilder()
+                          .setView(dev.grpca.proto.v1.CrlView.CRL_VIEW_BASIC)
+                          .build())
+                  .getCrl())
+          .isEqualTo(basic);
+
+      for (int i = 0; i < 3; i++) {
+        server.running().crls().publish(issuing(server));
+      }
+      long newest = server.running().crls().latest(issuing(server)).orElseThrow().number();
+      try (var rows =
+          java.sql.DriverManager.getConnection(
+              server.config().database().jdbcUrl(), server.config().database().user(), "")) {
+        var numbers =
+            rows.createStatement()
+                .executeQuery(
+                    "SELECT crl_number, (SELECT COUNT(*) FROM crl_part p WHERE p.crl_number ="
+                        + " c.crl_number AND p.authority_id = c.authority_id) FROM crl c WHERE"
+                        + " authority_id = '"
+                        + issuing(server)
+                        + "' ORDER BY crl_number");
+        java.util.List<Long> kept = new java.util.ArrayList<>();
+        while (numbers.next()) {
+          kept.add(numbers.getLong(1));
+          assertThat(numbers.getInt(2)).isPositive();
+        }
+        assertThat(kept).containsExactly(newest - 1, newest);
+      }
+    }
+  }
+
   /** The first URI after {@code heading} in openssl's text of a certificate. */
   private static String url(String text, String heading) {
     int at = text.indexOf(heading);

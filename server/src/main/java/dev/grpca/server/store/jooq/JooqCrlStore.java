@@ -2,22 +2,30 @@ package dev.grpca.server.store.jooq;
 
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE;
 import static dev.grpca.server.store.jooq.generated.Tables.CRL;
+import static dev.grpca.server.store.jooq.generated.Tables.CRL_PART;
 
 import dev.grpca.server.store.CertificateState;
+import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.CrlStore;
 import dev.grpca.server.store.StoredCrl;
+import java.nio.ByteBuffer;
 import java.time.Instant;
-import java.util.Base64;
+import java.time.OffsetDateTime;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.jooq.Cursor;
 import org.jooq.DSLContext;
+import org.jooq.Record1;
 import org.jooq.Record3;
 import org.jooq.exception.IntegrityConstraintViolationException;
 import org.jooq.impl.DSL;
 
 final class JooqCrlStore implements CrlStore {
   private static final int FETCH_SIZE = 1000;
+
+  /** The most DER bytes one crl_part row holds. */
+  static final int PART_SIZE = 512 * 1024;
+
   private final DSLContext dsl;
 
   JooqCrlStore(DSLContext dsl) {
@@ -25,22 +33,65 @@ final class JooqCrlStore implements CrlStore {
   }
 
   @Override
-  public Optional<StoredCrl> latest(String authorityId) {
+  public Optional<CrlInfo> latestInfo(String authorityId) {
     return StoreErrors.guard(
         () ->
             dsl.selectFrom(CRL)
                 .where(CRL.AUTHORITY_ID.eq(authorityId))
+                .and(CRL.DER_SIZE.isNotNull())
                 .orderBy(CRL.CRL_NUMBER.desc())
                 .limit(1)
                 .fetchOptional()
                 .map(
                     r ->
-                        new StoredCrl(
+                        new CrlInfo(
                             r.getAuthorityId(),
                             r.getCrlNumber(),
                             StoreErrors.instant(r.getThisUpdate()),
                             StoreErrors.instant(r.getNextUpdate()),
-                            Base64.getDecoder().decode(r.getDer()))));
+                            r.getEntries(),
+                            r.getDerSize())));
+  }
+
+  @Override
+  public Optional<StoredCrl> load(CrlInfo info) {
+    if (info.size() > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException("CRL " + info.number() + " is too large to load");
+    }
+    return StoreErrors.guard(
+        () ->
+            dsl.transactionResult(
+                c -> {
+                  byte[] der = new byte[(int) info.size()];
+                  int at = 0;
+                  try (Cursor<Record1<byte[]>> parts =
+                      c.dsl()
+                          .select(CRL_PART.BYTES)
+                          .from(CRL_PART)
+                          .where(CRL_PART.AUTHORITY_ID.eq(info.authorityId()))
+                          .and(CRL_PART.CRL_NUMBER.eq(info.number()))
+                          .orderBy(CRL_PART.PART)
+                          .fetchSize(4)
+                          .fetchLazy()) {
+                    for (Record1<byte[]> part : parts) {
+                      byte[] bytes = part.value1();
+                      if (at + bytes.length > der.length) {
+                        throw new IllegalStateException(
+                            "CRL " + info.number() + " has more bytes stored than its size");
+                      }
+                      System.arraycopy(bytes, 0, der, at, bytes.length);
+                      at += bytes.length;
+                    }
+                  }
+                  if (at == 0 && der.length > 0) {
+                    return Optional.<StoredCrl>empty(); // dropped meanwhile
+                  }
+                  if (at != der.length) {
+                    throw new IllegalStateException(
+                        "CRL " + info.number() + " has " + at + " of its " + der.length + " bytes");
+                  }
+                  return Optional.of(new StoredCrl(info, der));
+                }));
   }
 
   @Override
@@ -57,16 +108,34 @@ final class JooqCrlStore implements CrlStore {
 
   @Override
   public boolean save(StoredCrl crl) {
+    CrlInfo info = crl.info();
     try {
       StoreErrors.run(
           () ->
-              dsl.insertInto(CRL)
-                  .set(CRL.AUTHORITY_ID, crl.authorityId())
-                  .set(CRL.CRL_NUMBER, crl.number())
-                  .set(CRL.THIS_UPDATE, StoreErrors.utc(crl.thisUpdate()))
-                  .set(CRL.NEXT_UPDATE, StoreErrors.utc(crl.nextUpdate()))
-                  .set(CRL.DER, Base64.getEncoder().encodeToString(crl.der()))
-                  .execute());
+              dsl.transaction(
+                  c -> {
+                    c.dsl()
+                        .insertInto(CRL)
+                        .set(CRL.AUTHORITY_ID, info.authorityId())
+                        .set(CRL.CRL_NUMBER, info.number())
+                        .set(CRL.THIS_UPDATE, StoreErrors.utc(info.thisUpdate()))
+                        .set(CRL.NEXT_UPDATE, StoreErrors.utc(info.nextUpdate()))
+                        .set(CRL.DER_SIZE, info.size())
+                        .set(CRL.ENTRIES, info.entries())
+                        .execute();
+                    ByteBuffer der = crl.derView();
+                    for (int part = 0; der.hasRemaining(); part++) {
+                      byte[] bytes = new byte[Math.min(der.remaining(), PART_SIZE)];
+                      der.get(bytes);
+                      c.dsl()
+                          .insertInto(CRL_PART)
+                          .set(CRL_PART.AUTHORITY_ID, info.authorityId())
+                          .set(CRL_PART.CRL_NUMBER, info.number())
+                          .set(CRL_PART.PART, part)
+                          .set(CRL_PART.BYTES, bytes)
+                          .execute();
+                    }
+                  }));
       return true;
     } catch (IntegrityConstraintViolationException e) {
       return false;
@@ -74,10 +143,30 @@ final class JooqCrlStore implements CrlStore {
   }
 
   @Override
+  public void dropBelow(String authorityId, long number) {
+    StoreErrors.run(
+        () ->
+            dsl.transaction(
+                c -> {
+                  // Parts first, then the rows: no reliance on the cascade's cost or support.
+                  c.dsl()
+                      .deleteFrom(CRL_PART)
+                      .where(CRL_PART.AUTHORITY_ID.eq(authorityId))
+                      .and(CRL_PART.CRL_NUMBER.lt(number))
+                      .execute();
+                  c.dsl()
+                      .deleteFrom(CRL)
+                      .where(CRL.AUTHORITY_ID.eq(authorityId))
+                      .and(CRL.CRL_NUMBER.lt(number))
+                      .execute();
+                }));
+  }
+
+  @Override
   public void forEachRevoked(String authorityId, Instant now, Consumer<Revoked> entry) {
     StoreErrors.run(
         () -> {
-          try (Cursor<Record3<String, java.time.OffsetDateTime, Integer>> rows =
+          try (Cursor<Record3<String, OffsetDateTime, Integer>> rows =
               dsl.select(
                       CERTIFICATE.SERIAL_NUMBER,
                       CERTIFICATE.REVOCATION_TIME,
@@ -89,7 +178,7 @@ final class JooqCrlStore implements CrlStore {
                   .and(CERTIFICATE.NOT_AFTER.ge(StoreErrors.utc(now)))
                   .fetchSize(FETCH_SIZE)
                   .fetchLazy()) {
-            for (Record3<String, java.time.OffsetDateTime, Integer> r : rows) {
+            for (Record3<String, OffsetDateTime, Integer> r : rows) {
               entry.accept(new Revoked(r.value1(), r.value2().toInstant(), r.value3()));
             }
           }

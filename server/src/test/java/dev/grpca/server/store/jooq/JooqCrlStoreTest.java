@@ -1,0 +1,129 @@
+package dev.grpca.server.store.jooq;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.grpca.server.config.ServerConfigs;
+import dev.grpca.server.store.CrlInfo;
+import dev.grpca.server.store.CrlStore;
+import dev.grpca.server.store.StoredAuthority;
+import dev.grpca.server.store.StoredCrl;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Random;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** CRLs stored in parts on a real H2 file database, and the migration that introduced the parts. */
+class JooqCrlStoreTest {
+  private static final Instant T0 = Instant.parse("2026-11-24T12:00:00Z");
+
+  @TempDir Path dir;
+
+  private String url() {
+    return ServerConfigs.defaultJdbcUrl(dir);
+  }
+
+  @Test
+  void aCrlLargerThanOnePartIsStoredAndReadBackWhole() {
+    try (Database database = opened()) {
+      CrlStore crls = database.crls();
+      byte[] der = new byte[2 * JooqCrlStore.PART_SIZE + 12345];
+      new Random(7).nextBytes(der);
+      assertThat(crls.save(crl(1, der, 1000))).isTrue();
+
+      CrlInfo info = crls.latestInfo("issuing").orElseThrow();
+      assertThat(info)
+          .isEqualTo(new CrlInfo("issuing", 1, T0, T0.plusSeconds(86400), 1000, der.length));
+      assertThat(crls.load(info).orElseThrow().der()).isEqualTo(der);
+      assertThat(parts(1)).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void aNumberTakenByAnotherProcessLeavesNothingBehind() {
+    try (Database database = opened()) {
+      CrlStore crls = database.crls();
+      assertThat(crls.save(crl(1, new byte[] {1, 2, 3}, 1))).isTrue();
+      byte[] other = new byte[JooqCrlStore.PART_SIZE + 1];
+      assertThat(crls.save(crl(1, other, 5))).isFalse();
+      assertThat(crls.latest("issuing").orElseThrow().der()).containsExactly(1, 2, 3);
+      assertThat(parts(1)).isEqualTo(1);
+      assertThat(crls.nextNumber("issuing")).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void droppedCrlsLoseTheirPartsButKeepTheNumbersGoingUp() {
+    try (Database database = opened()) {
+      CrlStore crls = database.crls();
+      for (long n = 1; n <= 4; n++) {
+        assertThat(crls.save(crl(n, new byte[] {(byte) n}, 0))).isTrue();
+      }
+      CrlInfo second = new CrlInfo("issuing", 2, T0, T0.plusSeconds(86400), 0, 1);
+      crls.dropBelow("issuing", 4);
+      assertThat(crls.load(second)).isEmpty();
+      assertThat(parts(1) + parts(2) + parts(3)).isZero();
+      assertThat(crls.latest("issuing").orElseThrow().der()).containsExactly(4);
+      assertThat(crls.nextNumber("issuing")).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void crlsStoredBeforeTheMigrationKeepTheirNumbersButCountAsNone() throws Exception {
+    Flyway.configure()
+        .dataSource(url(), "grpca", "")
+        .locations("classpath:db/migration")
+        .target("6")
+        .load()
+        .migrate();
+    try (Connection c = DriverManager.getConnection(url(), "grpca", "")) {
+      c.createStatement()
+          .execute(
+              "INSERT INTO authority (id, parent_id, key_label, certificate_pem, is_default,"
+                  + " create_time) VALUES ('issuing', NULL, 'k', 'PEM', TRUE, CURRENT_TIMESTAMP)");
+      c.createStatement()
+          .execute(
+              "INSERT INTO crl (authority_id, crl_number, this_update, next_update, der) VALUES"
+                  + " ('issuing', 41, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '"
+                  + Base64.getEncoder().encodeToString(new byte[] {9, 9})
+                  + "')");
+    }
+    try (Database database = Database.open(url(), "grpca", "")) {
+      CrlStore crls = database.crls();
+      assertThat(crls.latestInfo("issuing")).isEmpty();
+      assertThat(crls.nextNumber("issuing")).isEqualTo(42);
+      assertThat(crls.save(crl(42, new byte[] {4, 2}, 0))).isTrue();
+      crls.dropBelow("issuing", 42);
+      assertThat(crls.latest("issuing").orElseThrow().number()).isEqualTo(42);
+    }
+  }
+
+  private Database opened() {
+    Database database = Database.open(url(), "grpca", "");
+    database
+        .authorities()
+        .insert(new StoredAuthority("issuing", null, "grpca-issuing", "PEM", true, T0));
+    return database;
+  }
+
+  private static StoredCrl crl(long number, byte[] der, long entries) {
+    return new StoredCrl(
+        new CrlInfo("issuing", number, T0, T0.plusSeconds(86400), entries, der.length), der);
+  }
+
+  private long parts(long number) {
+    try (Connection c = DriverManager.getConnection(url(), "grpca", "")) {
+      var rows =
+          c.createStatement()
+              .executeQuery("SELECT COUNT(*) FROM crl_part WHERE crl_number = " + number);
+      rows.next();
+      return rows.getLong(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
