@@ -22,6 +22,12 @@ import org.jooq.impl.DSL;
  * render unquoted so the same generated classes run on H2 and PostgreSQL.
  */
 public final class Database implements AutoCloseable {
+  static {
+    // jOOQ prints a banner and a "tip of the day" when first used: noise in an operator's log.
+    System.setProperty("org.jooq.no-logo", "true");
+    System.setProperty("org.jooq.no-tips", "true");
+  }
+
   private final JdbcConnectionPool pool;
   private final DSLContext dsl;
   private volatile Supplier<AuditCall> calls = () -> AuditCall.INTERNAL;
