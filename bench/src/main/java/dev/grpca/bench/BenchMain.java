@@ -317,7 +317,7 @@ public final class BenchMain {
     long inserted = 0;
     for (int target : new int[] {CRL_SMALL, CRL_LARGE}) {
       long begin = System.nanoTime();
-      RevokedRows.add(setup.jdbcUrl(), target - inserted, target, leafPem, leafTbs);
+      RevokedRows.add(setup.jdbcUrl(), target - inserted, inserted + 1, leafPem, leafTbs);
       double insertSeconds = (System.nanoTime() - begin) / 1e9;
       inserted = target;
       String name = "server-" + target;

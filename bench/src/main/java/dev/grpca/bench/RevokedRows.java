@@ -5,11 +5,10 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
-import java.util.SplittableRandom;
 
 /**
  * Fills the server's database (server stopped) with revoked certificates, as a CA that has issued
@@ -17,58 +16,54 @@ import java.util.SplittableRandom;
  * unexpired, under the default issuing authority, each carrying a real certificate's PEM and TBS
  * (the bench's own leaf, so rows have the real size). Signing a million certificates through the
  * token would take the better part of an hour; the CRL and start-up only read these rows.
+ *
+ * <p>The rows are made by H2 itself ({@code INSERT ... SELECT} over {@code SYSTEM_RANGE}, 20k rows
+ * per statement): about 8k rows/s, against 3k/s for batched JDBC inserts. Then the file is
+ * compacted ({@code SHUTDOWN COMPACT}): H2 leaves a bulk load's file about ten times larger than
+ * its data, which is the loader's doing, not the server's.
  */
 final class RevokedRows {
-  private static final int[] REASONS = {0, 0, 1, 4, 5};
+  private static final int CHUNK = 20_000;
 
   private RevokedRows() {}
 
-  /** Adds {@code count} rows; returns the authority they belong to. */
-  static String add(String jdbcUrl, long count, long seed, String pem, String tbsBase64)
+  /** Adds {@code count} rows numbered from {@code first}. */
+  static void add(String jdbcUrl, long count, long first, String pem, String tbsBase64)
       throws SQLException {
     // Loading test data needs no commit-by-commit durability: H2's default write delay is faster.
     String bulkUrl = jdbcUrl.replace(";WRITE_DELAY=0", "");
     try (Connection db = DriverManager.getConnection(bulkUrl, "grpca", "")) {
-      db.setAutoCommit(false);
       String authority = defaultAuthority(db);
-      SplittableRandom random = new SplittableRandom(seed);
-      OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS);
       try (PreparedStatement insert =
           db.prepareStatement(
               "INSERT INTO certificate (serial_number, authority_id, profile, state, subject,"
                   + " common_name, public_key_algorithm, not_before, not_after, tbs_certificate,"
                   + " certificate_pem, sha256_fingerprint, requested_by, create_time, issue_time,"
                   + " revocation_time, revocation_reason)"
-                  + " VALUES (?, ?, 'default', 'ISSUED', ?, ?, 'EC P-256', ?, ?, ?, ?, ?,"
-                  + " 'bench', ?, ?, ?, ?)")) {
-        for (long i = 0; i < count; i++) {
-          // 127 random bits: unique in practice, and a positive INTEGER as RFC 5280 wants.
-          String serial = String.format("%016x%016x", random.nextLong() >>> 1, random.nextLong());
-          String name = "host-" + seed + "-" + i + ".bench.example";
-          OffsetDateTime issued = now.minusDays(1 + random.nextInt(60));
-          insert.setString(1, serial);
-          insert.setString(2, authority);
-          insert.setString(3, "CN=" + name);
-          insert.setString(4, name);
-          insert.setObject(5, issued);
-          insert.setObject(6, issued.plusDays(90));
-          insert.setString(7, tbsBase64);
-          insert.setString(8, pem);
-          insert.setString(9, serial + serial);
-          insert.setObject(10, issued);
-          insert.setObject(11, issued);
-          insert.setObject(12, issued.plusSeconds(1 + random.nextInt(86_400)));
-          insert.setInt(13, REASONS[random.nextInt(REASONS.length)]);
-          insert.addBatch();
-          if (i % 1000 == 999 || i == count - 1) {
-            insert.executeBatch();
-          }
-          if (i % 20_000 == 19_999 || i == count - 1) {
-            db.commit();
-          }
+                  + " SELECT s, ?, 'default', 'ISSUED', 'CN=' || n, n, 'EC P-256', t,"
+                  + " DATEADD(DAY, 90, t), ?, ?, s || s, 'bench', t, t,"
+                  + " DATEADD(SECOND, 1 + RAND() * 86400, t),"
+                  // unspecified (no reason extension) 40%; keyCompromise, superseded and
+                  // cessationOfOperation 20% each
+                  + " CASE WHEN r < 0.4 THEN 0 WHEN r < 0.6 THEN 1 WHEN r < 0.8 THEN 4 ELSE 5 END"
+                  // 122 random bits (a version 4 UUID) as 32 hex digits: unique in practice
+                  + " FROM (SELECT REPLACE(CAST(RANDOM_UUID() AS VARCHAR), '-', '') s,"
+                  + " 'host-' || X || '.bench.example' n, RAND() r,"
+                  + " DATEADD(SECOND, -CAST(86400 + RAND() * 86400 * 59 AS INT),"
+                  + " CURRENT_TIMESTAMP(0)) t"
+                  + " FROM SYSTEM_RANGE(?, ?))")) {
+        for (long from = first; from < first + count; from += CHUNK) {
+          insert.setString(1, authority);
+          insert.setString(2, tbsBase64);
+          insert.setString(3, pem);
+          insert.setLong(4, from);
+          insert.setLong(5, Math.min(first + count, from + CHUNK) - 1);
+          insert.executeUpdate();
         }
       }
-      return authority;
+      try (Statement compact = db.createStatement()) {
+        compact.execute("SHUTDOWN COMPACT");
+      }
     }
   }
 
