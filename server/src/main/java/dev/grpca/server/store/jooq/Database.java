@@ -30,15 +30,22 @@ public final class Database implements AutoCloseable {
 
   private final JdbcConnectionPool pool;
   private final DSLContext dsl;
+  private final H2Maintenance maintenance;
   private volatile Supplier<AuditCall> calls = () -> AuditCall.INTERNAL;
 
-  private Database(JdbcConnectionPool pool, DSLContext dsl) {
+  private Database(JdbcConnectionPool pool, DSLContext dsl, H2Maintenance maintenance) {
     this.pool = pool;
     this.dsl = dsl;
+    this.maintenance = maintenance;
   }
 
   /** Opens the database at {@code jdbcUrl} and applies pending migrations. */
   public static Database open(String jdbcUrl, String user, String password) {
+    return open(jdbcUrl, user, password, true);
+  }
+
+  /** As {@link #open(String, String, String)}; tests may leave the H2 file's compaction to call. */
+  static Database open(String jdbcUrl, String user, String password, boolean compactOnSchedule) {
     if (!jdbcUrl.startsWith("jdbc:h2:")) {
       throw new IllegalArgumentException(
           "database.jdbc_url: " + jdbcUrl + " (expected: a jdbc:h2: URL; PostgreSQL comes later)");
@@ -55,7 +62,11 @@ public final class Database implements AutoCloseable {
             .withRenderQuotedNames(RenderQuotedNames.NEVER)
             .withRenderSchema(false)
             .withExecuteLogging(false);
-    return new Database(pool, DSL.using(pool, SQLDialect.H2, settings));
+    H2Maintenance maintenance = jdbcUrl.startsWith("jdbc:h2:mem:") ? null : new H2Maintenance(pool);
+    if (maintenance != null && compactOnSchedule) {
+      maintenance.schedule();
+    }
+    return new Database(pool, DSL.using(pool, SQLDialect.H2, settings), maintenance);
   }
 
   private static void migrate(DataSource dataSource) {
@@ -109,8 +120,16 @@ public final class Database implements AutoCloseable {
     return new JooqAuthorityStore(dsl);
   }
 
+  /** One round of the H2 file's compaction now; true when chunks were rewritten. */
+  boolean compactNow() throws java.sql.SQLException {
+    return maintenance != null && maintenance.compactOnce();
+  }
+
   @Override
   public void close() {
+    if (maintenance != null) {
+      maintenance.close();
+    }
     pool.dispose();
   }
 }
