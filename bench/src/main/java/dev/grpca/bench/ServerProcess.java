@@ -84,16 +84,20 @@ final class ServerProcess implements AutoCloseable {
             "the server exited with " + process.exitValue() + "; see " + setup.dir());
       }
       if (Files.exists(setup.caPem()) && Files.exists(setup.adminTokenFile())) {
-        ManagedChannel channel = setup.adminChannel();
+        ManagedChannel channel = null;
         try {
+          channel = setup.adminChannel();
           AuthorityServiceGrpc.newBlockingStub(channel)
               .withDeadlineAfter(2, TimeUnit.SECONDS)
               .getCaChain(GetCaChainRequest.getDefaultInstance());
           return;
-        } catch (StatusRuntimeException e) {
-          // Not serving yet (or the files are from an earlier run and TLS changed): try again.
+        } catch (StatusRuntimeException | IllegalArgumentException e) {
+          // Not serving yet, or the files are from an earlier run and TLS changed, or ca.pem is
+          // being written (servers before the atomic write): try again.
         } finally {
-          channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+          if (channel != null) {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+          }
         }
       }
       Thread.sleep(20);

@@ -30,6 +30,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.Provider;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -382,8 +383,15 @@ public final class Main {
       throws IOException {
     Path dev = config.devDir();
     Files.createDirectories(dev);
-    Files.writeString(dev.resolve("ca.pem"), authorities.defaultIssuer().rootPem());
-    Files.writeString(dev.resolve("chain.pem"), authorities.defaultIssuer().chainPem());
+    replace(dev.resolve("ca.pem"), authorities.defaultIssuer().rootPem());
+    replace(dev.resolve("chain.pem"), authorities.defaultIssuer().chainPem());
+  }
+
+  /** Writes a file whole or not at all: a reader never sees it empty or half written. */
+  private static void replace(Path file, String content) throws IOException {
+    Path next = file.resolveSibling(file.getFileName() + ".next");
+    Files.writeString(next, content);
+    Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** Closes in the reverse order of opening: the listener first, the database last. */
