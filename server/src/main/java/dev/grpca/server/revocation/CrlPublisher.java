@@ -140,7 +140,12 @@ public final class CrlPublisher {
         if (store.save(crl)) {
           long saved = System.nanoTime();
           hold(crl);
-          store.dropBelow(authority.id(), number - (KEEP - 1));
+          try {
+            store.dropBelow(authority.id(), number - (KEEP - 1));
+          } catch (RuntimeException e) {
+            // The new CRL is stored and served; older ones stay until the next publication.
+            log.warn("dropping old CRLs of {} failed", authority.id(), e);
+          }
           log.info(
               "CRL {} of {} published: {} entries, {} bytes, built and signed in {} ms, stored in"
                   + " {} ms; next update {}",

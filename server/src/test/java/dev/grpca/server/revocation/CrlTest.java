@@ -107,13 +107,7 @@ class CrlTest {
     MutableClock clock = new MutableClock(Instant.now());
     try (TestServer server = TestServer.start(data, clock)) {
       Certificate shortLived = issue(server.certificates(), "short.example.com", 3600);
-      server
-          .certificates()
-          .revoke(
-              RevokeRequest.newBuilder()
-                  .setSerialNumber(shortLived.getSerialNumber())
-                  .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
-                  .build());
+      revoke(server, shortLived, RevocationReason.REVOCATION_REASON_SUPERSEDED);
       StoredCrl with = server.running().crls().publish(issuing(server));
       Files.write(work.resolve("with.der"), with.der());
       assertThat(
@@ -148,13 +142,7 @@ class CrlTest {
   void theBasicViewCarriesNoBytesAndOnlyTheNewestTwoCrlsStay() throws Exception {
     try (TestServer server = TestServer.start(data)) {
       Certificate revoked = issue(server.certificates(), "basic.example.com", 0);
-      server
-          .certificates()
-          .revoke(
-              RevokeRequest.newBuilder()
-                  .setSerialNumber(revoked.getSerialNumber())
-                  .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
-                  .build());
+      revoke(server, revoked, RevocationReason.REVOCATION_REASON_KEY_COMPROMISE);
       var basic =
           server
               .authorities()
@@ -212,6 +200,16 @@ class CrlTest {
         assertThat(kept).containsExactly(newest - 1, newest);
       }
     }
+  }
+
+  private static void revoke(TestServer server, Certificate c, RevocationReason reason) {
+    server
+        .certificates()
+        .revoke(
+            RevokeRequest.newBuilder()
+                .setSerialNumber(c.getSerialNumber())
+                .setReason(reason)
+                .build());
   }
 
   /** The first URI after {@code heading} in openssl's text of a certificate. */
