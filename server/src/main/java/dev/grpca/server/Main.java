@@ -19,6 +19,7 @@ import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.revocation.CrlWriter;
+import dev.grpca.server.revocation.CurrentCrls;
 import dev.grpca.server.revocation.OcspResponder;
 import dev.grpca.server.revocation.OcspSigners;
 import dev.grpca.server.revocation.RevocationService;
@@ -262,7 +263,7 @@ public final class Main {
               startHttp(
                   config.http(),
                   authorities,
-                  database.crls()::latest,
+                  new CurrentCrls(database.crls())::latest,
                   ocsp,
                   database,
                   token,

@@ -44,8 +44,7 @@ public final class CrlPublisher {
   private final Duration debounce;
   private final Set<String> pending = ConcurrentHashMap.newKeySet();
 
-  /** The newest CRL of each authority seen here, so that serving it costs no reading of bytes. */
-  private final Map<String, StoredCrl> current = new ConcurrentHashMap<>();
+  private final CurrentCrls current;
 
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private ScheduledExecutorService scheduler;
@@ -60,6 +59,7 @@ public final class CrlPublisher {
       Duration debounce) {
     this.authorities = authorities;
     this.store = store;
+    this.current = new CurrentCrls(store);
     this.writer = writer;
     this.urls = urls;
     this.clock = clock;
@@ -94,36 +94,19 @@ public final class CrlPublisher {
     }
   }
 
-  /**
-   * The newest stored CRL of an authority: one small query for its number, and its bytes read only
-   * when another process published a newer one than this process holds.
-   */
+  /** The newest stored CRL of an authority (see {@link CurrentCrls}). */
   public Optional<StoredCrl> latest(String authorityId) {
-    Optional<CrlInfo> info = store.latestInfo(authorityId);
-    if (info.isEmpty()) {
-      return Optional.empty();
-    }
-    StoredCrl held = current.get(authorityId);
-    if (held != null && held.number() >= info.get().number()) {
-      return Optional.of(held);
-    }
-    Optional<StoredCrl> loaded = store.load(info.get());
-    loaded.ifPresent(this::hold);
-    return loaded.isPresent() ? loaded : Optional.ofNullable(current.get(authorityId));
+    return current.latest(authorityId);
   }
 
   /** What is known of the newest stored CRL of an authority, without its bytes. */
   public Optional<CrlInfo> latestInfo(String authorityId) {
-    return store.latestInfo(authorityId);
+    return current.latestInfo(authorityId);
   }
 
   /** Where the HTTP sidecar serves the CRL of an authority. */
   public String url(String authorityId) {
     return urls.crl(authorityId);
-  }
-
-  private void hold(StoredCrl crl) {
-    current.merge(crl.authorityId(), crl, (a, b) -> a.number() >= b.number() ? a : b);
   }
 
   /** Builds, signs and stores a new CRL for {@code authorityId} now. */
@@ -139,7 +122,7 @@ public final class CrlPublisher {
         long built = System.nanoTime();
         if (store.save(crl)) {
           long saved = System.nanoTime();
-          hold(crl);
+          current.hold(crl);
           try {
             store.dropBelow(authority.id(), number - (KEEP - 1));
           } catch (RuntimeException e) {

@@ -12,11 +12,6 @@ public interface CrlStore {
   /** The CRL {@code info} describes; empty when it has been pruned meanwhile. */
   Optional<StoredCrl> load(CrlInfo info);
 
-  /** The newest CRL of an authority. */
-  default Optional<StoredCrl> latest(String authorityId) {
-    return latestInfo(authorityId).flatMap(this::load);
-  }
-
   /** The number the next CRL of an authority gets: one more than the highest stored. */
   long nextNumber(String authorityId);
 
