@@ -7,10 +7,8 @@ import dev.grpca.server.hsm.Pkcs11Token;
 import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.hsm.TokenKey;
 import dev.grpca.server.policy.SubjectFields;
-import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.PendingCertificate;
-import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.CertificateChecks;
 import dev.grpca.server.x509.CertificateSpec;
@@ -173,28 +171,23 @@ public final class OcspSigners {
     return delegation.store().find(serial).map(c -> c.revocation() != null).orElse(true);
   }
 
-  /** The newest usable signer of {@code authority} in the database and token, else a new one. */
+  /**
+   * The newest usable signer of {@code authority} in the token and database, else a new one. The
+   * candidates are the signer keys in the token (a few), looked up by serial number: a query over
+   * the certificate table for the profile's valid certificates would read every valid certificate
+   * of the authority on H2, whose planner takes {@code revocation_time IS NULL} for a rare value
+   * (0.9 s at start-up with 23k valid certificates, growing with the CA).
+   */
   private ResponseSigner takeOver(Authority authority) {
     Instant now = delegation.clock().instant();
-    List<StoredCertificate> valid =
-        delegation
-            .store()
-            .list(
-                new CertificateQuery(
-                    null,
-                    null,
-                    null,
-                    null,
-                    PROFILE,
-                    authority.id(),
-                    Standing.VALID,
-                    null,
-                    now,
-                    now,
-                    null),
-                100);
+    List<String> serials =
+        delegation.token().labels(LABEL_PREFIX).stream()
+            .map(label -> label.substring(LABEL_PREFIX.length()))
+            .toList();
     Optional<StoredCertificate> newest =
-        valid.stream()
+        delegation.store().findAll(serials).stream()
+            .filter(c -> PROFILE.equals(c.profile()) && authority.id().equals(c.authorityId()))
+            .filter(c -> c.revocation() == null && !now.isBefore(c.notBefore()))
             .filter(c -> now.isBefore(renewAt(c.notBefore(), c.notAfter())))
             .max(Comparator.comparing(StoredCertificate::notAfter));
     if (newest.isPresent()) {
