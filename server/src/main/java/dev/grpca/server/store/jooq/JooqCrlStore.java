@@ -11,17 +11,23 @@ import dev.grpca.server.store.StoredCrl;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.jooq.Cursor;
 import org.jooq.DSLContext;
 import org.jooq.Record1;
+import org.jooq.Record2;
 import org.jooq.Record3;
+import org.jooq.SQLDialect;
 import org.jooq.exception.IntegrityConstraintViolationException;
 import org.jooq.impl.DSL;
 
 final class JooqCrlStore implements CrlStore {
   private static final int FETCH_SIZE = 1000;
+
+  /** CRL parts deleted per transaction: 2 MiB of undo log. */
+  private static final int PARTS_PER_DELETE = 4;
 
   /** The most DER bytes one crl_part row holds. */
   static final int PART_SIZE = 512 * 1024;
@@ -147,45 +153,75 @@ final class JooqCrlStore implements CrlStore {
   @Override
   public void dropBelow(String authorityId, long number) {
     StoreErrors.run(
-        () ->
+        () -> {
+          // Parts first, a few per transaction, then the rows. H2 keeps the deleted values of a
+          // transaction in its undo log and writes them out at the commit: deleting a 1M-entry
+          // CRL's 84 parts in one transaction needed an 80 MB write buffer, failed with
+          // OutOfMemoryError at -Xmx512m, and H2 then closed the database.
+          List<Record2<Long, Integer>> parts =
+              dsl.select(CRL_PART.CRL_NUMBER, CRL_PART.PART)
+                  .from(CRL_PART)
+                  .where(CRL_PART.AUTHORITY_ID.eq(authorityId))
+                  .and(CRL_PART.CRL_NUMBER.lt(number))
+                  .fetch();
+          for (int from = 0; from < parts.size(); from += PARTS_PER_DELETE) {
+            List<Record2<Long, Integer>> batch =
+                parts.subList(from, Math.min(parts.size(), from + PARTS_PER_DELETE));
             dsl.transaction(
                 c -> {
-                  // Parts first, then the rows: no reliance on the cascade's cost or support.
-                  c.dsl()
-                      .deleteFrom(CRL_PART)
-                      .where(CRL_PART.AUTHORITY_ID.eq(authorityId))
-                      .and(CRL_PART.CRL_NUMBER.lt(number))
-                      .execute();
-                  c.dsl()
-                      .deleteFrom(CRL)
-                      .where(CRL.AUTHORITY_ID.eq(authorityId))
-                      .and(CRL.CRL_NUMBER.lt(number))
-                      .execute();
-                }));
+                  for (Record2<Long, Integer> part : batch) {
+                    c.dsl()
+                        .deleteFrom(CRL_PART)
+                        .where(CRL_PART.AUTHORITY_ID.eq(authorityId))
+                        .and(CRL_PART.CRL_NUMBER.eq(part.value1()))
+                        .and(CRL_PART.PART.eq(part.value2()))
+                        .execute();
+                  }
+                });
+          }
+          dsl.deleteFrom(CRL)
+              .where(CRL.AUTHORITY_ID.eq(authorityId))
+              .and(CRL.CRL_NUMBER.lt(number))
+              .execute();
+        });
   }
 
   @Override
   public void forEachRevoked(String authorityId, Instant now, Consumer<Revoked> entry) {
     StoreErrors.run(
-        () -> {
-          try (Cursor<Record3<String, OffsetDateTime, Integer>> rows =
-              dsl.select(
-                      CERTIFICATE.SERIAL_NUMBER,
-                      CERTIFICATE.REVOCATION_TIME,
-                      CERTIFICATE.REVOCATION_REASON)
-                  .from(CERTIFICATE)
-                  .where(CERTIFICATE.AUTHORITY_ID.eq(authorityId))
-                  .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
-                  // Revoked: a range on the index's second column, which H2 uses to skip the
-                  // authority's unrevoked rows (it does not for IS NOT NULL).
-                  .and(CERTIFICATE.REVOCATION_TIME.gt(EPOCH))
-                  .and(CERTIFICATE.NOT_AFTER.ge(StoreErrors.utc(now)))
-                  .fetchSize(FETCH_SIZE)
-                  .fetchLazy()) {
-            for (Record3<String, OffsetDateTime, Integer> r : rows) {
-              entry.accept(new Revoked(r.value1(), r.value2().toInstant(), r.value3()));
-            }
-          }
-        });
+        () ->
+            dsl.connection(
+                connection -> {
+                  // H2 keeps a whole result before the first row is read, spilling it to a
+                  // temporary file past MAX_MEMORY_ROWS (about 20k rows at -Xmx512m): lazy
+                  // execution streams it instead (1M rows: 0.9 s against 1.7 s).
+                  boolean h2 = dsl.dialect().family() == SQLDialect.H2;
+                  DSLContext db = DSL.using(connection, dsl.dialect(), dsl.settings());
+                  if (h2) {
+                    db.execute("SET LAZY_QUERY_EXECUTION TRUE");
+                  }
+                  try (Cursor<Record3<String, OffsetDateTime, Integer>> rows =
+                      db.select(
+                              CERTIFICATE.SERIAL_NUMBER,
+                              CERTIFICATE.REVOCATION_TIME,
+                              CERTIFICATE.REVOCATION_REASON)
+                          .from(CERTIFICATE)
+                          .where(CERTIFICATE.AUTHORITY_ID.eq(authorityId))
+                          .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
+                          // Revoked: a range on the index's second column, which H2 uses to skip
+                          // the authority's unrevoked rows (it does not for IS NOT NULL).
+                          .and(CERTIFICATE.REVOCATION_TIME.gt(EPOCH))
+                          .and(CERTIFICATE.NOT_AFTER.ge(StoreErrors.utc(now)))
+                          .fetchSize(FETCH_SIZE)
+                          .fetchLazy()) {
+                    for (Record3<String, OffsetDateTime, Integer> r : rows) {
+                      entry.accept(new Revoked(r.value1(), r.value2().toInstant(), r.value3()));
+                    }
+                  } finally {
+                    if (h2) {
+                      db.execute("SET LAZY_QUERY_EXECUTION FALSE");
+                    }
+                  }
+                }));
   }
 }

@@ -63,12 +63,20 @@ class JooqCrlStoreTest {
       for (long n = 1; n <= 4; n++) {
         assertThat(crls.save(crl(n, new byte[] {(byte) n}, 0))).isTrue();
       }
+      // Several transactions' worth of parts (a few are deleted per transaction).
+      byte[] large = new byte[9 * JooqCrlStore.PART_SIZE + 1];
+      assertThat(crls.save(crl(5, large, 0))).isTrue();
+      assertThat(crls.save(crl(6, new byte[] {6}, 0))).isTrue();
+      assertThat(parts(5)).isEqualTo(10);
       CrlInfo second = new CrlInfo("issuing", 2, T0, T0.plusSeconds(86400), 0, 1);
       crls.dropBelow("issuing", 4);
       assertThat(crls.load(second)).isEmpty();
       assertThat(parts(1) + parts(2) + parts(3)).isZero();
-      assertThat(newest(crls).der()).containsExactly(4);
-      assertThat(crls.nextNumber("issuing")).isEqualTo(5);
+      assertThat(parts(4) + parts(5) + parts(6)).isEqualTo(12);
+      crls.dropBelow("issuing", 6);
+      assertThat(parts(4) + parts(5)).isZero();
+      assertThat(newest(crls).der()).containsExactly(6);
+      assertThat(crls.nextNumber("issuing")).isEqualTo(7);
     }
   }
 
