@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -436,6 +437,8 @@ public final class BenchMain {
   /** JFR on the server while 4 callers Sign; prints where the server's CPU time goes. */
   private void profileSign() throws Exception {
     Path recording = setup.dir().resolve("sign.jfr");
+    Instant from;
+    Instant to;
     try (ServerProcess server =
         ServerProcess.start(
             setup,
@@ -453,9 +456,11 @@ public final class BenchMain {
         LoadGenerator.closedLoop(
             "JIT warm-up", 4, Duration.ZERO, JIT_WARM_UP, server, () -> deadline(stub).sign(sign));
         java.util.Map<String, Long> before = server.cpuByThread();
+        from = Instant.now();
         LoadGenerator.Result r =
             LoadGenerator.closedLoop(
                 "Sign", 4, Duration.ZERO, measure, server, () -> deadline(stub).sign(sign));
+        to = Instant.now();
         java.util.Map<String, Long> after = server.cpuByThread();
         print("| server threads | CPU ms during the run |%n|---|---|");
         after.forEach(
@@ -474,7 +479,8 @@ public final class BenchMain {
       }
     }
     // The recording is written when the server's JVM exits.
-    print("%s", ProfileSummary.summarize(recording, 20));
+    print("Samples taken while the measured Sign load ran (not the JIT warm-up):%n");
+    print("%s", ProfileSummary.summarize(recording, from, to, 20));
   }
 
   private static X509CertificateHolder firstCertificate(String pem) throws Exception {

@@ -2,6 +2,7 @@ package dev.grpca.bench;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,10 @@ import jdk.jfr.consumer.RecordingFile;
  * Where a JFR recording's CPU samples went: each {@code jdk.ExecutionSample} (a thread running Java
  * code) is put in the first category its stack matches, from the top frame down, so a sample in H2
  * called from jOOQ counts for H2. Samples of threads inside the PKCS#11 library (native code) are
- * counted apart. {@code ProfileSummary FILE.jfr} prints the table.
+ * counted apart. A third table puts each sample under the innermost grpca method on its stack (the
+ * step of the request it belongs to). Only samples inside the measured window count: a recording
+ * also holds the JIT warm-up, whose interpreted and C1 code would skew the shares. {@code
+ * ProfileSummary FILE.jfr} prints the tables for the whole recording.
  */
 public final class ProfileSummary {
   /** Package prefix to category, tried in order for each frame. */
@@ -50,19 +54,27 @@ public final class ProfileSummary {
   private ProfileSummary() {}
 
   public static void main(String[] args) throws IOException {
-    System.out.print(summarize(Path.of(args[0]), 15));
+    System.out.print(summarize(Path.of(args[0]), Instant.MIN, Instant.MAX, 15));
   }
 
-  /** A Markdown summary: categories, then the hottest methods by self time. */
-  static String summarize(Path recording, int topMethods) throws IOException {
+  /**
+   * A Markdown summary of the samples taken between {@code from} and {@code to}: categories, the
+   * hottest methods by self time, then grpca's steps.
+   */
+  static String summarize(Path recording, Instant from, Instant to, int topMethods)
+      throws IOException {
     Map<String, Long> byCategory = new TreeMap<>();
     Map<String, Long> byMethod = new TreeMap<>();
+    Map<String, Long> byStep = new TreeMap<>();
     long samples = 0;
     long nativePkcs11 = 0;
     for (RecordedEvent event : RecordingFile.readAllEvents(recording)) {
       String type = event.getEventType().getName();
       RecordedStackTrace stack = event.getStackTrace();
-      if (stack == null || stack.getFrames().isEmpty()) {
+      if (stack == null
+          || stack.getFrames().isEmpty()
+          || event.getStartTime().isBefore(from)
+          || event.getStartTime().isAfter(to)) {
         continue;
       }
       List<RecordedFrame> frames = stack.getFrames();
@@ -79,6 +91,7 @@ public final class ProfileSummary {
       byCategory.merge(category(frames), 1L, Long::sum);
       RecordedFrame top = frames.get(0);
       byMethod.merge(className(top) + "." + top.getMethod().getName(), 1L, Long::sum);
+      byStep.merge(step(frames), 1L, Long::sum);
     }
     StringBuilder out = new StringBuilder();
     out.append(
@@ -95,7 +108,24 @@ public final class ProfileSummary {
         sortedDescending(byMethod).subList(0, Math.min(topMethods, byMethod.size()))) {
       out.append(String.format("| `%s` | %.1f%% |%n", e.getKey(), 100.0 * e.getValue() / samples));
     }
+    out.append("\n| innermost grpca method on the stack | share |\n|---|---|\n");
+    for (Map.Entry<String, Long> e :
+        sortedDescending(byStep).subList(0, Math.min(topMethods, byStep.size()))) {
+      out.append(String.format("| %s | %.1f%% |%n", e.getKey(), 100.0 * e.getValue() / samples));
+    }
     return out.toString();
+  }
+
+  /** The innermost grpca method, as {@code SimpleClass.method}; else "(no grpca frame)". */
+  private static String step(List<RecordedFrame> frames) {
+    for (RecordedFrame frame : frames) {
+      String name = className(frame);
+      if (name.startsWith("dev.grpca")) {
+        String simple = name.substring(name.lastIndexOf('.') + 1);
+        return "`" + simple + "." + frame.getMethod().getName() + "`";
+      }
+    }
+    return "(no grpca frame: gRPC, Netty, TLS, GC helpers)";
   }
 
   private static String category(List<RecordedFrame> frames) {

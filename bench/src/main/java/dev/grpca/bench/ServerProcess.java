@@ -6,6 +6,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,7 +86,11 @@ final class ServerProcess implements AutoCloseable {
         throw new IllegalStateException(
             "the server exited with " + process.exitValue() + "; see " + setup.dir());
       }
-      if (Files.exists(setup.caPem()) && Files.exists(setup.adminTokenFile())) {
+      // A TLS channel per attempt costs the starting server CPU on 2 cores: only once the port
+      // takes connections.
+      if (Files.exists(setup.caPem())
+          && Files.exists(setup.adminTokenFile())
+          && accepts(setup.grpcPort())) {
         ManagedChannel channel = null;
         try {
           channel = setup.adminChannel();
@@ -103,6 +110,15 @@ final class ServerProcess implements AutoCloseable {
       Thread.sleep(20);
     }
     throw new IllegalStateException("the server did not serve within 120 s; see " + setup.dir());
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+      return true;
+    } catch (IOException refused) {
+      return false;
+    }
   }
 
   long pid() {
