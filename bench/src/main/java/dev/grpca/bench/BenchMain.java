@@ -290,8 +290,7 @@ public final class BenchMain {
     try {
       reference = OcspBench.wrk("openssl ocsp -multi 2", opensslUrl, 16, measure);
     } finally {
-      openssl.destroy();
-      openssl.waitFor(10, TimeUnit.SECONDS);
+      OcspBench.stop(openssl);
     }
     print("## OCSP GET over HTTP/1.1 (wrk -t1 -c16), against openssl ocsp%n");
     print("| responder | responses/s | p50 ms | p99 ms | vs openssl |");
