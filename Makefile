@@ -39,7 +39,7 @@ lint:
 	@[ -x .tools/node_modules/.bin/buf ] || npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION) >/dev/null
 	.tools/node_modules/.bin/buf lint proto
 
-## bench: the standard set of BENCHMARKS.md (15-20 minutes, mostly loading 1.1M rows): issuance, OCSP and CRL figures beside their references
+## bench: the standard set of BENCHMARKS.md (6-8 minutes on 2 cores, 2 of them loading 1.1M rows): issuance, OCSP and CRL figures beside their references
 BENCH_DIR := $(CURDIR)/target/bench
 BENCH_SECONDS ?= 8
 BENCH_RUN = rm -rf $(BENCH_DIR) && ./hsm-config/init-token.sh $(BENCH_DIR)/hsm grpca-bench && \
