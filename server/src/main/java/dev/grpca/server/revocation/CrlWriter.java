@@ -152,10 +152,10 @@ public final class CrlWriter {
   /** An X.509 Time in whole seconds, as Bouncy Castle's {@code new Time(Date)} encodes it. */
   static byte[] time(Instant instant) {
     LocalDateTime t = LocalDateTime.ofEpochSecond(instant.getEpochSecond(), 0, ZoneOffset.UTC);
-    boolean utc = t.getYear() >= 1950 && t.getYear() <= 2049;
     if (t.getYear() < 0 || t.getYear() > 9999) {
       throw new IllegalArgumentException("no X.509 time for " + instant);
     }
+    boolean utc = t.getYear() >= 1950 && t.getYear() <= 2049;
     int digits = utc ? 12 : 14;
     byte[] out = new byte[2 + digits + 1];
     out[0] = (byte) (utc ? 0x17 : 0x18);

@@ -196,7 +196,7 @@ final class JooqCrlStore implements CrlStore {
                   // temporary file past MAX_MEMORY_ROWS (about 20k rows at -Xmx512m): lazy
                   // execution streams it instead (1M rows: 0.9 s against 1.7 s).
                   boolean h2 = dsl.dialect().family() == SQLDialect.H2;
-                  DSLContext db = DSL.using(connection, dsl.dialect(), dsl.settings());
+                  DSLContext db = dsl.configuration().derive(connection).dsl();
                   if (h2) {
                     db.execute("SET LAZY_QUERY_EXECUTION TRUE");
                   }
