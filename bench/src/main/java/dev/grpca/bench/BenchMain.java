@@ -130,11 +130,7 @@ public final class BenchMain {
     ManagedChannel channel = setup.adminChannel();
     try {
       CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
-      SignRequest sign =
-          SignRequest.newBuilder()
-              .setProfile("default")
-              .setCsrPem(Csrs.ecP256("bench.example.com"))
-              .build();
+      SignRequest sign = signRequest();
       IssueRequest issueP256 =
           IssueRequest.newBuilder()
               .setProfile("default")
@@ -231,6 +227,14 @@ public final class BenchMain {
         r.clientCpuMsPerCall(),
         r.serverRssMiB());
     return r;
+  }
+
+  /** What every Sign row sends: one EC P-256 CSR under the default profile. */
+  private static SignRequest signRequest() throws Exception {
+    return SignRequest.newBuilder()
+        .setProfile("default")
+        .setCsrPem(Csrs.ecP256("bench.example.com"))
+        .build();
   }
 
   private static CertificateServiceBlockingStub deadline(CertificateServiceBlockingStub stub) {
@@ -447,11 +451,7 @@ public final class BenchMain {
       ManagedChannel channel = setup.adminChannel();
       try {
         CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
-        SignRequest sign =
-            SignRequest.newBuilder()
-                .setProfile("default")
-                .setCsrPem(Csrs.ecP256("bench.example.com"))
-                .build();
+        SignRequest sign = signRequest();
         LoadGenerator.closedLoop(
             "JIT warm-up", 4, Duration.ZERO, JIT_WARM_UP, server, () -> deadline(stub).sign(sign));
         java.util.Map<String, Long> before = server.cpuByThread();
