@@ -10,6 +10,7 @@ import dev.grpca.server.x509.SerialNumbers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.math.BigInteger;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.Provider;
@@ -17,11 +18,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.ocsp.OCSPResponse;
 import org.bouncycastle.asn1.ocsp.OCSPResponseStatus;
@@ -60,6 +63,9 @@ import org.slf4j.LoggerFactory;
 public final class OcspResponder {
   private static final Logger log = LoggerFactory.getLogger(OcspResponder.class);
 
+  /** At most this many answers are kept for reuse. */
+  public static final int MAX_CACHED = 100_000;
+
   private final Authorities authorities;
   private final OcspSigners signers;
   private final CertificateStore store;
@@ -69,18 +75,29 @@ public final class OcspResponder {
   private final boolean echoNonce;
   private final DigestCalculatorProvider digests;
   private final Map<String, Answer> cache = new ConcurrentHashMap<>();
+  private final Map<IssuerKey, IssuerHashes> issuerHashes = new ConcurrentHashMap<>();
 
   /**
    * A DER OCSPResponse and how long HTTP caches may keep it: until {@code reuseUntil}, when this
-   * process stops reusing it too. Times are null for answers not to be cached (errors, echoed
-   * nonces).
+   * process stops reusing it too. Times and {@code key} are null for answers not to be cached
+   * (errors, echoed nonces, multi-request answers).
    */
   public record Answer(
-      byte[] der, Instant thisUpdate, Instant nextUpdate, Instant reuseUntil, String etag) {
+      byte[] der,
+      Instant thisUpdate,
+      Instant nextUpdate,
+      Instant reuseUntil,
+      String etag,
+      String key) {
     public boolean cacheable() {
       return reuseUntil != null;
     }
   }
+
+  /** An authority's name and key hashes under one CertID hash algorithm. */
+  private record IssuerHashes(byte[] name, byte[] key) {}
+
+  private record IssuerKey(Authority authority, AlgorithmIdentifier hash) {}
 
   public OcspResponder(
       Authorities authorities,
@@ -129,20 +146,47 @@ public final class OcspResponder {
     Extension nonce =
         echoNonce ? request.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce) : null;
     if (nonce != null) {
-      return sign(issuer, requests, now, nonce, null);
+      return sign(issuer, requests, now, nonce, null, null);
     }
-    String key = requests.length == 1 ? cacheKey(issuer, requests[0].getCertID()) : null;
-    if (key != null) {
-      Answer cached = cache.get(key);
-      if (cached != null && now.isBefore(cached.reuseUntil())) {
-        return cached;
+    if (requests.length > 1) {
+      return sign(issuer, requests, now, null, now.plus(cacheMaxAge), null);
+    }
+    String key = cacheKey(issuer, requests[0].getCertID());
+    Answer cached = cache.get(key);
+    if (cached != null && now.isBefore(cached.reuseUntil())) {
+      return cached;
+    }
+    Answer answer = sign(issuer, requests, now, null, now.plus(cacheMaxAge), key);
+    if (answer.cacheable()) {
+      if (cache.size() >= MAX_CACHED) {
+        evict(cache, a -> now.isBefore(a.reuseUntil()));
       }
-    }
-    Answer answer = sign(issuer, requests, now, null, now.plus(cacheMaxAge));
-    if (key != null && answer.cacheable()) {
       cache.put(key, answer);
     }
     return answer;
+  }
+
+  /**
+   * Whether {@code answer}, once returned by {@link #respond}, is still the one this responder
+   * gives: not past its reuse time, and not dropped by {@link #invalidate} since. Lets a caller
+   * that keys answers by the request's bytes reuse them without parsing the request again.
+   */
+  public boolean isCurrent(Answer answer, Instant now) {
+    return answer.key() != null
+        && now.isBefore(answer.reuseUntil())
+        && cache.get(answer.key()) == answer;
+  }
+
+  /**
+   * Makes room in a cache of answers that reached its bound: drops what {@code current} says is no
+   * longer reused, and everything if that is not enough (a flood of distinct requests costs
+   * signatures, not memory).
+   */
+  public static <K, V> void evict(Map<K, V> answers, Predicate<V> current) {
+    answers.values().removeIf(current.negate());
+    if (answers.size() >= MAX_CACHED) {
+      answers.clear();
+    }
   }
 
   /** Who signs the answers. */
@@ -155,8 +199,17 @@ public final class OcspResponder {
     cache.keySet().removeIf(k -> k.endsWith(":" + serialNumber));
   }
 
+  /**
+   * Signs an answer: one HTTP caches may keep until {@code reuseUntil}, or (null) for this request
+   * only. {@code key} names it in this responder's cache, if it goes there.
+   */
   private Answer sign(
-      Authority issuer, Req[] requests, Instant now, Extension nonce, Instant reuseUntil) {
+      Authority issuer,
+      Req[] requests,
+      Instant now,
+      Extension nonce,
+      Instant reuseUntil,
+      String key) {
     Instant thisUpdate = now.truncatedTo(ChronoUnit.SECONDS);
     Instant nextUpdate = thisUpdate.plus(validity);
     OcspSigners.ResponseSigner signer = signers.signerFor(issuer);
@@ -183,8 +236,8 @@ public final class OcspResponder {
               Date.from(thisUpdate));
       byte[] der = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
       return reuseUntil == null
-          ? new Answer(der, thisUpdate, nextUpdate, null, null)
-          : new Answer(der, thisUpdate, nextUpdate, reuseUntil, etag(der));
+          ? new Answer(der, thisUpdate, nextUpdate, null, null, null)
+          : new Answer(der, thisUpdate, nextUpdate, reuseUntil, etag(der), key);
     } catch (OCSPException | OperatorCreationException | IOException e) {
       log.warn("could not sign an OCSP response", e);
       return status(OCSPResponseStatus.INTERNAL_ERROR);
@@ -232,14 +285,27 @@ public final class OcspResponder {
     return false;
   }
 
+  /**
+   * The authority whose name and key hashes {@code id} carries. The hashes of each authority are
+   * computed once per hash algorithm, not per request.
+   */
   private Authority issuerOf(CertificateID id) {
+    AlgorithmIdentifier hash = id.toASN1Primitive().getHashAlgorithm();
     for (Authority a : authorities.all()) {
-      try {
-        if (id.matchesIssuer(a.certificateHolder(), digests)) {
-          return a;
+      IssuerHashes hashes = issuerHashes.get(new IssuerKey(a, hash));
+      if (hashes == null) {
+        try {
+          CertificateID own =
+              new CertificateID(digests.get(hash), a.certificateHolder(), BigInteger.ONE);
+          hashes = new IssuerHashes(own.getIssuerNameHash(), own.getIssuerKeyHash());
+        } catch (OCSPException | OperatorCreationException e) {
+          return null; // a hash algorithm we do not have
         }
-      } catch (OCSPException e) {
-        return null;
+        issuerHashes.put(new IssuerKey(a, hash), hashes);
+      }
+      if (Arrays.equals(hashes.name(), id.getIssuerNameHash())
+          && Arrays.equals(hashes.key(), id.getIssuerKeyHash())) {
+        return a;
       }
     }
     return null;
@@ -253,6 +319,7 @@ public final class OcspResponder {
     try {
       return new Answer(
           new OCSPResp(new OCSPResponse(new OCSPResponseStatus(status), null)).getEncoded(),
+          null,
           null,
           null,
           null,
