@@ -358,7 +358,7 @@ public final class Main {
       throws IOException {
     Map<String, BooleanSupplier> ready = Map.of("database", database::ping, "hsm", token::ping);
     try {
-      return HttpSidecar.start(config, authorities, crls, ocsp::respond, ready, clock);
+      return HttpSidecar.start(config, authorities, crls, ocsp, ready, clock);
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {

@@ -14,15 +14,19 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.eclipse.jetty.http.DateGenerator;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -51,6 +55,14 @@ public final class HttpSidecar implements AutoCloseable {
   private static final String OCSP_GET = "/v1/ocsp/";
   private static final int MAX_OCSP_REQUEST = 64 * 1024;
 
+  /** GET paths longer than this (a single-request OCSPRequest is ~100 characters) are not kept. */
+  private static final int MAX_KEPT_PATH = 512;
+
+  private static final HttpField NO_STORE =
+      new PreEncodedHttpField(HttpHeader.CACHE_CONTROL, "no-store");
+  private static final HttpField OCSP_RESPONSE =
+      new PreEncodedHttpField(HttpHeader.CONTENT_TYPE, "application/ocsp-response");
+
   private final Server server;
   private final ServerConnector connector;
 
@@ -68,7 +80,7 @@ public final class HttpSidecar implements AutoCloseable {
       ServerConfig.Http config,
       Authorities authorities,
       Function<String, Optional<StoredCrl>> crls,
-      Function<byte[], OcspResponder.Answer> ocsp,
+      OcspResponder ocsp,
       Map<String, BooleanSupplier> ready,
       Clock clock)
       throws Exception {
@@ -110,17 +122,36 @@ public final class HttpSidecar implements AutoCloseable {
     }
   }
 
-  private static final class Routes extends Handler.Abstract {
+  /** An OCSP answer with the headers of a cacheable GET answer, made once. */
+  private record OcspGet(
+      OcspResponder.Answer answer, HttpField etag, HttpField lastModified, HttpField expires) {
+    OcspGet(OcspResponder.Answer answer) {
+      this(
+          answer,
+          answer.cacheable() ? new PreEncodedHttpField(HttpHeader.ETAG, answer.etag()) : null,
+          answer.cacheable()
+              ? new PreEncodedHttpField(
+                  HttpHeader.LAST_MODIFIED, DateGenerator.formatDate(answer.thisUpdate()))
+              : null,
+          answer.cacheable()
+              ? new PreEncodedHttpField(
+                  HttpHeader.EXPIRES, DateGenerator.formatDate(answer.nextUpdate()))
+              : null);
+    }
+  }
+
+  private static final class Routes extends Handler.Abstract.NonBlocking {
     private final Authorities authorities;
     private final Function<String, Optional<StoredCrl>> crls;
-    private final Function<byte[], OcspResponder.Answer> ocsp;
+    private final OcspResponder ocsp;
     private final Map<String, BooleanSupplier> ready;
     private final Clock clock;
+    private final Map<String, OcspGet> gets = new ConcurrentHashMap<>();
 
     Routes(
         Authorities authorities,
         Function<String, Optional<StoredCrl>> crls,
-        Function<byte[], OcspResponder.Answer> ocsp,
+        OcspResponder ocsp,
         Map<String, BooleanSupplier> ready,
         Clock clock) {
       this.authorities = authorities;
@@ -130,23 +161,54 @@ public final class HttpSidecar implements AutoCloseable {
       this.clock = clock;
     }
 
+    /**
+     * Declared non-blocking, so Jetty calls it on the thread that read the request: an OCSP GET
+     * whose answer is held is served there at once (no hand-over to another thread, which was a
+     * third of the sidecar's CPU). Everything else may block (the database, the token) and goes to
+     * the thread pool.
+     */
     @Override
-    public boolean handle(Request request, Response response, Callback callback)
-        throws IOException {
+    public boolean handle(Request request, Response response, Callback callback) {
+      String rawPath = request.getHttpURI().getPath();
+      if (HttpMethod.GET.is(request.getMethod())
+          && rawPath != null
+          && rawPath.startsWith(OCSP_GET)) {
+        Instant now = clock.instant();
+        OcspGet held = held(rawPath.substring(OCSP_GET.length()), now);
+        if (held != null) {
+          ocspAnswer(held, now, request, response, callback);
+          return true;
+        }
+      }
+      request
+          .getComponents()
+          .getExecutor()
+          .execute(
+              () -> {
+                try {
+                  route(request, response, callback);
+                } catch (IOException | RuntimeException e) {
+                  callback.failed(e);
+                }
+              });
+      return true;
+    }
+
+    private void route(Request request, Response response, Callback callback) throws IOException {
       String method = request.getMethod();
       String rawPath = request.getHttpURI().getPath();
       if (HttpMethod.POST.is(method) && "/v1/ocsp".equals(rawPath)) {
         ocspPost(request, response, callback);
-        return true;
+        return;
       }
       if (HttpMethod.GET.is(method) && rawPath != null && rawPath.startsWith(OCSP_GET)) {
         ocspGet(rawPath.substring(OCSP_GET.length()), request, response, callback);
-        return true;
+        return;
       }
       if (!HttpMethod.GET.is(method) && !HttpMethod.HEAD.is(method)) {
         response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
         Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405);
-        return true;
+        return;
       }
       String path = Request.getPathInContext(request);
       switch (path) {
@@ -158,7 +220,6 @@ public final class HttpSidecar implements AutoCloseable {
           }
         }
       }
-      return true;
     }
 
     /** /v1/ca… for the default issuer, /v1/issuers/{id}/ca… for any. */
@@ -219,60 +280,82 @@ public final class HttpSidecar implements AutoCloseable {
         Response.writeError(request, response, callback, HttpStatus.PAYLOAD_TOO_LARGE_413);
         return;
       }
-      ocspAnswer(request, response, callback, ocsp.apply(body), false);
+      // RFC 5019 §6: POSTs are not cached by HTTP caches.
+      response.getHeaders().put(NO_STORE);
+      ocspBody(response, callback, ocsp.respond(body).der());
     }
 
-    /** RFC 6960 A.1: GET {url}/{url-encoding of base64 encoding of the DER request}. */
+    /**
+     * RFC 6960 A.1: GET {url}/{url-encoding of base64 encoding of the DER request}. An answer that
+     * can be shared is kept by the request's path as it came, with its headers ready, so a repeated
+     * GET is neither decoded nor parsed: it is served while the responder still gives that answer.
+     */
     private void ocspGet(String encoded, Request request, Response response, Callback callback) {
-      if (encoded.length() > 2 * MAX_OCSP_REQUEST) {
-        Response.writeError(request, response, callback, HttpStatus.URI_TOO_LONG_414);
-        return;
+      Instant now = clock.instant();
+      OcspGet get = held(encoded, now);
+      if (get == null) {
+        if (encoded.length() > 2 * MAX_OCSP_REQUEST) {
+          Response.writeError(request, response, callback, HttpStatus.URI_TOO_LONG_414);
+          return;
+        }
+        byte[] der;
+        try {
+          der = Base64.getDecoder().decode(percentDecode(encoded));
+        } catch (IllegalArgumentException e) {
+          der = new byte[0];
+        }
+        get = new OcspGet(ocsp.respond(der));
+        if (ocsp.isCurrent(get.answer(), now) && encoded.length() <= MAX_KEPT_PATH) {
+          if (gets.size() >= OcspResponder.MAX_CACHED) {
+            OcspResponder.evict(gets, g -> ocsp.isCurrent(g.answer(), now));
+          }
+          gets.put(encoded, get);
+        }
       }
-      byte[] der;
-      try {
-        der = Base64.getDecoder().decode(percentDecode(encoded));
-      } catch (IllegalArgumentException e) {
-        der = new byte[0];
-      }
-      ocspAnswer(request, response, callback, ocsp.apply(der), true);
+      ocspAnswer(get, now, request, response, callback);
+    }
+
+    /** The answer held for a GET path, if the responder still gives it. */
+    private OcspGet held(String encoded, Instant now) {
+      OcspGet get = gets.get(encoded);
+      return get != null && ocsp.isCurrent(get.answer(), now) ? get : null;
     }
 
     /**
      * RFC 5019 §6: a GET answer that can be cached says so (ETag, Last-Modified = thisUpdate,
      * Expires = nextUpdate), with a max-age no longer than this process itself reuses it, so that
-     * HTTP caches add nothing to the time a revocation takes to show. POSTs and answers to requests
-     * with nonces are not cached.
+     * HTTP caches add nothing to the time a revocation takes to show. Answers to requests with
+     * nonces are not cached.
      */
     private void ocspAnswer(
-        Request request,
-        Response response,
-        Callback callback,
-        OcspResponder.Answer answer,
-        boolean get) {
+        OcspGet get, Instant now, Request request, Response response, Callback callback) {
       var headers = response.getHeaders();
-      long maxAge =
-          answer.cacheable()
-              ? Duration.between(clock.instant(), answer.reuseUntil()).toSeconds()
-              : 0;
-      if (get && maxAge > 0) {
-        headers.put(HttpHeader.ETAG, answer.etag());
-        headers.put(HttpHeader.LAST_MODIFIED, DateGenerator.formatDate(answer.thisUpdate()));
-        headers.put(HttpHeader.EXPIRES, DateGenerator.formatDate(answer.nextUpdate()));
-        headers.put(
-            HttpHeader.CACHE_CONTROL,
-            "public, max-age=" + maxAge + ", no-transform, must-revalidate");
-        if (answer.etag().equals(request.getHeaders().get(HttpHeader.IF_NONE_MATCH))) {
-          response.setStatus(HttpStatus.NOT_MODIFIED_304);
-          callback.succeeded();
-          return;
-        }
-      } else {
-        headers.put(HttpHeader.CACHE_CONTROL, "no-store");
+      OcspResponder.Answer answer = get.answer();
+      long maxAge = answer.cacheable() ? Duration.between(now, answer.reuseUntil()).toSeconds() : 0;
+      if (maxAge <= 0) {
+        headers.put(NO_STORE);
+        ocspBody(response, callback, answer.der());
+        return;
       }
+      headers.put(get.etag());
+      headers.put(get.lastModified());
+      headers.put(get.expires());
+      headers.put(
+          HttpHeader.CACHE_CONTROL,
+          "public, max-age=" + maxAge + ", no-transform, must-revalidate");
+      if (answer.etag().equals(request.getHeaders().get(HttpHeader.IF_NONE_MATCH))) {
+        response.setStatus(HttpStatus.NOT_MODIFIED_304);
+        callback.succeeded();
+        return;
+      }
+      ocspBody(response, callback, answer.der());
+    }
+
+    private static void ocspBody(Response response, Callback callback, byte[] der) {
       response.setStatus(HttpStatus.OK_200);
-      headers.put(HttpHeader.CONTENT_TYPE, "application/ocsp-response");
-      headers.put(HttpHeader.CONTENT_LENGTH, answer.der().length);
-      response.write(true, ByteBuffer.wrap(answer.der()), callback);
+      response.getHeaders().put(OCSP_RESPONSE);
+      response.getHeaders().put(HttpHeader.CONTENT_LENGTH, der.length);
+      response.write(true, ByteBuffer.wrap(der), callback);
     }
 
     /** Decodes %XX only: a '+' stays a '+', as base64 needs. */

@@ -18,6 +18,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,6 +139,52 @@ class OcspTest {
                 base + URLEncoder.encode(b64, StandardCharsets.US_ASCII)))
         .requireSuccess();
     assertThat(single(Files.readAllBytes(work.resolve("enc.der"))).getCertStatus()).isNull();
+  }
+
+  @Test
+  void aRepeatedGetIsServedAgainUntilTheCertificateIsRevoked() throws Exception {
+    Certificate c = issue("get-again.example.com");
+    String url =
+        "http://127.0.0.1:"
+            + server.running().httpPort()
+            + "/v1/ocsp/"
+            + URLEncoder.encode(
+                Base64.getEncoder().encodeToString(request(List.of(id(c)), null)),
+                StandardCharsets.US_ASCII);
+    byte[] first = get(url);
+    assertThat(single(first).getCertStatus()).isNull(); // good
+    // ECDSA signatures are randomised: the same bytes mean the same answer, not a new signature.
+    assertThat(get(url)).isEqualTo(first);
+
+    server
+        .certificates()
+        .revoke(
+            RevokeRequest.newBuilder()
+                .setSerialNumber(c.getSerialNumber())
+                .setReason(RevocationReason.REVOCATION_REASON_CESSATION_OF_OPERATION)
+                .build());
+    SingleResp revoked = single(get(url));
+    assertThat(revoked.getCertStatus()).isInstanceOf(RevokedStatus.class);
+    assertThat(((RevokedStatus) revoked.getCertStatus()).getRevocationReason()).isEqualTo(5);
+  }
+
+  @Test
+  void certIdsHashedWithSha256NameTheirIssuerToo() throws Exception {
+    Certificate c = issue("sha256-certid.example.com");
+    CertificateID sha256 =
+        new CertificateID(
+            new JcaDigestCalculatorProviderBuilder()
+                .build()
+                .get(
+                    new AlgorithmIdentifier(
+                        org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256)),
+            intermediateHolder(),
+            Certificates.parsePem(c.getCertificatePem()).getSerialNumber());
+    OCSPResp response = post(request(List.of(sha256), null));
+    assertThat(response.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+    SingleResp answer = ((BasicOCSPResp) response.getResponseObject()).getResponses()[0];
+    assertThat(answer.getCertStatus()).isNull(); // good
+    assertThat(answer.getCertID()).isEqualTo(sha256);
   }
 
   @Test
@@ -281,6 +328,13 @@ class OcspTest {
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("content-type")).hasValue("application/ocsp-response");
     return new OCSPResp(response.body());
+  }
+
+  private static byte[] get(String url) throws Exception {
+    HttpResponse<byte[]> response =
+        http.send(HttpRequest.newBuilder(URI.create(url)).build(), BodyHandlers.ofByteArray());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return response.body();
   }
 
   private static HttpResponse<byte[]> rawPost(byte[] body) throws Exception {
