@@ -1,25 +1,31 @@
 package dev.grpca.server.x509;
 
-import java.io.IOException;
-import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.util.Base64;
 import java.util.List;
-import org.bouncycastle.util.io.pem.PemObject;
-import org.bouncycastle.util.io.pem.PemWriter;
 
 /** PEM text for certificates and keys. */
 public final class Pem {
   private Pem() {}
 
+  private static final Base64.Encoder LINES =
+      Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+
+  /**
+   * RFC 7468 text: 64 base64 characters a line, '\n' line ends. Written into one exact-sized
+   * string; Bouncy Castle's PemWriter allocated an 8K-char buffer per call (5% of the Sign path's
+   * allocation).
+   */
   public static String encode(String type, byte[] der) {
-    StringWriter out = new StringWriter();
-    try (PemWriter writer = new PemWriter(out)) {
-      writer.writeObject(new PemObject(type, der));
-    } catch (IOException e) {
-      throw new IllegalStateException("writing PEM to a string", e);
+    String body = LINES.encodeToString(der);
+    StringBuilder out = new StringBuilder(body.length() + 2 * type.length() + 34);
+    out.append("-----BEGIN ").append(type).append("-----\n").append(body);
+    if (!body.isEmpty()) {
+      out.append('\n');
     }
-    return out.toString();
+    return out.append("-----END ").append(type).append("-----\n").toString();
   }
 
   public static String certificate(byte[] der) {
