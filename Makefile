@@ -42,8 +42,10 @@ lint:
 ## bench: the standard set of BENCHMARKS.md (6-8 minutes on 2 cores, 2 of them loading 1.1M rows): issuance, OCSP and CRL figures beside their references
 BENCH_DIR := $(CURDIR)/target/bench
 BENCH_SECONDS ?= 8
+# Extra JVM options for the server the bench starts, to compare settings (e.g. "-XX:NewSize=320m -XX:MaxNewSize=320m")
+BENCH_SERVER_JVM ?=
 BENCH_RUN = rm -rf $(BENCH_DIR) && ./hsm-config/init-token.sh $(BENCH_DIR)/hsm grpca-bench && \
-	SOFTHSM2_CONF=$(BENCH_DIR)/hsm/softhsm2.conf java -Xmx1g -jar bench/target/grpca-bench.jar \
+	SOFTHSM2_CONF=$(BENCH_DIR)/hsm/softhsm2.conf java -Xmx1g -Dbench.serverJvm="$(BENCH_SERVER_JVM)" -jar bench/target/grpca-bench.jar \
 	  $(BENCH_DIR) $(BENCH_DIR)/hsm $(CURDIR)/server/target/grpca-server.jar $(CURDIR)/bench/src/main/config/logback-bench.xml
 bench: deps bench-deps build
 	$(BENCH_RUN) $(BENCH_SECONDS)

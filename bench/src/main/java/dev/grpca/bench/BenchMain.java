@@ -85,12 +85,15 @@ public final class BenchMain {
   private void standardSet() throws Exception {
     print(
         "JDK %s, %d cores, %d s per row after %d s of warm-up (and %d s of JIT warm-up before the"
-            + " first). Server: its own JVM, -Xmx512m.%n",
+            + " first). Server: its own JVM, -Xmx512m%s.%n",
         System.getProperty("java.version"),
         Runtime.getRuntime().availableProcessors(),
         measure.toSeconds(),
         WARM_UP.toSeconds(),
-        JIT_WARM_UP.toSeconds());
+        JIT_WARM_UP.toSeconds(),
+        System.getProperty("bench.serverJvm", "").isBlank()
+            ? ""
+            : " " + System.getProperty("bench.serverJvm").strip());
     Duration emptyStart;
     String leafPem;
     String leafTbs;
@@ -442,6 +445,10 @@ public final class BenchMain {
     Path recording = setup.dir().resolve("sign.jfr");
     Instant from;
     Instant to;
+    Instant pacedFrom;
+    Instant pacedTo;
+    LoadGenerator.Result r;
+    LoadGenerator.Result paced;
     try (ServerProcess server =
         ServerProcess.start(
             setup,
@@ -452,13 +459,11 @@ public final class BenchMain {
       try {
         CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
         SignRequest sign = signRequest();
-        LoadGenerator.closedLoop(
-            "JIT warm-up", 4, Duration.ZERO, JIT_WARM_UP, server, () -> deadline(stub).sign(sign));
+        LoadGenerator.Call call = () -> deadline(stub).sign(sign);
+        LoadGenerator.closedLoop("JIT warm-up", 4, Duration.ZERO, JIT_WARM_UP, server, call);
         java.util.Map<String, Long> before = server.cpuByThread();
         from = Instant.now();
-        LoadGenerator.Result r =
-            LoadGenerator.closedLoop(
-                "Sign", 4, Duration.ZERO, measure, server, () -> deadline(stub).sign(sign));
+        r = LoadGenerator.closedLoop("Sign", 4, Duration.ZERO, measure, server, call);
         to = Instant.now();
         java.util.Map<String, Long> after = server.cpuByThread();
         print("| server threads | CPU ms during the run |%n|---|---|");
@@ -473,6 +478,24 @@ public final class BenchMain {
             "Sign with 4 callers under JFR: %.0f calls/s, p50 %.2f ms, p99 %.2f ms,"
                 + " server CPU %.2f ms/call, client CPU %.2f ms/call.%n",
             r.rate(), r.p50(), r.p99(), r.serverCpuMsPerCall(), r.clientCpuMsPerCall());
+        // The tail: Sign paced at half the 16-caller peak, as in the standard set.
+        double peak = LoadGenerator.closedLoop("Sign", 16, WARM_UP, measure, server, call).rate();
+        pacedFrom = Instant.now();
+        paced =
+            LoadGenerator.paced("Sign paced", 16, peak / 2, Duration.ZERO, measure, server, call);
+        pacedTo = Instant.now();
+        print(
+            "Sign paced at half its peak under JFR (peak %.0f/s): %.0f calls/s, p50 %.2f ms,"
+                + " p90 %.2f ms, p99 %.2f ms, max %.2f ms, server CPU %.2f ms/call, client CPU"
+                + " %.2f ms/call.%n",
+            peak,
+            paced.rate(),
+            paced.p50(),
+            paced.p90(),
+            paced.p99(),
+            paced.max(),
+            paced.serverCpuMsPerCall(),
+            paced.clientCpuMsPerCall());
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -480,6 +503,30 @@ public final class BenchMain {
     // The recording is written when the server's JVM exits.
     print("Samples taken while the measured Sign load ran (not the JIT warm-up):%n");
     print("%s", ProfileSummary.summarize(recording, from, to, 20));
+    ProfileSummary.GcWindow gc = ProfileSummary.collections(recording, from, to);
+    print(
+        "The server's heap during that load: %.0f KiB allocated per Sign, %d GC pauses"
+            + " (%.1f/s, p50 %.1f ms, max %.1f ms).%n",
+        gc.allocatedBytes() / 1024.0 / r.calls(),
+        gc.pauses(),
+        gc.pauses() / r.seconds(),
+        gc.p50Ms(),
+        gc.maxMs());
+    ProfileSummary.GcWindow tail = ProfileSummary.collections(recording, pacedFrom, pacedTo);
+    print(
+        "While Sign was paced at half its peak: %d GC pauses (p50 %.1f ms, max %.1f ms), the"
+            + " server stopped for %.1f%% of the time; the server and the client used %.0f%% of"
+            + " the %d cores.%n",
+        tail.pauses(),
+        tail.p50Ms(),
+        tail.maxMs(),
+        100 * tail.pausedMs() / (paced.seconds() * 1000),
+        100
+            * paced.rate()
+            * (paced.serverCpuMsPerCall() + paced.clientCpuMsPerCall())
+            / 1000
+            / Runtime.getRuntime().availableProcessors(),
+        Runtime.getRuntime().availableProcessors());
   }
 
   private static X509CertificateHolder firstCertificate(String pem) throws Exception {

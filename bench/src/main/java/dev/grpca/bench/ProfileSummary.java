@@ -66,6 +66,8 @@ public final class ProfileSummary {
     Map<String, Long> byCategory = new TreeMap<>();
     Map<String, Long> byMethod = new TreeMap<>();
     Map<String, Long> byStep = new TreeMap<>();
+    Map<String, Long> allocatedByStep = new TreeMap<>();
+    long allocated = 0;
     long samples = 0;
     long nativePkcs11 = 0;
     for (RecordedEvent event : RecordingFile.readAllEvents(recording)) {
@@ -82,6 +84,12 @@ public final class ProfileSummary {
         if (frames.stream().anyMatch(f -> className(f).startsWith("sun.security.pkcs11"))) {
           nativePkcs11++;
         }
+        continue;
+      }
+      if (type.equals("jdk.ObjectAllocationSample")) {
+        long weight = event.getLong("weight");
+        allocated += weight;
+        allocatedByStep.merge(step(frames), weight, Long::sum);
         continue;
       }
       if (!type.equals("jdk.ExecutionSample")) {
@@ -113,7 +121,55 @@ public final class ProfileSummary {
         sortedDescending(byStep).subList(0, Math.min(topMethods, byStep.size()))) {
       out.append(String.format("| %s | %.1f%% |%n", e.getKey(), 100.0 * e.getValue() / samples));
     }
+    if (allocated > 0) {
+      out.append("\n| allocation: innermost grpca method | share of sampled bytes |\n|---|---|\n");
+      for (Map.Entry<String, Long> e :
+          sortedDescending(allocatedByStep)
+              .subList(0, Math.min(topMethods, allocatedByStep.size()))) {
+        out.append(
+            String.format("| %s | %.1f%% |%n", e.getKey(), 100.0 * e.getValue() / allocated));
+      }
+    }
     return out.toString();
+  }
+
+  /** The garbage collector's part in a window: its pauses and how much was allocated. */
+  record GcWindow(int pauses, double pausedMs, double p50Ms, double maxMs, long allocatedBytes) {}
+
+  /**
+   * The GC pauses that began between {@code from} and {@code to}, and the bytes allocated between
+   * the collections of that window (heap used before each, less heap used after the one before).
+   */
+  static GcWindow collections(Path recording, Instant from, Instant to) throws IOException {
+    List<Double> pauses = new java.util.ArrayList<>();
+    Map<Long, Long> usedBefore = new TreeMap<>();
+    Map<Long, Long> usedAfter = new TreeMap<>();
+    for (RecordedEvent event : RecordingFile.readAllEvents(recording)) {
+      if (event.getStartTime().isBefore(from) || event.getStartTime().isAfter(to)) {
+        continue;
+      }
+      switch (event.getEventType().getName()) {
+        case "jdk.GCPhasePause" -> pauses.add(event.getDuration().toNanos() / 1e6);
+        case "jdk.GCHeapSummary" ->
+            (event.getString("when").startsWith("Before") ? usedBefore : usedAfter)
+                .put(event.getLong("gcId"), event.getLong("heapUsed"));
+        default -> {}
+      }
+    }
+    long allocated = 0;
+    for (Map.Entry<Long, Long> before : usedBefore.entrySet()) {
+      Long afterPrevious = usedAfter.get(before.getKey() - 1);
+      if (afterPrevious != null) {
+        allocated += before.getValue() - afterPrevious;
+      }
+    }
+    java.util.Collections.sort(pauses);
+    return new GcWindow(
+        pauses.size(),
+        pauses.stream().mapToDouble(Double::doubleValue).sum(),
+        pauses.isEmpty() ? 0 : pauses.get(pauses.size() / 2),
+        pauses.isEmpty() ? 0 : pauses.get(pauses.size() - 1),
+        allocated);
   }
 
   /** The innermost grpca method, as {@code SimpleClass.method}; else "(no grpca frame)". */

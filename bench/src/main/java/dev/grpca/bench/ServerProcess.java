@@ -45,7 +45,8 @@ final class ServerProcess implements AutoCloseable {
 
   /**
    * Starts the server with {@code heap} as -Xmx and waits until a GetCaChain call over TLS answers.
-   * {@code name} names its output and GC log files; {@code jvmArgs} are added (e.g. JFR).
+   * {@code name} names its output and GC log files; {@code jvmArgs} are added (e.g. JFR), and so
+   * are the words of the system property {@code bench.serverJvm} (e.g. GC settings to compare).
    */
   static ServerProcess start(BenchSetup setup, String name, String heap, List<String> jvmArgs)
       throws IOException, InterruptedException {
@@ -58,6 +59,10 @@ final class ServerProcess implements AutoCloseable {
     command.add("-Dlogback.configurationFile=" + setup.logbackConfig());
     command.add("-Dgrpca.bench.log=" + setup.dir().resolve(name + ".log"));
     command.addAll(jvmArgs);
+    String extra = System.getProperty("bench.serverJvm", "").strip();
+    if (!extra.isEmpty()) {
+      command.addAll(List.of(extra.split("\\s+")));
+    }
     command.add("-jar");
     command.add(setup.serverJar().toString());
     command.add("--config");
