@@ -67,6 +67,17 @@ public final class BenchMain {
     int seconds = args.length > 4 ? Integer.parseInt(args[4]) : 8;
     boolean profile = List.of(args).contains("--profile");
     BenchMain bench = new BenchMain(setup, Duration.ofSeconds(seconds));
+    bench.print(
+        "JDK %s, %d cores, %d s per row after %d s of warm-up (and %d s of JIT warm-up before the"
+            + " first). Server: its own JVM, -Xmx512m%s.%n",
+        System.getProperty("java.version"),
+        Runtime.getRuntime().availableProcessors(),
+        seconds,
+        WARM_UP.toSeconds(),
+        JIT_WARM_UP.toSeconds(),
+        System.getProperty("bench.serverJvm", "").isBlank()
+            ? ""
+            : " " + System.getProperty("bench.serverJvm").strip());
     if (profile) {
       bench.profileSign();
     } else {
@@ -83,17 +94,6 @@ public final class BenchMain {
   }
 
   private void standardSet() throws Exception {
-    print(
-        "JDK %s, %d cores, %d s per row after %d s of warm-up (and %d s of JIT warm-up before the"
-            + " first). Server: its own JVM, -Xmx512m%s.%n",
-        System.getProperty("java.version"),
-        Runtime.getRuntime().availableProcessors(),
-        measure.toSeconds(),
-        WARM_UP.toSeconds(),
-        JIT_WARM_UP.toSeconds(),
-        System.getProperty("bench.serverJvm", "").isBlank()
-            ? ""
-            : " " + System.getProperty("bench.serverJvm").strip());
     Duration emptyStart;
     String leafPem;
     String leafTbs;
@@ -527,6 +527,7 @@ public final class BenchMain {
             / 1000
             / Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().availableProcessors());
+    print("%s", ProfileSummary.waits(recording, pacedFrom, pacedTo));
   }
 
   private static X509CertificateHolder firstCertificate(String pem) throws Exception {

@@ -133,6 +133,41 @@ public final class ProfileSummary {
     return out.toString();
   }
 
+  /**
+   * Where calls waited: JFR's monitor waits, monitor enters and parks (those over the recording's
+   * threshold, 10 ms with {@code settings=profile}) between {@code from} and {@code to} on stacks
+   * with a grpca frame, by the innermost grpca method. A Markdown table, or "" if none.
+   */
+  static String waits(Path recording, Instant from, Instant to) throws IOException {
+    Map<String, long[]> byStep = new TreeMap<>();
+    for (RecordedEvent event : RecordingFile.readAllEvents(recording)) {
+      String type = event.getEventType().getName();
+      RecordedStackTrace stack = event.getStackTrace();
+      if (!(type.equals("jdk.JavaMonitorWait")
+              || type.equals("jdk.JavaMonitorEnter")
+              || type.equals("jdk.ThreadPark"))
+          || stack == null
+          || event.getStartTime().isBefore(from)
+          || event.getStartTime().isAfter(to)) {
+        continue;
+      }
+      String step = step(stack.getFrames());
+      if (step.startsWith("(")) {
+        continue; // an idle pool thread waiting for work
+      }
+      long[] countAndMs = byStep.computeIfAbsent(type + " in " + step, k -> new long[2]);
+      countAndMs[0]++;
+      countAndMs[1] += event.getDuration().toMillis();
+    }
+    if (byStep.isEmpty()) {
+      return "";
+    }
+    StringBuilder out =
+        new StringBuilder("| waits of 10 ms or more | count | total ms |\n|---|---|---|\n");
+    byStep.forEach((k, v) -> out.append(String.format("| %s | %d | %d |%n", k, v[0], v[1])));
+    return out.toString();
+  }
+
   /** The garbage collector's part in a window: its pauses and how much was allocated. */
   record GcWindow(int pauses, double pausedMs, double p50Ms, double maxMs, long allocatedBytes) {}
 
