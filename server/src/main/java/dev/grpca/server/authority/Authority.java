@@ -19,6 +19,7 @@ public final class Authority {
   private final X509CertificateHolder holder;
   private final Signer signer;
   private final Issuer issuer;
+  private final String chainPem;
 
   /**
    * @param chain this CA's certificate first, its root last (one element for a root)
@@ -26,6 +27,7 @@ public final class Authority {
   public Authority(String id, List<X509Certificate> chain, Signer signer) {
     this.id = id;
     this.chain = List.copyOf(chain);
+    this.chainPem = Pem.certificates(this.chain);
     this.signer = signer;
     try {
       this.holder = new JcaX509CertificateHolder(chain.get(0));
@@ -67,8 +69,9 @@ public final class Authority {
     return chain;
   }
 
+  /** The chain as PEM, made once: every issuance answer carries it. */
   public String chainPem() {
-    return Pem.certificates(chain);
+    return chainPem;
   }
 
   public String rootPem() {

@@ -277,10 +277,14 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
 
   private dev.grpca.proto.v1.Certificate certificate(IssuedCertificate issued) {
     RequestLog.current().serial(issued.stored().serialNumber());
-    return ProtoMapping.certificate(issued.stored(), issued.chain(), clock.instant());
+    return ProtoMapping.certificate(
+        issued.stored(),
+        authorities.get(issued.stored().authorityId()).chainPem(),
+        clock.instant());
   }
 
   private dev.grpca.proto.v1.Certificate mapped(StoredCertificate c) {
-    return ProtoMapping.certificate(c, authorities.get(c.authorityId()).chain(), clock.instant());
+    return ProtoMapping.certificate(
+        c, authorities.get(c.authorityId()).chainPem(), clock.instant());
   }
 }

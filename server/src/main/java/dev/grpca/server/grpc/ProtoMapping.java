@@ -12,8 +12,6 @@ import dev.grpca.server.policy.SubjectFields;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.KeyAlgorithm;
-import dev.grpca.server.x509.Pem;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -82,7 +80,7 @@ final class ProtoMapping {
     return KeyAlgorithm.valueOf(type.name().substring("KEY_TYPE_".length()));
   }
 
-  static Certificate certificate(StoredCertificate s, List<X509Certificate> chain, Instant now) {
+  static Certificate certificate(StoredCertificate s, String chainPem, Instant now) {
     Certificate.Builder c =
         Certificate.newBuilder()
             .setSerialNumber(s.serialNumber())
@@ -98,7 +96,7 @@ final class ProtoMapping {
             .setNotAfter(timestamp(s.notAfter()))
             .setState(state(s.standingAt(now)))
             .setCertificatePem(s.certificatePem())
-            .setChainPem(Pem.certificates(chain))
+            .setChainPem(chainPem)
             .setSha256Fingerprint(s.sha256Fingerprint())
             .setPublicKeyAlgorithm(s.publicKeyAlgorithm())
             .putAllLabels(s.labels())
