@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
 import org.bouncycastle.asn1.ocsp.OCSPResponse;
 import org.bouncycastle.asn1.ocsp.OCSPResponseStatus;
@@ -97,7 +98,8 @@ public final class OcspResponder {
   /** An authority's name and key hashes under one CertID hash algorithm. */
   private record IssuerHashes(byte[] name, byte[] key) {}
 
-  private record IssuerKey(Authority authority, AlgorithmIdentifier hash) {}
+  /** By the hash's OID alone: parameters a request may vary must not grow the map. */
+  private record IssuerKey(Authority authority, ASN1ObjectIdentifier hash) {}
 
   public OcspResponder(
       Authorities authorities,
@@ -290,13 +292,16 @@ public final class OcspResponder {
    * computed once per hash algorithm, not per request.
    */
   private Authority issuerOf(CertificateID id) {
-    AlgorithmIdentifier hash = id.toASN1Primitive().getHashAlgorithm();
+    ASN1ObjectIdentifier hash = id.getHashAlgOID();
     for (Authority a : authorities.all()) {
       IssuerHashes hashes = issuerHashes.get(new IssuerKey(a, hash));
       if (hashes == null) {
         try {
           CertificateID own =
-              new CertificateID(digests.get(hash), a.certificateHolder(), BigInteger.ONE);
+              new CertificateID(
+                  digests.get(new AlgorithmIdentifier(hash)),
+                  a.certificateHolder(),
+                  BigInteger.ONE);
           hashes = new IssuerHashes(own.getIssuerNameHash(), own.getIssuerKeyHash());
         } catch (OCSPException | OperatorCreationException e) {
           return null; // a hash algorithm we do not have
