@@ -21,12 +21,13 @@ test: deps lint
 build:
 	$(MVN) -q package -DskipTests -Dspotless.check.skip=true
 
-## deps: what building and testing need from Debian/Ubuntu: SoftHSM2, OpenSC's pkcs11-tool, OpenSSL, curl, npm (for buf)
+## deps: what building and testing need from Debian/Ubuntu: SoftHSM2, OpenSC's pkcs11-tool, OpenSSL, GnuTLS's tools, curl, npm (for buf)
 deps:
 	@missing=""; \
 	command -v softhsm2-util >/dev/null || missing="$$missing softhsm2"; \
 	command -v pkcs11-tool >/dev/null || missing="$$missing opensc"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v certtool >/dev/null || missing="$$missing gnutls-bin"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	if [ -n "$$missing" ]; then \

@@ -31,7 +31,7 @@ import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredCertificate;
-import dev.grpca.server.x509.Pem;
+import dev.grpca.server.x509.PrivateKeys;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Instant;
@@ -96,6 +96,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   @Override
   public void issue(IssueRequest r, StreamObserver<IssueResponse> response) {
     admit(Operation.OPERATION_ISSUE, r.getProfile(), r.getValidateOnly());
+    PrivateKeys.Format keyFormat = ProtoMapping.privateKeyFormat(r.getPrivateKeyFormat());
     IssueResult result =
         issuance.issue(
             ProtoMapping.request(
@@ -115,7 +116,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     if (result.certificate() != null) {
       answer
           .setCertificate(certificate(result.certificate()))
-          .setPrivateKeyPem(Pem.privateKey(result.privateKey().getEncoded()));
+          .setPrivateKeyPem(result.privateKeyPem(keyFormat));
     }
     response.onNext(answer.build());
     response.onCompleted();

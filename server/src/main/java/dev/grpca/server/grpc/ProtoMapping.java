@@ -4,6 +4,7 @@ import com.google.protobuf.Timestamp;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateState;
 import dev.grpca.proto.v1.KeyType;
+import dev.grpca.proto.v1.PrivateKeyFormat;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.Subject;
 import dev.grpca.server.error.CaException;
@@ -12,6 +13,7 @@ import dev.grpca.server.policy.SubjectFields;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.KeyAlgorithm;
+import dev.grpca.server.x509.PrivateKeys;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -78,6 +80,19 @@ final class ProtoMapping {
       throw CaException.invalid("key_type", "unknown value (expected: one of KeyType)");
     }
     return KeyAlgorithm.valueOf(type.name().substring("KEY_TYPE_".length()));
+  }
+
+  static PrivateKeys.Format privateKeyFormat(PrivateKeyFormat format) {
+    switch (format) {
+      case PRIVATE_KEY_FORMAT_UNSPECIFIED:
+      case PRIVATE_KEY_FORMAT_PKCS8:
+        return PrivateKeys.Format.PKCS8;
+      case PRIVATE_KEY_FORMAT_TRADITIONAL:
+        return PrivateKeys.Format.TRADITIONAL;
+      default:
+        throw CaException.invalid(
+            "private_key_format", "unknown value (expected: one of PrivateKeyFormat)");
+    }
   }
 
   static Certificate certificate(StoredCertificate s, String chainPem, Instant now) {

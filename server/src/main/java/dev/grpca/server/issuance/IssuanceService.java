@@ -104,7 +104,7 @@ public final class IssuanceService {
         SubjectPublicKeyInfo.getInstance(keyPair.getPublic().getEncoded());
     IssuedCertificate issued =
         certify(request, profile, template, publicKey, key, issuer, now, null);
-    return new IssueResult(issued, issued == null ? null : keyPair.getPrivate());
+    return new IssueResult(issued, issued == null ? null : keyPair);
   }
 
   /**

@@ -53,6 +53,14 @@ public final class Tools {
     return run(dir, command);
   }
 
+  /** GnuTLS's {@code certtool} (Debian's gnutls-bin). */
+  public static Result certtool(Path dir, String... args) {
+    List<String> command = new java.util.ArrayList<>();
+    command.add("certtool");
+    command.addAll(List.of(args));
+    return run(dir, command);
+  }
+
   /**
    * {@code openssl ocsp} asking {@code url} about {@code cert}, trusting root.pem in {@code dir}.
    */
