@@ -32,6 +32,7 @@ import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.PrivateKeys;
+import dev.grpca.server.x509.SerialNumbers;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Instant;
@@ -151,7 +152,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   @Override
   public void renew(RenewRequest r, StreamObserver<RenewResponse> response) {
     RequestLog log = RequestLog.current();
-    String serial = RevocationService.serial("serial_number", r.getSerialNumber());
+    String serial = SerialNumbers.requireHex("serial_number", r.getSerialNumber());
     log.serial(serial);
     StoredCertificate old = queries.get(serial);
     // Presenting the very certificate being renewed needs no grant; anyone else needs RENEW.
@@ -178,7 +179,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       throw CaException.invalid("reason", "unknown value (expected: a RevocationReason)");
     }
     StoredCertificate target =
-        queries.get(RevocationService.serial("serial_number", r.getSerialNumber()));
+        queries.get(SerialNumbers.requireHex("serial_number", r.getSerialNumber()));
     requireFor(Operation.OPERATION_REVOKE, target);
     Caller caller = RequestLog.current().caller();
     if (!caller.revokesAny() && !caller.name().equals(target.requestedBy())) {

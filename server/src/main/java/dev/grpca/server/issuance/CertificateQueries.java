@@ -2,12 +2,12 @@ package dev.grpca.server.issuance;
 
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
-import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.x509.SerialNumbers;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -53,7 +53,7 @@ public final class CertificateQueries {
   public record Status(String serialNumber, Optional<StoredCertificate> certificate) {}
 
   public StoredCertificate get(String serialText) {
-    String serial = RevocationService.serial("serial_number", serialText);
+    String serial = SerialNumbers.requireHex("serial_number", serialText);
     return find(serial).orElseThrow(() -> notIssuedHere(serial));
   }
 
@@ -81,7 +81,7 @@ public final class CertificateQueries {
     }
     List<String> serials = new ArrayList<>();
     for (int i = 0; i < serialTexts.size(); i++) {
-      serials.add(RevocationService.serial("serial_numbers[" + i + "]", serialTexts.get(i)));
+      serials.add(SerialNumbers.requireHex("serial_numbers[" + i + "]", serialTexts.get(i)));
     }
     Map<String, StoredCertificate> found =
         store.findAll(serials).stream()
@@ -154,7 +154,7 @@ public final class CertificateQueries {
         throw new IllegalArgumentException("shape");
       }
       Instant time = Instant.ofEpochSecond(Long.parseLong(parts[1]), Long.parseLong(parts[2]));
-      return new CertificateQuery.Cursor(time, RevocationService.serial("page_token", parts[3]));
+      return new CertificateQuery.Cursor(time, SerialNumbers.requireHex("page_token", parts[3]));
     } catch (IllegalArgumentException e) {
       throw CaException.invalid("page_token", "not a token from a previous List response");
     }

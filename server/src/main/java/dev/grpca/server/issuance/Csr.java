@@ -1,8 +1,8 @@
 package dev.grpca.server.issuance;
 
 import dev.grpca.server.error.CaException;
-import dev.grpca.server.policy.NameSyntax;
-import dev.grpca.server.policy.SubjectFields;
+import dev.grpca.server.x509.IpAddressText;
+import dev.grpca.server.x509.SubjectFields;
 import java.io.IOException;
 import java.io.StringReader;
 import java.net.InetAddress;
@@ -123,7 +123,7 @@ public record Csr(
         } else if (name.getTagNo() == GeneralName.iPAddress) {
           try {
             ips.add(
-                NameSyntax.ipText(
+                IpAddressText.text(
                     InetAddress.getByAddress(
                         ASN1OctetString.getInstance(name.getName()).getOctets())));
           } catch (UnknownHostException e) {

@@ -10,9 +10,7 @@ import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.Profile;
 import dev.grpca.server.policy.ProfileCatalog;
-import dev.grpca.server.policy.SubjectFields;
 import dev.grpca.server.policy.Template;
-import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.StoredCertificate;
@@ -24,6 +22,7 @@ import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.PublicKeyInfo;
 import dev.grpca.server.x509.SerialNumbers;
 import dev.grpca.server.x509.SignedCertificates;
+import dev.grpca.server.x509.SubjectFields;
 import dev.grpca.server.x509.TbsCertificates;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -130,7 +129,7 @@ public final class IssuanceService {
    */
   public IssuedCertificate renew(
       String serialText, Duration lifetime, String principal, String presentedSerial) {
-    String serial = RevocationService.serial("serial_number", serialText);
+    String serial = SerialNumbers.requireHex("serial_number", serialText);
     if (presentedSerial != null && !presentedSerial.equals(serial)) {
       throw CaException.denied(
           "serial_number",

@@ -9,6 +9,7 @@ import dev.grpca.server.x509.HostNames;
 import dev.grpca.server.x509.Issuer;
 import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.PublicKeyInfo;
+import dev.grpca.server.x509.SubjectFields;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.time.Duration;

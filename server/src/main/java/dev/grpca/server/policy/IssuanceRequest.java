@@ -1,5 +1,6 @@
 package dev.grpca.server.policy;
 
+import dev.grpca.server.x509.SubjectFields;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.grpca.server.policy;
 
+import dev.grpca.server.x509.IpAddressText;
 import java.net.InetAddress;
 import java.time.Instant;
 import java.util.List;
@@ -33,7 +34,7 @@ public record Template(
 
   /** The IP SANs in canonical text form. */
   public List<String> ipTexts() {
-    return ipAddresses.stream().map(NameSyntax::ipText).toList();
+    return ipAddresses.stream().map(IpAddressText::text).toList();
   }
 
   Template withValidity(Instant from, Instant to) {

@@ -43,7 +43,7 @@ public final class RevocationService {
    * returns the revocation in force (the first one when it already was revoked).
    */
   public Revocation revoke(String serialText, int reason, String principal) {
-    String serial = serial("serial_number", serialText);
+    String serial = SerialNumbers.requireHex("serial_number", serialText);
     if (reason == CA_COMPROMISE || reason == AA_COMPROMISE) {
       throw CaException.invalid(
           "reason",
@@ -63,18 +63,5 @@ public final class RevocationService {
     log.info("certificate {} revoked by {} (reason {})", serial, principal, revocation.reason());
     store.find(serial).ifPresent(c -> revokedIn.accept(c.authorityId(), serial));
     return revocation;
-  }
-
-  /** A serial in the wire form (lowercase hex), from any accepted input form. */
-  public static String serial(String field, String text) {
-    var serial = SerialNumbers.parse(text);
-    if (serial == null) {
-      throw CaException.invalid(
-          field,
-          "'"
-              + text
-              + "' is not a serial number (expected: hex, e.g. 5e62eb2e44dd0483, colons or hyphens allowed)");
-    }
-    return SerialNumbers.toHex(serial);
   }
 }

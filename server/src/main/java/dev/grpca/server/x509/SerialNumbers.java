@@ -1,5 +1,6 @@
 package dev.grpca.server.x509;
 
+import dev.grpca.server.error.CaException;
 import java.math.BigInteger;
 import java.security.SecureRandom;
 import java.util.Locale;
@@ -28,6 +29,22 @@ public final class SerialNumbers {
   /** The wire form: lowercase hex, no separators, no leading zeros. */
   public static String toHex(BigInteger serial) {
     return serial.toString(16);
+  }
+
+  /**
+   * A serial in the wire form (lowercase hex), from any accepted input form; INVALID_ARGUMENT
+   * naming {@code field} otherwise.
+   */
+  public static String requireHex(String field, String text) {
+    var serial = parse(text);
+    if (serial == null) {
+      throw CaException.invalid(
+          field,
+          "'"
+              + text
+              + "' is not a serial number (expected: hex, e.g. 5e62eb2e44dd0483, colons or hyphens allowed)");
+    }
+    return toHex(serial);
   }
 
   /**

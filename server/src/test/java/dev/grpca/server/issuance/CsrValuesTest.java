@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.grpca.server.policy.BuiltInProfiles;
 import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.Profile;
-import dev.grpca.server.policy.SubjectFields;
+import dev.grpca.server.x509.SubjectFields;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;

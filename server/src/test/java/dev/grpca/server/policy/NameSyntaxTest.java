@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.x509.IpAddressText;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -90,7 +91,7 @@ class NameSyntaxTest {
     "2001:db8:1:2:3:4:5:6, 2001:db8:1:2:3:4:5:6"
   })
   void ipAddressesAreParsedToCanonicalText(String raw, String canonical) {
-    assertThat(NameSyntax.ipText(NameSyntax.ipAddress("ip_addresses[0]", raw)))
+    assertThat(IpAddressText.text(NameSyntax.ipAddress("ip_addresses[0]", raw)))
         .isEqualTo(canonical);
   }
 

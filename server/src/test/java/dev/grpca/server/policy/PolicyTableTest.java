@@ -15,6 +15,7 @@ import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.x509.Issuer;
 import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.PublicKeyInfo;
+import dev.grpca.server.x509.SubjectFields;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.grpca.server.policy;
+package dev.grpca.server.x509;
 
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1String;
