@@ -4,7 +4,7 @@ import dev.grpca.server.access.AccessControl;
 import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.AuthorityBootstrap;
-import dev.grpca.server.authority.CertificateSigning;
+import dev.grpca.server.authority.CertificateFactory;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.config.ServerConfigs;
 import dev.grpca.server.error.CaException;
@@ -153,11 +153,12 @@ public final class Main {
     AccessControl access = new AccessControl(database.access(), random, clock);
     access.ensureAdmin(adminToken);
 
-    SerialNumbers serials = new SerialNumbers(random);
-    CertificateSigning signing = new CertificateSigning(bouncyCastle);
+    CertificateFactory factory =
+        new CertificateFactory(
+            database.certificates(), new SerialNumbers(random), bouncyCastle, clock);
     IssuerUrls urls = new IssuerUrls(config.http().publicBaseUrl());
     Authorities authorities =
-        bootstrap(token, database, signing, serials, urls, clock)
+        bootstrap(token, database, factory, urls, clock)
             .ensure(config.root(), config.intermediate());
     writeDevFiles(config, authorities);
 
@@ -171,16 +172,14 @@ public final class Main {
     CertificateQueries queries = new CertificateQueries(database.certificates(), clock);
     OcspResponder ocsp =
         ocspResponder(
-            config, authorities, database, token, signing, serials, clock, bouncyCastle, scheduler);
+            config, authorities, database, token, factory, clock, bouncyCastle, scheduler);
     IssuanceService issuance =
         new IssuanceService(
             profiles,
             authorities,
             new IssuancePolicy(),
-            database.certificates(),
             queries,
-            signing,
-            serials,
+            factory,
             random,
             bouncyCastle,
             urls,
@@ -235,14 +234,14 @@ public final class Main {
           Database database = openDatabase(config.database(), env);
           opened.add(database);
           Pkcs11Token token = openToken(config.hsm(), env, random);
-          CertificateSigning signing = new CertificateSigning(bouncyCastle);
-          SerialNumbers serials = new SerialNumbers(random);
+          CertificateFactory factory =
+              new CertificateFactory(
+                  database.certificates(), new SerialNumbers(random), bouncyCastle, clock);
           Authorities authorities =
               bootstrap(
                       token,
                       database,
-                      signing,
-                      serials,
+                      factory,
                       new IssuerUrls(config.http().publicBaseUrl()),
                       clock)
                   .loadExisting(config.root(), config.intermediate());
@@ -250,15 +249,7 @@ public final class Main {
           opened.add(scheduler::shutdownNow);
           OcspResponder ocsp =
               ocspResponder(
-                  config,
-                  authorities,
-                  database,
-                  token,
-                  signing,
-                  serials,
-                  clock,
-                  bouncyCastle,
-                  scheduler);
+                  config, authorities, database, token, factory, clock, bouncyCastle, scheduler);
           HttpSidecar http =
               startHttp(
                   config.http(),
@@ -304,11 +295,10 @@ public final class Main {
   private static AuthorityBootstrap bootstrap(
       Pkcs11Token token,
       Database database,
-      CertificateSigning signing,
-      SerialNumbers serials,
+      CertificateFactory factory,
       IssuerUrls urls,
       Clock clock) {
-    return new AuthorityBootstrap(token, database.authorities(), signing, serials, urls, clock);
+    return new AuthorityBootstrap(token, database.authorities(), factory, urls, clock);
   }
 
   /** OCSP, signed by delegated signers (rotated on {@code scheduler}) or the CA keys. */
@@ -317,8 +307,7 @@ public final class Main {
       Authorities authorities,
       Database database,
       Pkcs11Token token,
-      CertificateSigning signing,
-      SerialNumbers serials,
+      CertificateFactory factory,
       Clock clock,
       Provider bouncyCastle,
       ScheduledExecutorService scheduler) {
@@ -329,8 +318,7 @@ public final class Main {
                     authorities,
                     token,
                     database.certificates(),
-                    signing,
-                    serials,
+                    factory,
                     clock,
                     ocsp.signerLifetime())
                 .start(scheduler)

@@ -1,19 +1,14 @@
 package dev.grpca.server.authority;
 
-import dev.grpca.server.hsm.Pkcs11Token;
 import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.hsm.TokenKey;
+import dev.grpca.server.hsm.TokenKeys;
 import dev.grpca.server.store.AuthorityStore;
 import dev.grpca.server.store.StoredAuthority;
-import dev.grpca.server.x509.CertificateChecks;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
-import dev.grpca.server.x509.Issuer;
 import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.Pem;
-import dev.grpca.server.x509.SerialNumbers;
-import dev.grpca.server.x509.SignedCertificates;
-import dev.grpca.server.x509.TbsCertificates;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
@@ -26,8 +21,6 @@ import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x500.style.RFC4519Style;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.asn1.x509.TBSCertificate;
-import org.bouncycastle.cert.X509CertificateHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,24 +33,24 @@ import org.slf4j.LoggerFactory;
 public final class AuthorityBootstrap {
   private static final Logger log = LoggerFactory.getLogger(AuthorityBootstrap.class);
 
-  private final Pkcs11Token token;
+  /** The profile CA certificates are recorded under, in the certificate table like any other. */
+  public static final String PROFILE = "grpca-ca";
+
+  private final TokenKeys token;
   private final AuthorityStore store;
-  private final CertificateSigning signing;
-  private final SerialNumbers serials;
+  private final CertificateFactory factory;
   private final IssuerUrls urls;
   private final Clock clock;
 
   public AuthorityBootstrap(
-      Pkcs11Token token,
+      TokenKeys token,
       AuthorityStore store,
-      CertificateSigning signing,
-      SerialNumbers serials,
+      CertificateFactory factory,
       IssuerUrls urls,
       Clock clock) {
     this.token = token;
     this.store = store;
-    this.signing = signing;
-    this.serials = serials;
+    this.factory = factory;
     this.urls = urls;
     this.clock = clock;
   }
@@ -89,15 +82,31 @@ public final class AuthorityBootstrap {
                         "authority "
                             + spec.id()
                             + " is not in the database yet: start the CA itself first"));
+    if (!row.isComplete()) {
+      throw new IllegalStateException(
+          "authority " + spec.id() + " is still being created: start the CA itself first");
+    }
     return load(spec, row, parent);
   }
 
   private Authority loadOrCreate(AuthoritySpec spec, Authority parent) {
     Optional<StoredAuthority> stored = store.find(spec.id());
-    if (stored.isPresent()) {
+    if (stored.isPresent() && stored.get().isComplete()) {
       return load(spec, stored.get(), parent);
     }
     Optional<TokenKey> key = token.find(spec.keyLabel());
+    if (stored.isPresent()) {
+      // A creation that stopped after the row was written: finish it with the token's certificate
+      // if the token got that far, else create the CA again under the same row.
+      if (key.isPresent()) {
+        X509Certificate certificate = key.get().certificate();
+        checkParent(spec, certificate, parent);
+        store.complete(spec.id(), Pem.certificate(certificate));
+        log.info("authority {} completed from the token (key '{}')", spec.id(), spec.keyLabel());
+        return new Authority(spec.id(), chain(certificate, parent), key.get().signer());
+      }
+      return create(spec, parent, true);
+    }
     if (key.isPresent()) {
       X509Certificate certificate = key.get().certificate();
       checkParent(spec, certificate, parent);
@@ -105,7 +114,7 @@ public final class AuthorityBootstrap {
       log.info("authority {} adopted from the token (key '{}')", spec.id(), spec.keyLabel());
       return new Authority(spec.id(), chain(certificate, parent), key.get().signer());
     }
-    return create(spec, parent);
+    return create(spec, parent, false);
   }
 
   private Authority load(AuthoritySpec spec, StoredAuthority row, Authority parent) {
@@ -130,45 +139,42 @@ public final class AuthorityBootstrap {
     return new Authority(spec.id(), chain(certificate, parent), tokenKey.signer());
   }
 
-  private Authority create(AuthoritySpec spec, Authority parent) {
+  /**
+   * A new key in the token and its certificate, through the one certificate path: checked, then the
+   * CA's row written (the certificate row needs it, for a root), then the certificate recorded,
+   * signed and stored, then the key labelled in the token and the CA's row completed.
+   */
+  private Authority create(AuthoritySpec spec, Authority parent, boolean rowWritten) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     Signer signer = token.generate(spec.keyAlgorithm());
-    SubjectPublicKeyInfo publicKey =
-        SubjectPublicKeyInfo.getInstance(signer.publicKey().getEncoded());
     Instant notAfter = now.plus(spec.lifetime());
     if (parent != null && notAfter.isAfter(parent.issuer().notAfter())) {
       notAfter = parent.issuer().notAfter();
     }
-    CertificateSpec certificate =
-        new CertificateSpec(
-            serials.next(),
-            X500Name.getInstance(
-                BCStyle.INSTANCE, new X500Name(RFC4519Style.INSTANCE, spec.subject())),
-            now,
-            notAfter,
-            publicKey,
-            true,
-            parent == null ? null : 0,
-            KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature,
-            List.of(),
-            List.of(),
-            List.of(),
-            List.of(),
-            List.of(),
-            parent == null ? null : urls.crl(parent.id()),
-            parent == null ? null : urls.caIssuers(parent.id()),
-            parent == null ? null : urls.ocsp());
-    Issuer issuer =
+    CertificateSpec.Builder certificate =
+        CertificateSpec.builder(
+                X500Name.getInstance(
+                    BCStyle.INSTANCE, new X500Name(RFC4519Style.INSTANCE, spec.subject())),
+                SubjectPublicKeyInfo.getInstance(signer.publicKey().getEncoded()),
+                now,
+                notAfter)
+            .ca(parent == null ? null : 0)
+            .keyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature);
+    if (parent != null) {
+      certificate.issuerUrls(urls.crl(parent.id()), urls.caIssuers(parent.id()), urls.ocsp());
+    }
+    CertificateFactory.Recording recording = CertificateFactory.Recording.system(PROFILE);
+    CertificateFactory.Prepared prepared =
         parent == null
-            ? TbsCertificates.selfIssuer(certificate, spec.keyAlgorithm())
-            : parent.issuer();
-    TBSCertificate tbs = TbsCertificates.build(certificate, issuer);
-    CertificateChecks.require(
-        SignedCertificates.withPlaceholderSignature(tbs), certificate, issuer);
-    X509CertificateHolder signed = signing.sign(parent == null ? signer : parent.signer(), tbs);
-    X509Certificate x509 = Certificates.parse(signed);
+            ? factory.prepareSelfSigned(spec.id(), signer, certificate, recording)
+            : factory.prepare(CertificateFactory.SigningKey.of(parent), certificate, recording);
+    if (!rowWritten) {
+      insert(spec, parent, null);
+    }
+    String pem = factory.issue(prepared).certificatePem();
+    X509Certificate x509 = Certificates.parsePem(pem);
     token.store(spec.keyLabel(), signer, x509);
-    insert(spec, parent, x509);
+    store.complete(spec.id(), pem);
     log.info(
         "authority {} created: {} key '{}' made in the token, valid until {}",
         spec.id(),
@@ -178,13 +184,14 @@ public final class AuthorityBootstrap {
     return new Authority(spec.id(), chain(x509, parent), signer);
   }
 
+  /** The CA's row; {@code certificate} null while it is being created. */
   private void insert(AuthoritySpec spec, Authority parent, X509Certificate certificate) {
     store.insert(
         new StoredAuthority(
             spec.id(),
             parent == null ? null : parent.id(),
             spec.keyLabel(),
-            Pem.certificate(certificate),
+            certificate == null ? null : Pem.certificate(certificate),
             parent != null,
             clock.instant()));
   }

@@ -37,7 +37,7 @@ import java.util.Optional;
  * <p>The provider is used explicitly and never registered with {@link Security}, so that software
  * key generation elsewhere (leaf keys) cannot land in the token by accident.
  */
-public final class Pkcs11Token {
+public final class Pkcs11Token implements TokenKeys {
   private final Provider provider;
   private final KeyStore keyStore;
   private final SecureRandom random;
@@ -89,6 +89,7 @@ public final class Pkcs11Token {
    * this process has not seen yet (stored by another process sharing the token) is looked up again
    * in the token itself.
    */
+  @Override
   public synchronized Optional<TokenKey> find(String label) {
     try {
       if (!keyStore.containsAlias(label)) {
@@ -112,6 +113,7 @@ public final class Pkcs11Token {
   }
 
   /** Generates a key pair inside the token. It has no label until {@link #store} is called. */
+  @Override
   public synchronized Signer generate(KeyAlgorithm algorithm) {
     if (!algorithm.isTokenSupported()) {
       throw new IllegalArgumentException(
@@ -129,6 +131,7 @@ public final class Pkcs11Token {
    * Labels the token key behind {@code signer} and stores its certificate beside it, so {@link
    * #find} finds it after a restart. The key itself stays where it is.
    */
+  @Override
   public synchronized void store(String label, Signer signer, X509Certificate certificate) {
     if (!(signer instanceof Pkcs11Signer)) {
       throw new IllegalArgumentException("not a key of this token: " + signer);
@@ -145,6 +148,7 @@ public final class Pkcs11Token {
    * The labels of the key pairs in the token that start with {@code prefix}, read afresh from the
    * token (other processes may have added or removed some).
    */
+  @Override
   public synchronized List<String> labels(String prefix) {
     try {
       reload();
@@ -161,6 +165,7 @@ public final class Pkcs11Token {
   }
 
   /** Destroys the key pair under {@code label} and its certificate; no-op when there is none. */
+  @Override
   public synchronized void delete(String label) {
     try {
       if (keyStore.containsAlias(label)) {

@@ -2,7 +2,7 @@ package dev.grpca.server.issuance;
 
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
-import dev.grpca.server.authority.CertificateSigning;
+import dev.grpca.server.authority.CertificateFactory;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.policy.DurationText;
@@ -11,19 +11,14 @@ import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.Profile;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.policy.Template;
-import dev.grpca.server.store.CertificateStore;
-import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.StoredCertificate;
-import dev.grpca.server.x509.CertificateChecks;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.PublicKeyInfo;
 import dev.grpca.server.x509.SerialNumbers;
-import dev.grpca.server.x509.SignedCertificates;
 import dev.grpca.server.x509.SubjectFields;
-import dev.grpca.server.x509.TbsCertificates;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.Provider;
@@ -35,7 +30,6 @@ import java.time.Instant;
 import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.asn1.x509.TBSCertificate;
 
 /**
  * The issuance cycle, in Boulder's order: request -> policy -> build the TBS certificate -> check
@@ -46,10 +40,8 @@ public final class IssuanceService {
   private final ProfileCatalog profiles;
   private final Authorities authorities;
   private final IssuancePolicy policy;
-  private final CertificateStore store;
   private final CertificateQueries queries;
-  private final CertificateSigning signing;
-  private final SerialNumbers serials;
+  private final CertificateFactory factory;
   private final SecureRandom random;
   private final Provider verifier;
   private final IssuerUrls urls;
@@ -59,10 +51,8 @@ public final class IssuanceService {
       ProfileCatalog profiles,
       Authorities authorities,
       IssuancePolicy policy,
-      CertificateStore store,
       CertificateQueries queries,
-      CertificateSigning signing,
-      SerialNumbers serials,
+      CertificateFactory factory,
       SecureRandom random,
       Provider verifier,
       IssuerUrls urls,
@@ -70,10 +60,8 @@ public final class IssuanceService {
     this.profiles = profiles;
     this.authorities = authorities;
     this.policy = policy;
-    this.store = store;
     this.queries = queries;
-    this.signing = signing;
-    this.serials = serials;
+    this.factory = factory;
     this.random = random;
     this.verifier = verifier;
     this.urls = urls;
@@ -101,8 +89,7 @@ public final class IssuanceService {
     }
     SubjectPublicKeyInfo publicKey =
         SubjectPublicKeyInfo.getInstance(keyPair.getPublic().getEncoded());
-    IssuedCertificate issued =
-        certify(request, profile, template, publicKey, key, issuer, now, null);
+    IssuedCertificate issued = certify(request, profile, template, publicKey, issuer, null);
     return new IssueResult(issued, issued == null ? null : keyPair);
   }
 
@@ -118,7 +105,7 @@ public final class IssuanceService {
     Instant now = clock.instant();
     PublicKeyInfo key = PublicKeyInfo.of(csr.publicKey());
     Template template = policy.apply(named, profile, key, "csr_pem", issuer.issuer(), now);
-    return certify(named, profile, template, csr.publicKey(), key, issuer, now, null);
+    return certify(named, profile, template, csr.publicKey(), issuer, null);
   }
 
   /**
@@ -184,7 +171,7 @@ public final class IssuanceService {
     Authority issuer = authorities.get(profile.authorityId());
     PublicKeyInfo key = PublicKeyInfo.of(publicKey);
     Template template = policy.apply(request, profile, key, "serial_number", issuer.issuer(), now);
-    return certify(request, profile, template, publicKey, key, issuer, now, serial);
+    return certify(request, profile, template, publicKey, issuer, serial);
   }
 
   /** The CSR's subject and SANs, each only where the profile says to use it. */
@@ -203,54 +190,26 @@ public final class IssuanceService {
       Profile profile,
       Template t,
       SubjectPublicKeyInfo publicKey,
-      PublicKeyInfo key,
       Authority issuer,
-      Instant now,
       String renewedFrom) {
-    CertificateSpec spec =
-        new CertificateSpec(
-            serials.next(),
-            t.subject(),
-            t.notBefore(),
-            t.notAfter(),
-            publicKey,
-            false,
-            null,
-            t.keyUsage(),
-            t.extendedKeyUsages(),
-            t.dnsNames(),
-            t.ipAddresses(),
-            t.emailAddresses(),
-            t.uris(),
-            urls.crl(issuer.id()),
-            urls.caIssuers(issuer.id()),
-            urls.ocsp());
-    TBSCertificate tbs = TbsCertificates.build(spec, issuer.issuer());
-    CertificateChecks.require(
-        SignedCertificates.withPlaceholderSignature(tbs), spec, issuer.issuer());
+    CertificateSpec.Builder spec =
+        CertificateSpec.builder(t.subject(), publicKey, t.notBefore(), t.notAfter())
+            .keyUsage(t.keyUsage())
+            .extendedKeyUsages(t.extendedKeyUsages())
+            .dnsNames(t.dnsNames())
+            .ipAddresses(t.ipAddresses())
+            .emailAddresses(t.emailAddresses())
+            .uris(t.uris())
+            .issuerUrls(urls.crl(issuer.id()), urls.caIssuers(issuer.id()), urls.ocsp());
+    CertificateFactory.Prepared prepared =
+        factory.prepare(
+            CertificateFactory.SigningKey.of(issuer),
+            spec,
+            new CertificateFactory.Recording(
+                profile.name(), request.labels(), request.requestedBy(), renewedFrom));
     if (request.validateOnly()) {
       return null;
     }
-    PendingCertificate pending =
-        new PendingCertificate(
-            SerialNumbers.toHex(spec.serial()),
-            issuer.id(),
-            profile.name(),
-            t.subjectText(),
-            t.commonName().isEmpty() ? null : t.commonName(),
-            key.displayName(),
-            t.notBefore(),
-            t.notAfter(),
-            t.dnsNames(),
-            t.ipTexts(),
-            t.emailAddresses(),
-            t.uris(),
-            request.labels(),
-            SignedCertificates.der(tbs),
-            request.requestedBy(),
-            now,
-            renewedFrom);
-    StoredCertificate stored = signing.recordAndSign(store, pending, issuer.signer(), tbs, clock);
-    return new IssuedCertificate(stored, issuer.chain());
+    return new IssuedCertificate(factory.issue(prepared), issuer.chain());
   }
 }

@@ -2,20 +2,16 @@ package dev.grpca.server.revocation;
 
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
-import dev.grpca.server.authority.CertificateSigning;
-import dev.grpca.server.hsm.Pkcs11Token;
+import dev.grpca.server.authority.CertificateFactory;
 import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.hsm.TokenKey;
+import dev.grpca.server.hsm.TokenKeys;
 import dev.grpca.server.store.CertificateStore;
-import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.StoredCertificate;
-import dev.grpca.server.x509.CertificateChecks;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.SerialNumbers;
-import dev.grpca.server.x509.SignedCertificates;
 import dev.grpca.server.x509.SubjectFields;
-import dev.grpca.server.x509.TbsCertificates;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -36,7 +32,6 @@ import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.asn1.x509.TBSCertificate;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
 import org.slf4j.Logger;
@@ -84,10 +79,9 @@ public final class OcspSigners {
 
   /** What making delegated signers takes; null when the authorities' own keys sign. */
   private record Delegation(
-      Pkcs11Token token,
+      TokenKeys token,
       CertificateStore store,
-      CertificateSigning signing,
-      SerialNumbers serials,
+      CertificateFactory factory,
       Clock clock,
       Duration lifetime) {}
 
@@ -104,14 +98,12 @@ public final class OcspSigners {
   /** A delegated signer per authority, each certificate lasting {@code lifetime}. */
   public static OcspSigners delegated(
       Authorities authorities,
-      Pkcs11Token token,
+      TokenKeys token,
       CertificateStore store,
-      CertificateSigning signing,
-      SerialNumbers serials,
+      CertificateFactory factory,
       Clock clock,
       Duration lifetime) {
-    return new OcspSigners(
-        authorities, new Delegation(token, store, signing, serials, clock, lifetime));
+    return new OcspSigners(authorities, new Delegation(token, store, factory, clock, lifetime));
   }
 
   /**
@@ -216,54 +208,23 @@ public final class OcspSigners {
     if (notAfter.isAfter(authority.issuer().notAfter())) {
       notAfter = authority.issuer().notAfter();
     }
-    X500Name subject = subjectFor(authority.issuer().subject());
-    CertificateSpec spec =
-        new CertificateSpec(
-            delegation.serials().next(),
-            subject,
-            notBefore,
-            notAfter,
-            SubjectPublicKeyInfo.getInstance(key.publicKey().getEncoded()),
-            false,
-            null,
-            KeyUsage.digitalSignature,
-            List.of(KeyPurposeId.id_kp_OCSPSigning),
-            List.of(),
-            List.of(),
-            List.of(),
-            List.of(),
-            null,
-            null,
-            null,
-            true);
-    TBSCertificate tbs = TbsCertificates.build(spec, authority.issuer());
-    CertificateChecks.require(
-        SignedCertificates.withPlaceholderSignature(tbs), spec, authority.issuer());
-    String serial = SerialNumbers.toHex(spec.serial());
-    PendingCertificate pending =
-        new PendingCertificate(
-            serial,
-            authority.id(),
-            PROFILE,
-            Certificates.rfc4514(subject),
-            SubjectFields.of(subject).commonName(),
-            key.algorithm().displayName(),
-            notBefore,
-            notAfter,
-            List.of(),
-            List.of(),
-            List.of(),
-            List.of(),
-            Map.of(),
-            SignedCertificates.der(tbs),
-            PROFILE,
-            now,
-            null);
+    CertificateSpec.Builder spec =
+        CertificateSpec.builder(
+                subjectFor(authority.issuer().subject()),
+                SubjectPublicKeyInfo.getInstance(key.publicKey().getEncoded()),
+                notBefore,
+                notAfter)
+            .keyUsage(KeyUsage.digitalSignature)
+            .extendedKeyUsages(List.of(KeyPurposeId.id_kp_OCSPSigning))
+            .ocspNoCheck();
+    CertificateFactory factory = delegation.factory();
     StoredCertificate stored =
-        delegation
-            .signing()
-            .recordAndSign(
-                delegation.store(), pending, authority.signer(), tbs, delegation.clock());
+        factory.issue(
+            factory.prepare(
+                CertificateFactory.SigningKey.of(authority),
+                spec,
+                CertificateFactory.Recording.system(PROFILE)));
+    String serial = stored.serialNumber();
     X509Certificate certificate = Certificates.parsePem(stored.certificatePem());
     delegation.token().store(label(serial), key, certificate);
     log.info(

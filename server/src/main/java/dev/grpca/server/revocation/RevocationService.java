@@ -1,9 +1,12 @@
 package dev.grpca.server.revocation;
 
+import dev.grpca.server.authority.AuthorityBootstrap;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.Revocation;
+import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.SerialNumbers;
 import java.time.Clock;
 import java.util.function.BiConsumer;
@@ -56,12 +59,22 @@ public final class RevocationService {
     if (reason < 0 || reason > AA_COMPROMISE || reason == 7) {
       throw CaException.invalid("reason", reason + " is not an RFC 5280 reason code");
     }
+    StoredCertificate certificate =
+        store.find(serial).orElseThrow(() -> CertificateQueries.notIssuedHere(serial));
+    if (AuthorityBootstrap.PROFILE.equals(certificate.profile())) {
+      // A CA's certificate is recorded like any other, but revoking one is a hierarchy decision
+      // (it would invalidate everything below it), not a Revoke call.
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "serial_number",
+          serial + " is a CA certificate of this server; Revoke takes the certificates it issues");
+    }
     Revocation revocation =
         store
             .revoke(serial, new Revocation(clock.instant(), reason))
             .orElseThrow(() -> CertificateQueries.notIssuedHere(serial));
     log.info("certificate {} revoked by {} (reason {})", serial, principal, revocation.reason());
-    store.find(serial).ifPresent(c -> revokedIn.accept(c.authorityId(), serial));
+    revokedIn.accept(certificate.authorityId(), serial);
     return revocation;
   }
 }

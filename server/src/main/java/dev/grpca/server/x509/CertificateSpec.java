@@ -33,42 +33,114 @@ public record CertificateSpec(
     String ocspUrl,
     boolean ocspNoCheck) {
 
-  /** An ordinary certificate: not an OCSP responder's. */
-  public CertificateSpec(
-      BigInteger serial,
-      X500Name subject,
-      Instant notBefore,
-      Instant notAfter,
-      SubjectPublicKeyInfo publicKey,
-      boolean ca,
-      Integer pathLength,
-      int keyUsage,
-      List<KeyPurposeId> extendedKeyUsages,
-      List<String> dnsNames,
-      List<InetAddress> ipAddresses,
-      List<String> emailAddresses,
-      List<String> uris,
-      String crlUrl,
-      String caIssuersUrl,
-      String ocspUrl) {
-    this(
-        serial,
-        subject,
-        notBefore,
-        notAfter,
-        publicKey,
-        ca,
-        pathLength,
-        keyUsage,
-        extendedKeyUsages,
-        dnsNames,
-        ipAddresses,
-        emailAddresses,
-        uris,
-        crlUrl,
-        caIssuersUrl,
-        ocspUrl,
-        false);
+  /**
+   * A spec with the four things every certificate has; the rest is named on the builder. The serial
+   * comes last, from whoever records the certificate.
+   */
+  public static Builder builder(
+      X500Name subject, SubjectPublicKeyInfo publicKey, Instant notBefore, Instant notAfter) {
+    return new Builder(subject, publicKey, notBefore, notAfter);
+  }
+
+  /** The optional parts of a {@link CertificateSpec}, each by name. */
+  public static final class Builder {
+    private final X500Name subject;
+    private final SubjectPublicKeyInfo publicKey;
+    private final Instant notBefore;
+    private final Instant notAfter;
+    private boolean ca;
+    private Integer pathLength;
+    private int keyUsage;
+    private List<KeyPurposeId> extendedKeyUsages = List.of();
+    private List<String> dnsNames = List.of();
+    private List<InetAddress> ipAddresses = List.of();
+    private List<String> emailAddresses = List.of();
+    private List<String> uris = List.of();
+    private String crlUrl;
+    private String caIssuersUrl;
+    private String ocspUrl;
+    private boolean ocspNoCheck;
+
+    private Builder(
+        X500Name subject, SubjectPublicKeyInfo publicKey, Instant notBefore, Instant notAfter) {
+      this.subject = subject;
+      this.publicKey = publicKey;
+      this.notBefore = notBefore;
+      this.notAfter = notAfter;
+    }
+
+    /** A CA certificate; {@code pathLength} null for no limit. */
+    public Builder ca(Integer pathLength) {
+      this.ca = true;
+      this.pathLength = pathLength;
+      return this;
+    }
+
+    /** {@link org.bouncycastle.asn1.x509.KeyUsage} bits. */
+    public Builder keyUsage(int keyUsage) {
+      this.keyUsage = keyUsage;
+      return this;
+    }
+
+    public Builder extendedKeyUsages(List<KeyPurposeId> extendedKeyUsages) {
+      this.extendedKeyUsages = extendedKeyUsages;
+      return this;
+    }
+
+    public Builder dnsNames(List<String> dnsNames) {
+      this.dnsNames = dnsNames;
+      return this;
+    }
+
+    public Builder ipAddresses(List<InetAddress> ipAddresses) {
+      this.ipAddresses = ipAddresses;
+      return this;
+    }
+
+    public Builder emailAddresses(List<String> emailAddresses) {
+      this.emailAddresses = emailAddresses;
+      return this;
+    }
+
+    public Builder uris(List<String> uris) {
+      this.uris = uris;
+      return this;
+    }
+
+    /** The CRL distribution point, AIA caIssuers and AIA OCSP URLs; each may be null. */
+    public Builder issuerUrls(String crlUrl, String caIssuersUrl, String ocspUrl) {
+      this.crlUrl = crlUrl;
+      this.caIssuersUrl = caIssuersUrl;
+      this.ocspUrl = ocspUrl;
+      return this;
+    }
+
+    /** A delegated OCSP responder's certificate: id-pkix-ocsp-nocheck, no subjectAltName. */
+    public Builder ocspNoCheck() {
+      this.ocspNoCheck = true;
+      return this;
+    }
+
+    public CertificateSpec build(BigInteger serial) {
+      return new CertificateSpec(
+          serial,
+          subject,
+          notBefore,
+          notAfter,
+          publicKey,
+          ca,
+          pathLength,
+          keyUsage,
+          extendedKeyUsages,
+          dnsNames,
+          ipAddresses,
+          emailAddresses,
+          uris,
+          crlUrl,
+          caIssuersUrl,
+          ocspUrl,
+          ocspNoCheck);
+    }
   }
 
   public CertificateSpec {

@@ -131,23 +131,14 @@ class Pkcs11TokenTest {
   static X509Certificate selfSigned(Signer signer, KeyAlgorithm algorithm) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     CertificateSpec spec =
-        new CertificateSpec(
-            new SerialNumbers(new SecureRandom()).next(),
-            new X500Name("CN=test key"),
-            now,
-            now.plus(1, ChronoUnit.DAYS),
-            SubjectPublicKeyInfo.getInstance(signer.publicKey().getEncoded()),
-            true,
-            null,
-            KeyUsage.keyCertSign,
-            List.of(),
-            List.of(),
-            List.of(),
-            List.of(),
-            List.of(),
-            null,
-            null,
-            null);
+        CertificateSpec.builder(
+                new X500Name("CN=test key"),
+                SubjectPublicKeyInfo.getInstance(signer.publicKey().getEncoded()),
+                now,
+                now.plus(1, ChronoUnit.DAYS))
+            .ca(null)
+            .keyUsage(KeyUsage.keyCertSign)
+            .build(new SerialNumbers(new SecureRandom()).next());
     TBSCertificate tbs = TbsCertificates.build(spec, TbsCertificates.selfIssuer(spec, algorithm));
     byte[] signature = signer.sign(SignedCertificates.der(tbs));
     return Certificates.parse(SignedCertificates.assemble(tbs, tbs.getSignature(), signature));

@@ -73,23 +73,12 @@ class CertificateChecksTest {
             ISSUER.notBefore(),
             Instant.parse("2060-01-01T00:00:00Z"));
     CertificateSpec spec =
-        new CertificateSpec(
-            BigInteger.TEN,
-            subject("a.example.com"),
-            NOW,
-            Instant.parse("2051-01-01T00:00:00Z"),
-            EC_KEY,
-            false,
-            null,
-            KeyUsage.digitalSignature,
-            List.of(KeyPurposeId.id_kp_serverAuth),
-            List.of("a.example.com"),
-            List.of(),
-            List.of(),
-            List.of(),
-            null,
-            null,
-            null);
+        CertificateSpec.builder(
+                subject("a.example.com"), EC_KEY, NOW, Instant.parse("2051-01-01T00:00:00Z"))
+            .keyUsage(KeyUsage.digitalSignature)
+            .extendedKeyUsages(List.of(KeyPurposeId.id_kp_serverAuth))
+            .dnsNames(List.of("a.example.com"))
+            .build(BigInteger.TEN);
     TBSCertificate tbs = TbsCertificates.build(spec, longIssuer);
     assertThat(tbs.getEndDate().toASN1Primitive()).isInstanceOf(ASN1GeneralizedTime.class);
     assertThat(
@@ -109,23 +98,12 @@ class CertificateChecksTest {
   @Test
   void validityOutsideTheIssuersIsCaught() {
     CertificateSpec spec =
-        new CertificateSpec(
-            BigInteger.TWO,
-            subject("a.example.com"),
-            NOW,
-            ISSUER.notAfter().plusSeconds(1),
-            EC_KEY,
-            false,
-            null,
-            KeyUsage.digitalSignature,
-            List.of(KeyPurposeId.id_kp_serverAuth),
-            List.of("a.example.com"),
-            List.of(),
-            List.of(),
-            List.of(),
-            null,
-            null,
-            null);
+        CertificateSpec.builder(
+                subject("a.example.com"), EC_KEY, NOW, ISSUER.notAfter().plusSeconds(1))
+            .keyUsage(KeyUsage.digitalSignature)
+            .extendedKeyUsages(List.of(KeyPurposeId.id_kp_serverAuth))
+            .dnsNames(List.of("a.example.com"))
+            .build(BigInteger.TWO);
     assertThat(problems(spec, ISSUER)).anyMatch(p -> p.contains("outside the issuer's"));
   }
 
@@ -153,46 +131,20 @@ class CertificateChecksTest {
   @Test
   void keyEnciphermentOnAnEcKeyIsCaught() {
     CertificateSpec spec =
-        new CertificateSpec(
-            BigInteger.ONE,
-            subject("a.example.com"),
-            NOW,
-            NOW.plusSeconds(60),
-            EC_KEY,
-            false,
-            null,
-            KeyUsage.digitalSignature | KeyUsage.keyEncipherment,
-            List.of(KeyPurposeId.id_kp_serverAuth),
-            List.of("a.example.com"),
-            List.of(),
-            List.of(),
-            List.of(),
-            null,
-            null,
-            null);
+        CertificateSpec.builder(subject("a.example.com"), EC_KEY, NOW, NOW.plusSeconds(60))
+            .keyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment)
+            .extendedKeyUsages(List.of(KeyPurposeId.id_kp_serverAuth))
+            .dnsNames(List.of("a.example.com"))
+            .build(BigInteger.ONE);
     assertThat(problems(spec, ISSUER)).anyMatch(p -> p.contains("keyEncipherment"));
   }
 
   @Test
   void aLeafWithoutSansOrEkuIsCaught() {
     CertificateSpec spec =
-        new CertificateSpec(
-            BigInteger.ONE,
-            new X500Name("CN=Alice"),
-            NOW,
-            NOW.plusSeconds(60),
-            EC_KEY,
-            false,
-            null,
-            KeyUsage.digitalSignature,
-            List.of(),
-            List.of(),
-            List.of(),
-            List.of(),
-            List.of(),
-            null,
-            null,
-            null);
+        CertificateSpec.builder(new X500Name("CN=Alice"), EC_KEY, NOW, NOW.plusSeconds(60))
+            .keyUsage(KeyUsage.digitalSignature)
+            .build(BigInteger.ONE);
     assertThat(problems(spec, ISSUER))
         .anyMatch(p -> p.contains("without subjectAltName"))
         .anyMatch(p -> p.contains("without extendedKeyUsage"));
@@ -218,23 +170,12 @@ class CertificateChecksTest {
   @Test
   void ipSansRoundTrip() throws Exception {
     CertificateSpec spec =
-        new CertificateSpec(
-            BigInteger.ONE,
-            subject("a.example.com"),
-            NOW,
-            NOW.plusSeconds(60),
-            EC_KEY,
-            false,
-            null,
-            KeyUsage.digitalSignature,
-            List.of(KeyPurposeId.id_kp_clientAuth),
-            List.of("a.example.com"),
-            List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1")),
-            List.of(),
-            List.of(),
-            null,
-            null,
-            null);
+        CertificateSpec.builder(subject("a.example.com"), EC_KEY, NOW, NOW.plusSeconds(60))
+            .keyUsage(KeyUsage.digitalSignature)
+            .extendedKeyUsages(List.of(KeyPurposeId.id_kp_clientAuth))
+            .dnsNames(List.of("a.example.com"))
+            .ipAddresses(List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1")))
+            .build(BigInteger.ONE);
     assertThat(problems(spec, ISSUER)).isEmpty();
   }
 
@@ -269,23 +210,11 @@ class CertificateChecksTest {
   private static CertificateSpec responder(List<KeyPurposeId> ekus, List<String> dns) {
     CertificateSpec leaf = leaf(subject("Issuing CA OCSP Responder"), dns);
     return responderLike(
-        new CertificateSpec(
-            leaf.serial(),
-            leaf.subject(),
-            leaf.notBefore(),
-            leaf.notAfter(),
-            leaf.publicKey(),
-            false,
-            null,
-            KeyUsage.digitalSignature,
-            ekus,
-            dns,
-            List.of(),
-            List.of(),
-            List.of(),
-            null,
-            null,
-            null));
+        CertificateSpec.builder(leaf.subject(), leaf.publicKey(), leaf.notBefore(), leaf.notAfter())
+            .keyUsage(KeyUsage.digitalSignature)
+            .extendedKeyUsages(ekus)
+            .dnsNames(dns)
+            .build(leaf.serial()));
   }
 
   private static CertificateSpec responderLike(CertificateSpec spec) {
@@ -317,23 +246,11 @@ class CertificateChecksTest {
   }
 
   private static CertificateSpec leaf(X500Name subject, List<String> dns) {
-    return new CertificateSpec(
-        new BigInteger("5e62eb2e44dd0483a1b2c3d4e5f60718", 16),
-        subject,
-        NOW,
-        NOW.plusSeconds(86400),
-        EC_KEY,
-        false,
-        null,
-        KeyUsage.digitalSignature,
-        List.of(KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth),
-        dns,
-        List.of(),
-        List.of(),
-        List.of(),
-        null,
-        null,
-        null);
+    return CertificateSpec.builder(subject, EC_KEY, NOW, NOW.plusSeconds(86400))
+        .keyUsage(KeyUsage.digitalSignature)
+        .extendedKeyUsages(List.of(KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth))
+        .dnsNames(dns)
+        .build(new BigInteger("5e62eb2e44dd0483a1b2c3d4e5f60718", 16));
   }
 
   private static X500Name subject(String cn) {

@@ -45,4 +45,19 @@ final class JooqAuthorityStore implements AuthorityStore {
                 .set(AUTHORITY.CREATE_TIME, StoreErrors.utc(a.createTime()))
                 .execute());
   }
+
+  @Override
+  public void complete(String id, String certificatePem) {
+    int updated =
+        StoreErrors.guard(
+            () ->
+                dsl.update(AUTHORITY)
+                    .set(AUTHORITY.CERTIFICATE_PEM, certificatePem)
+                    .where(AUTHORITY.ID.eq(id))
+                    .and(AUTHORITY.CERTIFICATE_PEM.isNull())
+                    .execute());
+    if (updated != 1) {
+      throw new IllegalStateException("authority " + id + " has a certificate already or no row");
+    }
+  }
 }

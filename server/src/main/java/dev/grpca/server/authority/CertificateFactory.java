@@ -1,0 +1,244 @@
+package dev.grpca.server.authority;
+
+import dev.grpca.server.hsm.Signer;
+import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.x509.CertificateChecks;
+import dev.grpca.server.x509.CertificateSpec;
+import dev.grpca.server.x509.Certificates;
+import dev.grpca.server.x509.IpAddressText;
+import dev.grpca.server.x509.Issuer;
+import dev.grpca.server.x509.Pem;
+import dev.grpca.server.x509.PublicKeyInfo;
+import dev.grpca.server.x509.SerialNumbers;
+import dev.grpca.server.x509.SignedCertificates;
+import dev.grpca.server.x509.SubjectFields;
+import dev.grpca.server.x509.TbsCertificates;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.Provider;
+import java.security.PublicKey;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x509.TBSCertificate;
+import org.bouncycastle.cert.CertException;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.operator.ContentVerifierProvider;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+
+/**
+ * The one path every certificate takes: leaves, renewals, OCSP signers, the server's own TLS
+ * certificate, roots and intermediates. Two steps, as in Boulder's CA:
+ *
+ * <ol>
+ *   <li>{@link #prepare}: gives the spec a serial, builds the TBS certificate, wraps it with a
+ *       placeholder signature, parses it back and checks it (RFC 5280 and the spec). Nothing is
+ *       stored and nothing is signed; a spec that fails here leaves no trace.
+ *   <li>{@link #issue}: durably records the row with the exact TBS bytes, has the key sign them,
+ *       verifies the signature with the public key, checks that the signed TBS is byte for byte the
+ *       checked one, and durably stores the certificate. Only then is it returned.
+ * </ol>
+ *
+ * Nothing else in the server asks a token key to sign a certificate.
+ */
+public final class CertificateFactory {
+  private static final int MAX_CACHED_KEYS = 64;
+
+  private final CertificateStore store;
+  private final SerialNumbers serials;
+  private final Clock clock;
+  private final JcaContentVerifierProviderBuilder verifiers;
+
+  /**
+   * One verifier per signing public key, kept: Bouncy Castle caches its precomputed multiples of
+   * the key's point on the key object, so a kept key verifies faster than one converted per call.
+   */
+  private final Map<PublicKey, ContentVerifierProvider> verifierByKey = new ConcurrentHashMap<>();
+
+  /**
+   * @param bouncyCastle the provider that verifies the token's signatures (faster than the JDK's on
+   *     JDK 17)
+   */
+  public CertificateFactory(
+      CertificateStore store, SerialNumbers serials, Provider bouncyCastle, Clock clock) {
+    this.store = store;
+    this.serials = serials;
+    this.clock = clock;
+    this.verifiers = new JcaContentVerifierProviderBuilder().setProvider(bouncyCastle);
+  }
+
+  /** The key that signs and the name it signs as, recorded under {@code authorityId}. */
+  public record SigningKey(String authorityId, Issuer issuer, Signer signer) {
+    /** {@code authority} signs. */
+    public static SigningKey of(Authority authority) {
+      return new SigningKey(authority.id(), authority.issuer(), authority.signer());
+    }
+  }
+
+  /** What the certificate's row says besides what the certificate says. */
+  public record Recording(
+      String profile, Map<String, String> labels, String requestedBy, String renewedFrom) {
+    public Recording {
+      labels = Map.copyOf(labels);
+    }
+
+    /** A certificate the server makes for itself, recorded as requested by its profile. */
+    public static Recording system(String profile) {
+      return new Recording(profile, Map.of(), profile, null);
+    }
+  }
+
+  /**
+   * A checked certificate ready to be recorded and signed, once: a second {@link #issue} of the
+   * same token is refused.
+   */
+  public static final class Prepared {
+    private final CertificateSpec spec;
+    private final SigningKey by;
+    private final TBSCertificate tbs;
+    private final PendingCertificate pending;
+    private final AtomicBoolean used = new AtomicBoolean();
+
+    private Prepared(
+        CertificateSpec spec, SigningKey by, TBSCertificate tbs, PendingCertificate pending) {
+      this.spec = spec;
+      this.by = by;
+      this.tbs = tbs;
+      this.pending = pending;
+    }
+
+    public CertificateSpec spec() {
+      return spec;
+    }
+
+    /** The serial, in the wire form. */
+    public String serialNumber() {
+      return pending.serialNumber();
+    }
+  }
+
+  /** Checks {@code spec} as {@code by} would sign it; stores and signs nothing. */
+  public Prepared prepare(SigningKey by, CertificateSpec.Builder spec, Recording recording) {
+    return prepare(by, spec.build(serials.next()), recording);
+  }
+
+  /**
+   * Checks a self-signed certificate (a root) for {@code key}, recorded under {@code authorityId};
+   * stores and signs nothing.
+   */
+  public Prepared prepareSelfSigned(
+      String authorityId, Signer key, CertificateSpec.Builder spec, Recording recording) {
+    CertificateSpec built = spec.build(serials.next());
+    SigningKey self =
+        new SigningKey(authorityId, TbsCertificates.selfIssuer(built, key.algorithm()), key);
+    return prepare(self, built, recording);
+  }
+
+  private Prepared prepare(SigningKey by, CertificateSpec spec, Recording recording) {
+    TBSCertificate tbs = TbsCertificates.build(spec, by.issuer());
+    CertificateChecks.require(SignedCertificates.withPlaceholderSignature(tbs), spec, by.issuer());
+    String commonName = SubjectFields.of(spec.subject()).commonName();
+    PendingCertificate pending =
+        new PendingCertificate(
+            SerialNumbers.toHex(spec.serial()),
+            by.authorityId(),
+            recording.profile(),
+            Certificates.rfc4514(spec.subject()),
+            commonName.isEmpty() ? null : commonName,
+            PublicKeyInfo.of(spec.publicKey()).displayName(),
+            spec.notBefore(),
+            spec.notAfter(),
+            spec.dnsNames(),
+            spec.ipAddresses().stream().map(IpAddressText::text).toList(),
+            spec.emailAddresses(),
+            spec.uris(),
+            recording.labels(),
+            SignedCertificates.der(tbs),
+            recording.requestedBy(),
+            clock.instant(),
+            recording.renewedFrom());
+    return new Prepared(spec, by, tbs, pending);
+  }
+
+  /**
+   * Record-then-sign: durably records the prepared row, has its key sign, verifies the result and
+   * durably stores the certificate; returns the stored row. A failed signature or check leaves the
+   * row marked failed, and nothing is returned.
+   */
+  public StoredCertificate issue(Prepared prepared) {
+    if (!prepared.used.compareAndSet(false, true)) {
+      throw new IllegalStateException(
+          "certificate " + prepared.serialNumber() + " was already issued from this preparation");
+    }
+    PendingCertificate pending = prepared.pending;
+    store.recordPending(pending);
+    byte[] der;
+    try {
+      der = signAndVerify(prepared.by.signer(), prepared.tbs, pending.tbsCertificate());
+    } catch (RuntimeException e) {
+      throw markFailed(pending, e);
+    }
+    String pem = Pem.certificate(der);
+    String fingerprint = Certificates.sha256Fingerprint(der);
+    Instant issueTime = store.markIssued(pending.serialNumber(), pem, fingerprint, clock.instant());
+    return pending.issued(pem, fingerprint, issueTime);
+  }
+
+  private RuntimeException markFailed(PendingCertificate pending, RuntimeException cause) {
+    try {
+      store.markFailed(pending.serialNumber());
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    }
+    return cause;
+  }
+
+  /**
+   * The certificate's DER once {@code signer} has signed {@code tbs}, its signature verifies with
+   * the signer's public key, and its TBS is {@code recordedTbs} to the byte: a faulty token answer
+   * never leaves the server.
+   */
+  private byte[] signAndVerify(Signer signer, TBSCertificate tbs, byte[] recordedTbs) {
+    byte[] signature = signer.sign(recordedTbs);
+    try {
+      byte[] der = SignedCertificates.assemble(tbs, tbs.getSignature(), signature);
+      X509CertificateHolder certificate = new X509CertificateHolder(der);
+      if (!certificate.isSignatureValid(verifier(signer.publicKey()))) {
+        throw new IllegalStateException("the token returned a signature that does not verify");
+      }
+      byte[] signedTbs =
+          certificate.toASN1Structure().getTBSCertificate().getEncoded(ASN1Encoding.DER);
+      if (!Arrays.equals(signedTbs, recordedTbs)) {
+        throw new IllegalStateException("the signed TBS certificate is not the one recorded");
+      }
+      return der;
+    } catch (IOException e) {
+      throw new UncheckedIOException("encoding a signed certificate", e);
+    } catch (CertException | OperatorCreationException e) {
+      throw new IllegalStateException("checking the token's signature", e);
+    }
+  }
+
+  private ContentVerifierProvider verifier(PublicKey publicKey) throws OperatorCreationException {
+    ContentVerifierProvider cached = verifierByKey.get(publicKey);
+    if (cached != null) {
+      return cached;
+    }
+    if (verifierByKey.size() >= MAX_CACHED_KEYS) {
+      // Rotated OCSP signer keys would otherwise pile up over the years.
+      verifierByKey.clear();
+    }
+    ContentVerifierProvider built =
+        verifiers.build(SubjectPublicKeyInfo.getInstance(publicKey.getEncoded()));
+    verifierByKey.put(publicKey, built);
+    return built;
+  }
+}
