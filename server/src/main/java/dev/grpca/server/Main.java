@@ -331,6 +331,7 @@ public final class Main {
         ocsp.validity(),
         ocsp.cacheMaxAge(),
         ocsp.echoNonce(),
+        ocsp.perRequestAnswersPerMinute(),
         bouncyCastle);
   }
 

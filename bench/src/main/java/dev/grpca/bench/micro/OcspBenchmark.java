@@ -3,7 +3,6 @@ package dev.grpca.bench.micro;
 import dev.grpca.server.Main;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.revocation.OcspResponder;
-import java.math.BigInteger;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
@@ -43,7 +42,8 @@ public class OcspBenchmark {
         new CertificateID(
             new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
             issuer.certificateHolder(),
-            BigInteger.valueOf(12345));
+            // A certificate this server issued (its own TLS certificate): OCSP answers only those.
+            server.tlsIdentity().current().getSerialNumber());
     cacheable = new OCSPReqBuilder().addRequest(id).build().getEncoded();
     withNonce =
         new OCSPReqBuilder()
@@ -66,12 +66,12 @@ public class OcspBenchmark {
   /** Parse, look the serial up in the database, build and sign with the token key. */
   @Benchmark
   public OcspResponder.Answer signed() {
-    return responder.respond(withNonce);
+    return responder.respond(withNonce, "127.0.0.1");
   }
 
   /** Parse and answer from the cache. */
   @Benchmark
   public OcspResponder.Answer cached() {
-    return responder.respond(cacheable);
+    return responder.respond(cacheable, "127.0.0.1");
   }
 }

@@ -35,7 +35,8 @@ public record ServerConfig(
       Duration cacheMaxAge,
       boolean delegated,
       Duration signerLifetime,
-      boolean echoNonce) {}
+      boolean echoNonce,
+      int perRequestAnswersPerMinute) {}
 
   /** CRL publishing. */
   public record Crl(Duration validity, Duration debounce) {}

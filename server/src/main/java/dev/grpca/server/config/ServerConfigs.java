@@ -182,7 +182,16 @@ public final class ServerConfigs {
                       + " (expected: OCSP_SIGNER_DELEGATED or"
                       + " OCSP_SIGNER_CA_KEY)");
         };
-    return new ServerConfig.Ocsp(validity, maxAge, delegated, signerLifetime, o.getEchoNonce());
+    int perRequest =
+        o.getPerRequestAnswersPerMinute() == 0 ? 60 : o.getPerRequestAnswersPerMinute();
+    if (perRequest < 0 || perRequest > 1_000_000) {
+      throw new IllegalArgumentException(
+          "ocsp.per_request_answers_per_minute: "
+              + Integer.toUnsignedString(perRequest)
+              + " (expected: 1..1000000)");
+    }
+    return new ServerConfig.Ocsp(
+        validity, maxAge, delegated, signerLifetime, o.getEchoNonce(), perRequest);
   }
 
   private static ServerConfig.Crl crl(CrlSection c) {

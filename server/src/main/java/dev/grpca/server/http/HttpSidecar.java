@@ -282,7 +282,7 @@ public final class HttpSidecar implements AutoCloseable {
       }
       // RFC 5019 §6: POSTs are not cached by HTTP caches.
       response.getHeaders().put(NO_STORE);
-      ocspBody(response, callback, ocsp.respond(body).der());
+      ocspBody(response, callback, ocsp.respond(body, Request.getRemoteAddr(request)).der());
     }
 
     /**
@@ -304,7 +304,7 @@ public final class HttpSidecar implements AutoCloseable {
         } catch (IllegalArgumentException e) {
           der = new byte[0];
         }
-        get = new OcspGet(ocsp.respond(der));
+        get = new OcspGet(ocsp.respond(der, Request.getRemoteAddr(request)));
         if (ocsp.isCurrent(get.answer(), now) && encoded.length() <= MAX_KEPT_PATH) {
           if (gets.size() >= OcspResponder.MAX_CACHED) {
             OcspResponder.evict(gets, g -> ocsp.isCurrent(g.answer(), now));

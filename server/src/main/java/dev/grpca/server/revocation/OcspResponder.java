@@ -23,7 +23,9 @@ import java.util.Date;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ocsp.OCSPObjectIdentifiers;
@@ -43,7 +45,6 @@ import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
 import org.bouncycastle.cert.ocsp.Req;
 import org.bouncycastle.cert.ocsp.RevokedStatus;
-import org.bouncycastle.cert.ocsp.UnknownStatus;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DigestCalculatorProvider;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -54,12 +55,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Answers OCSP requests (RFC 6960, RFC 5019 profile) for every authority of this server, signed by
  * the authority's delegated OCSP signer or its own key ({@link OcspSigners}). Every request of a
- * multi-request OCSPRequest is answered: good, revoked (time and reason) or unknown. A request for
- * an issuer that is not ours gets {@code unauthorized}; one that does not parse gets {@code
- * malformedRequest}. Nonces are ignored unless echoing is configured, so responses can be cached:
- * single-request answers are reused for at most the configured cache age (never past half their
- * validity), and a revocation in this process drops the cached answer at once. A request whose
- * nonce is echoed gets an answer signed for it alone.
+ * multi-request OCSPRequest is answered: good or revoked (time and reason). A request that names a
+ * certificate this server did not issue, or an issuer that is not ours, gets {@code unauthorized},
+ * unsigned: no anonymous request makes the token sign for nothing. One that does not parse gets
+ * {@code malformedRequest}. Nonces are ignored unless echoing is configured, so responses can be
+ * cached: single-request answers are reused for at most the configured cache age (never past half
+ * their validity), and a revocation in this process drops the cached answer at once. A request
+ * whose nonce is echoed gets an answer signed for it alone; such answers are limited per source
+ * address ({@code tryLater} past the limit).
  */
 public final class OcspResponder {
   private static final Logger log = LoggerFactory.getLogger(OcspResponder.class);
@@ -74,9 +77,19 @@ public final class OcspResponder {
   private final Duration validity;
   private final Duration cacheMaxAge;
   private final boolean echoNonce;
+
+  /** Answers signed for one request alone, per source address. */
+  private final SourceLimiter perRequest;
+
   private final DigestCalculatorProvider digests;
   private final Map<String, Answer> cache = new ConcurrentHashMap<>();
   private final Map<IssuerKey, IssuerHashes> issuerHashes = new ConcurrentHashMap<>();
+
+  /** The answers being signed now, by cache key: a second request for one waits for it. */
+  private final Map<String, CompletableFuture<Answer>> signing = new ConcurrentHashMap<>();
+
+  /** Counts revocations, so that an answer signed while one happened is not kept. */
+  private final AtomicLong revocations = new AtomicLong();
 
   /**
    * A DER OCSPResponse and how long HTTP caches may keep it: until {@code reuseUntil}, when this
@@ -109,6 +122,7 @@ public final class OcspResponder {
       Duration validity,
       Duration cacheMaxAge,
       boolean echoNonce,
+      int perRequestAnswersPerMinute,
       Provider bc) {
     this.authorities = authorities;
     this.signers = signers;
@@ -117,6 +131,7 @@ public final class OcspResponder {
     this.validity = validity;
     this.cacheMaxAge = cacheMaxAge;
     this.echoNonce = echoNonce;
+    this.perRequest = new SourceLimiter(perRequestAnswersPerMinute);
     try {
       this.digests = new JcaDigestCalculatorProviderBuilder().setProvider(bc).build();
     } catch (OperatorCreationException e) {
@@ -124,8 +139,11 @@ public final class OcspResponder {
     }
   }
 
-  /** The answer to the DER OCSPRequest {@code der}; never throws for bad input. */
-  public Answer respond(byte[] der) {
+  /**
+   * The answer to the DER OCSPRequest {@code der} from {@code source} (the caller's address, which
+   * answers signed for it alone are counted by); never throws for bad input.
+   */
+  public Answer respond(byte[] der, String source) {
     OCSPReq request;
     try {
       request = new OCSPReq(der);
@@ -147,19 +165,68 @@ public final class OcspResponder {
     Instant now = clock.instant();
     Extension nonce =
         echoNonce ? request.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce) : null;
-    if (nonce != null) {
-      return sign(issuer, requests, now, nonce, null, null);
+    if (nonce == null && requests.length == 1) {
+      return shared(issuer, requests[0].getCertID(), now);
     }
-    if (requests.length > 1) {
-      return sign(issuer, requests, now, null, now.plus(cacheMaxAge), null);
+    // Signed for this request alone: only when every CertID names a certificate issued here.
+    CertificateID[] ids = new CertificateID[requests.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = requests[i].getCertID();
     }
-    String key = cacheKey(issuer, requests[0].getCertID());
+    CertificateStatus[] statuses = statuses(issuer, ids);
+    if (statuses == null) {
+      return status(OCSPResponseStatus.UNAUTHORIZED);
+    }
+    if (!perRequest.tryTake(source, now)) {
+      return status(OCSPResponseStatus.TRY_LATER);
+    }
+    return sign(
+        issuer, ids, statuses, now, nonce, nonce == null ? now.plus(cacheMaxAge) : null, null);
+  }
+
+  /**
+   * The answer about one certificate that every request for it shares: signed at most once per
+   * reuse time however many requests arrive together (the first signs, the others wait for its
+   * answer), and never for a serial this CA did not issue ({@code unauthorized}, unsigned).
+   */
+  private Answer shared(Authority issuer, CertificateID id, Instant now) {
+    String key = cacheKey(issuer, id);
     Answer cached = cache.get(key);
     if (cached != null && now.isBefore(cached.reuseUntil())) {
       return cached;
     }
-    Answer answer = sign(issuer, requests, now, null, now.plus(cacheMaxAge), key);
-    if (answer.cacheable()) {
+    CompletableFuture<Answer> mine = new CompletableFuture<>();
+    CompletableFuture<Answer> theirs = signing.putIfAbsent(key, mine);
+    if (theirs != null) {
+      return theirs.join();
+    }
+    try {
+      Answer answer = signShared(issuer, id, now, key);
+      mine.complete(answer);
+      return answer;
+    } catch (RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      signing.remove(key, mine);
+    }
+  }
+
+  private Answer signShared(Authority issuer, CertificateID id, Instant now, String key) {
+    // Another request may have signed it between the look above and taking the key.
+    Answer cached = cache.get(key);
+    if (cached != null && now.isBefore(cached.reuseUntil())) {
+      return cached;
+    }
+    long generation = revocations.get();
+    CertificateID[] one = {id};
+    CertificateStatus[] statuses = statuses(issuer, one);
+    if (statuses == null) {
+      return status(OCSPResponseStatus.UNAUTHORIZED);
+    }
+    Answer answer = sign(issuer, one, statuses, now, null, now.plus(cacheMaxAge), key);
+    // An answer signed across a revocation may say good: it is given, but not kept.
+    if (answer.cacheable() && revocations.get() == generation) {
       if (cache.size() >= MAX_CACHED) {
         evict(cache, a -> now.isBefore(a.reuseUntil()));
       }
@@ -198,6 +265,7 @@ public final class OcspResponder {
 
   /** Drops the cached answer for a serial: called when it is revoked. */
   public void invalidate(String serialNumber) {
+    revocations.incrementAndGet();
     cache.keySet().removeIf(k -> k.endsWith(":" + serialNumber));
   }
 
@@ -207,7 +275,8 @@ public final class OcspResponder {
    */
   private Answer sign(
       Authority issuer,
-      Req[] requests,
+      CertificateID[] ids,
+      CertificateStatus[] statuses,
       Instant now,
       Extension nonce,
       Instant reuseUntil,
@@ -220,13 +289,9 @@ public final class OcspResponder {
           new BasicOCSPRespBuilder(
               SubjectPublicKeyInfo.getInstance(signer.signer().publicKey().getEncoded()),
               digests.get(CertificateID.HASH_SHA1));
-      for (Req r : requests) {
+      for (int i = 0; i < ids.length; i++) {
         builder.addResponse(
-            r.getCertID(),
-            status(issuer, r.getCertID()),
-            Date.from(thisUpdate),
-            Date.from(nextUpdate),
-            null);
+            ids[i], statuses[i], Date.from(thisUpdate), Date.from(nextUpdate), null);
       }
       if (nonce != null) {
         builder.setResponseExtensions(new Extensions(nonce));
@@ -256,23 +321,35 @@ public final class OcspResponder {
     }
   }
 
-  private CertificateStatus status(Authority issuer, CertificateID id) {
-    if (isSubordinate(issuer, id)) {
-      return CertificateStatus.GOOD;
+  /**
+   * The status of each request's certificate; null when any of them names a certificate {@code
+   * issuer} did not issue (RFC 6960 lets a responder answer {@code unauthorized} rather than sign
+   * {@code unknown}: an anonymous caller must not be able to spend the token's signatures).
+   */
+  private CertificateStatus[] statuses(Authority issuer, CertificateID[] ids) {
+    CertificateStatus[] statuses = new CertificateStatus[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      CertificateID id = ids[i];
+      if (isSubordinate(issuer, id)) {
+        statuses[i] = CertificateStatus.GOOD;
+        continue;
+      }
+      Optional<StoredCertificate> found =
+          id.getSerialNumber().signum() > 0
+              ? store.find(SerialNumbers.toHex(id.getSerialNumber()))
+              : Optional.empty();
+      if (found.isEmpty()
+          || found.get().state() != CertificateState.ISSUED
+          || !found.get().authorityId().equals(issuer.id())) {
+        return null;
+      }
+      statuses[i] =
+          found.get().revocation() == null
+              ? CertificateStatus.GOOD
+              : new RevokedStatus(
+                  Date.from(found.get().revocation().time()), found.get().revocation().reason());
     }
-    String serial = SerialNumbers.toHex(id.getSerialNumber());
-    Optional<StoredCertificate> found =
-        id.getSerialNumber().signum() > 0 ? store.find(serial) : Optional.empty();
-    if (found.isEmpty()
-        || found.get().state() != CertificateState.ISSUED
-        || !found.get().authorityId().equals(issuer.id())) {
-      return new UnknownStatus();
-    }
-    if (found.get().revocation() != null) {
-      return new RevokedStatus(
-          Date.from(found.get().revocation().time()), found.get().revocation().reason());
-    }
-    return CertificateStatus.GOOD;
+    return statuses;
   }
 
   /** Whether {@code id} names the certificate of one of our CAs that {@code issuer} signed. */

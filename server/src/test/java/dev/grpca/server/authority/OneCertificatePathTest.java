@@ -7,55 +7,36 @@ import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.hsm.Signer;
-import dev.grpca.server.hsm.TokenKey;
-import dev.grpca.server.hsm.TokenKeys;
-import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssuedCertificate;
-import dev.grpca.server.policy.BuiltInProfiles;
-import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.IssuanceRequest;
-import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.revocation.OcspSigners;
 import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.StoredAuthority;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.store.jooq.Database;
+import dev.grpca.server.testing.CaCore;
 import dev.grpca.server.testing.SoftHsm;
+import dev.grpca.server.testing.WatchedToken;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
-import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.Pem;
 import dev.grpca.server.x509.SerialNumbers;
 import dev.grpca.server.x509.SubjectFields;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.asn1.x509.TBSCertificate;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,57 +50,27 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OneCertificatePathTest {
   @TempDir static Path data;
+  static CaCore core;
   static Database database;
   static WatchedToken token;
   static CertificateFactory factory;
   static Authorities authorities;
   static IssuanceService issuance;
-  static ScheduledExecutorService scheduler;
   static final Clock clock = Clock.systemUTC();
 
   @BeforeAll
   static void build() {
-    String url = "jdbc:h2:file:" + data.resolve("grpca");
-    database = Database.open(url, "sa", "");
-    token = new WatchedToken(SoftHsm.open(), database, url);
-    factory =
-        new CertificateFactory(
-            database.certificates(),
-            new SerialNumbers(new SecureRandom()),
-            new BouncyCastleProvider(),
-            clock);
-    IssuerUrls urls = new IssuerUrls("http://127.0.0.1:8080");
-    String suffix = SoftHsm.uniqueLabel("path");
-    authorities =
-        new AuthorityBootstrap(token, database.authorities(), factory, urls, clock)
-            .ensure(
-                new AuthoritySpec(
-                    "root-" + suffix, "CN=Path Root", KeyAlgorithm.EC_P384, Duration.ofDays(3650)),
-                new AuthoritySpec(
-                    "issuing-" + suffix,
-                    "CN=Path Issuing CA",
-                    KeyAlgorithm.EC_P256,
-                    Duration.ofDays(1000)));
-    ProfileCatalog profiles = new ProfileCatalog(database.profiles(), authorities::contains, clock);
-    profiles.declare(BuiltInProfiles.all());
-    issuance =
-        new IssuanceService(
-            profiles,
-            authorities,
-            new IssuancePolicy(),
-            new CertificateQueries(database.certificates(), clock),
-            factory,
-            new SecureRandom(),
-            new BouncyCastleProvider(),
-            urls,
-            clock);
-    scheduler = Executors.newSingleThreadScheduledExecutor();
+    core = new CaCore(data, clock);
+    database = core.database;
+    token = core.token;
+    factory = core.factory;
+    authorities = core.authorities;
+    issuance = core.issuance;
   }
 
   @AfterAll
   static void close() {
-    scheduler.shutdownNow();
-    database.close();
+    core.close();
   }
 
   @Test
@@ -162,8 +113,7 @@ class OneCertificatePathTest {
         .authorities()
         .insert(new StoredAuthority(id, null, "grpca-" + id, null, false, clock.instant()));
     Authorities again =
-        new AuthorityBootstrap(
-                token, database.authorities(), factory, new IssuerUrls("http://127.0.0.1"), clock)
+        core.bootstrap()
             .ensure(
                 new AuthoritySpec(
                     id, "CN=Interrupted Root", KeyAlgorithm.EC_P256, Duration.ofDays(30)),
@@ -210,7 +160,7 @@ class OneCertificatePathTest {
     OcspSigners signers =
         OcspSigners.delegated(
                 authorities, token, database.certificates(), factory, clock, Duration.ofDays(2))
-            .start(scheduler);
+            .start(core.scheduler);
     X509Certificate signer =
         Certificates.parse(signers.signerFor(authorities.defaultIssuer()).certificate());
     assertThat(recordedBeforeSigned(signer).profile()).isEqualTo(OcspSigners.PROFILE);
@@ -219,7 +169,7 @@ class OneCertificatePathTest {
   @Test
   void theServersTlsCertificateIsRecordedBeforeItIsSigned() {
     ServerTlsIdentity tls =
-        new ServerTlsIdentity(issuance, List.of(), Duration.ofDays(1), clock).start(scheduler);
+        new ServerTlsIdentity(issuance, List.of(), Duration.ofDays(1), clock).start(core.scheduler);
     assertThat(recordedBeforeSigned(tls.current()).profile()).isEqualTo("grpca-server");
   }
 
@@ -298,116 +248,6 @@ class OneCertificatePathTest {
   }
 
   private static String rootId() {
-    return authorities.all().stream()
-        .filter(a -> a.chain().size() == 1)
-        .findFirst()
-        .orElseThrow()
-        .id();
-  }
-
-  /**
-   * The real token, whose signers look in the database each time they are asked to sign a TBS
-   * certificate: is its row there yet, and does it hold these bytes?
-   */
-  static final class WatchedToken implements TokenKeys {
-    record Seen(Optional<StoredCertificate> row, boolean recordedTbsMatches) {}
-
-    private final TokenKeys token;
-    private final Database database;
-    private final String url;
-    private final Map<String, Seen> seen = new ConcurrentHashMap<>();
-    private final Map<Signer, Signer> unwrapped = new ConcurrentHashMap<>();
-
-    WatchedToken(TokenKeys token, Database database, String url) {
-      this.token = token;
-      this.database = database;
-      this.url = url;
-    }
-
-    Seen seen(String serial) {
-      return seen.get(serial);
-    }
-
-    int signatures() {
-      return seen.size();
-    }
-
-    @Override
-    public Optional<TokenKey> find(String label) {
-      return token
-          .find(label)
-          .map(k -> new TokenKey(k.label(), watch(k.signer()), k.certificate()));
-    }
-
-    @Override
-    public Signer generate(KeyAlgorithm algorithm) {
-      return watch(token.generate(algorithm));
-    }
-
-    @Override
-    public void store(String label, Signer signer, X509Certificate certificate) {
-      token.store(label, unwrapped.getOrDefault(signer, signer), certificate);
-    }
-
-    @Override
-    public List<String> labels(String prefix) {
-      return token.labels(prefix);
-    }
-
-    @Override
-    public void delete(String label) {
-      token.delete(label);
-    }
-
-    private Signer watch(Signer signer) {
-      Signer watched =
-          new Signer() {
-            @Override
-            public KeyAlgorithm algorithm() {
-              return signer.algorithm();
-            }
-
-            @Override
-            public java.security.PublicKey publicKey() {
-              return signer.publicKey();
-            }
-
-            @Override
-            public byte[] sign(byte[] data) {
-              look(data);
-              return signer.sign(data);
-            }
-          };
-      unwrapped.put(watched, signer);
-      return watched;
-    }
-
-    /** Only TBS certificates are of interest: OCSP answers and CRLs are signed too. */
-    private void look(byte[] data) {
-      TBSCertificate tbs;
-      try {
-        tbs = TBSCertificate.getInstance(data);
-      } catch (RuntimeException notATbsCertificate) {
-        return;
-      }
-      String serial = SerialNumbers.toHex(tbs.getSerialNumber().getValue());
-      Optional<StoredCertificate> row = database.certificates().find(serial);
-      seen.put(serial, new Seen(row, row.isPresent() && Arrays.equals(recordedTbs(serial), data)));
-    }
-
-    /** The TBS bytes in the certificate's row, read through a connection of the test's own. */
-    private byte[] recordedTbs(String serial) {
-      try (Connection c = DriverManager.getConnection(url, "sa", "");
-          PreparedStatement select =
-              c.prepareStatement(
-                  "SELECT tbs_certificate FROM certificate WHERE serial_number = ?")) {
-        select.setString(1, serial);
-        try (ResultSet rows = select.executeQuery()) {
-          return rows.next() ? Base64.getDecoder().decode(rows.getString(1)) : new byte[0];
-        }
-      } catch (SQLException e) {
-        throw new AssertionError(e);
-      }
-    }
+    return core.rootId();
   }
 }

@@ -90,6 +90,7 @@ class ServerConfigsTest {
         "{\"grpc\": {\"tlsCertificateLifetime\": \"60s\"}} | grpc.tls_certificate_lifetime: 1m (expected: 5m..90d)",
         "{\"ocsp\": {\"signerLifetime\": \"7200s\"}} | ocsp.signer_lifetime: 2h (expected: 3x ocsp.validity (3h) .. 90d)",
         "{\"ocsp\": {\"signer\": \"OCSP_SIGNER_HSM\"}} | Invalid enum value: OCSP_SIGNER_HSM",
+        "{\"ocsp\": {\"perRequestAnswersPerMinute\": 2000000}} | ocsp.per_request_answers_per_minute: 2000000 (expected: 1..1000000)",
         "{\"rateLimits\": [{\"principal\": \"*\", \"certificates\": 0}]} | rate_limits[0].certificates: 0 (expected: >= 1)",
         "{\"rateLimits\": [{\"certificates\": 5}]} | rate_limits[0]: neither principal nor profile",
         "{\"grpc\": {\"host\": \"0.0.0.0\", \"plaintext\": true}} | grpc.plaintext: true with grpc.host '0.0.0.0' (expected: plaintext only on a loopback host"
