@@ -9,6 +9,7 @@ import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.AccessStore.StoredToken;
+import dev.grpca.server.store.AuditChain;
 import dev.grpca.server.store.ReadCache;
 import dev.grpca.server.x509.SubjectFields;
 import java.nio.charset.StandardCharsets;
@@ -223,6 +224,16 @@ public final class AccessControl {
     byte[] id = new byte[8];
     random.nextBytes(id);
     return HexFormat.of().formatHex(id);
+  }
+
+  /** Up to {@code limit} audit records after sequence number {@code after}, oldest first. */
+  public List<dev.grpca.server.store.AuditRecord> auditRecords(long after, int limit) {
+    return store.auditRecords(after, limit);
+  }
+
+  /** Checks the audit log's hash chain from its first record to its head. */
+  public AuditChain.Verdict verifyAudit() {
+    return store.verifyAudit();
   }
 
   /** Hex SHA-256 of a presented token. */

@@ -32,11 +32,9 @@ final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
   private static final int MAX_PAGE = 1000;
 
   private final AccessControl access;
-  private final AccessStore store;
 
-  AdminGrpcService(AccessControl access, AccessStore store) {
+  AdminGrpcService(AccessControl access) {
     this.access = access;
-    this.store = store;
   }
 
   private static void requireAdmin() {
@@ -125,7 +123,7 @@ final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
     } catch (NumberFormatException e) {
       throw CaException.invalid("page_token", "not a token this server gave out");
     }
-    List<dev.grpca.server.store.AuditRecord> records = store.auditRecords(after, size);
+    List<dev.grpca.server.store.AuditRecord> records = access.auditRecords(after, size);
     ListAuditRecordsResponse.Builder answer = ListAuditRecordsResponse.newBuilder();
     records.forEach(a -> answer.addRecords(record(a)));
     if (records.size() == size) {
@@ -139,7 +137,7 @@ final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
   public void verifyAuditLog(
       VerifyAuditLogRequest r, StreamObserver<VerifyAuditLogResponse> response) {
     requireAdmin();
-    AuditChain.Verdict verdict = store.verifyAudit();
+    AuditChain.Verdict verdict = access.verifyAudit();
     response.onNext(
         VerifyAuditLogResponse.newBuilder()
             .setOk(verdict.ok())

@@ -20,6 +20,7 @@ import dev.grpca.proto.v1.SignResponse;
 import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.StatusResponse;
 import dev.grpca.server.access.Caller;
+import dev.grpca.server.access.CertificatePermissions;
 import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.error.CaException;
@@ -27,7 +28,6 @@ import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssueResult;
 import dev.grpca.server.issuance.IssuedCertificate;
-import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredCertificate;
@@ -43,7 +43,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   private final CertificateQueries queries;
   private final RevocationService revocation;
   private final Authorities authorities;
-  private final ProfileCatalog profiles;
+  private final CertificatePermissions permissions;
   private final RateLimiter limits;
   private final Clock clock;
 
@@ -52,32 +52,22 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       CertificateQueries queries,
       RevocationService revocation,
       Authorities authorities,
-      ProfileCatalog profiles,
+      CertificatePermissions permissions,
       RateLimiter limits,
       Clock clock) {
     this.issuance = issuance;
     this.queries = queries;
     this.revocation = revocation;
     this.authorities = authorities;
-    this.profiles = profiles;
+    this.permissions = permissions;
     this.limits = limits;
     this.clock = clock;
   }
 
-  /**
-   * The caller may do {@code operation} with the profile a request names (whose authority is the
-   * default issuer when it names none; null when the profile or its authority is unknown).
-   */
+  /** The caller may do {@code operation} under the profile a request names. */
   private void requireForProfile(Operation operation, String profile) {
     RequestLog.current().profile(profile);
-    String authority =
-        profiles
-            .find(profile)
-            .map(
-                p -> p.authorityId().isEmpty() ? authorities.defaultIssuer().id() : p.authorityId())
-            .filter(authorities::contains)
-            .orElse(null);
-    RequestLog.current().caller().require(operation, profile, authority);
+    permissions.requireForProfile(RequestLog.current().caller(), operation, profile);
   }
 
   /** Issue and Sign: the caller's grant, then its rate limits unless nothing is to be made. */
@@ -91,7 +81,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   /** The caller may do {@code operation} with an existing certificate. */
   private void requireFor(Operation operation, StoredCertificate c) {
     RequestLog.current().profile(c.profile());
-    RequestLog.current().caller().require(operation, c.profile(), c.authorityId());
+    permissions.requireFor(RequestLog.current().caller(), operation, c);
   }
 
   @Override
@@ -155,12 +145,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     String serial = SerialNumbers.requireHex("serial_number", r.getSerialNumber());
     log.serial(serial);
     StoredCertificate old = queries.get(serial);
-    // Presenting the very certificate being renewed needs no grant; anyone else needs RENEW.
-    boolean self = serial.equals(log.peerSerial());
-    if (!self) {
-      requireFor(Operation.OPERATION_RENEW, old);
-    }
     log.profile(old.profile());
+    boolean self = permissions.requireRenew(log.caller(), old);
     limits.take(log.principal(), old.profile());
     IssuedCertificate renewed =
         issuance.renew(
@@ -180,17 +166,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     }
     StoredCertificate target =
         queries.get(SerialNumbers.requireHex("serial_number", r.getSerialNumber()));
-    requireFor(Operation.OPERATION_REVOKE, target);
-    Caller caller = RequestLog.current().caller();
-    if (!caller.revokesAny() && !caller.name().equals(target.requestedBy())) {
-      throw CaException.denied(
-          "serial_number",
-          "principal '"
-              + caller.name()
-              + "' may revoke only certificates it requested (this one: '"
-              + target.requestedBy()
-              + "')");
-    }
+    RequestLog.current().profile(target.profile());
+    permissions.requireRevoke(RequestLog.current().caller(), target);
     Revocation done =
         revocation.revoke(
             r.getSerialNumber(), r.getReasonValue(), RequestLog.current().principal());
@@ -213,10 +190,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
           CertificateStatus.newBuilder().setSerialNumber(status.serialNumber());
       // Certificates the caller may not read are as good as unknown to it.
       if (status.certificate().isEmpty()
-          || !caller.allows(
-              Operation.OPERATION_READ,
-              status.certificate().get().profile(),
-              status.certificate().get().authorityId())) {
+          || !permissions.mayRead(caller, status.certificate().get())) {
         s.setState(CertificateState.CERTIFICATE_STATE_UNKNOWN);
       } else {
         StoredCertificate c = status.certificate().get();
@@ -246,15 +220,10 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
 
   @Override
   public void list(ListRequest r, StreamObserver<ListResponse> response) {
-    Caller caller = RequestLog.current().caller();
-    if (r.getProfile().isEmpty()) {
-      if (!caller.allowsEveryProfile(Operation.OPERATION_READ)) {
-        throw CaException.denied(
-            "profile", "principal '" + caller.name() + "' may read only some profiles: name one");
-      }
-    } else {
-      requireForProfile(Operation.OPERATION_READ, r.getProfile());
+    if (!r.getProfile().isEmpty()) {
+      RequestLog.current().profile(r.getProfile());
     }
+    permissions.requireList(RequestLog.current().caller(), r.getProfile());
     CertificateQueries.Page page =
         queries.list(
             new CertificateQueries.ListOptions(

@@ -5,6 +5,7 @@ import dev.grpca.proto.v1.AuthorityServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.ProfileServiceGrpc;
 import dev.grpca.server.access.AccessControl;
+import dev.grpca.server.access.CertificatePermissions;
 import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.config.ServerConfig;
@@ -93,10 +94,16 @@ public final class GrpcServer implements AutoCloseable {
     List<BindableService> services =
         List.of(
             new CertificateGrpcService(
-                issuance, queries, revocation, authorities, profiles, limits, clock),
+                issuance,
+                queries,
+                revocation,
+                authorities,
+                new CertificatePermissions(profiles, authorities),
+                limits,
+                clock),
             new AuthorityGrpcService(authorities, crls),
             new ProfileGrpcService(profiles),
-            new AdminGrpcService(access, accessStore));
+            new AdminGrpcService(access));
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
     if (!config.plaintext()) {

@@ -1,0 +1,88 @@
+package dev.grpca.server.access;
+
+import dev.grpca.proto.v1.Operation;
+import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.policy.ProfileCatalog;
+import dev.grpca.server.store.StoredCertificate;
+
+/**
+ * Who may do what with certificates: every decision CertificateService's RPCs take about the
+ * caller, in one place, so the gRPC edge only maps. A grant names a profile and, through it, an
+ * authority; a profile that names no authority is the default issuer's.
+ */
+public final class CertificatePermissions {
+  private final ProfileCatalog profiles;
+  private final Authorities authorities;
+
+  public CertificatePermissions(ProfileCatalog profiles, Authorities authorities) {
+    this.profiles = profiles;
+    this.authorities = authorities;
+  }
+
+  /**
+   * The caller may do {@code operation} under the profile a request names (checked against no
+   * authority when the profile or its authority is unknown: only a grant for any authority passes,
+   * and the request then fails on the profile itself).
+   */
+  public void requireForProfile(Caller caller, Operation operation, String profile) {
+    String authority =
+        profiles
+            .find(profile)
+            .map(
+                p -> p.authorityId().isEmpty() ? authorities.defaultIssuer().id() : p.authorityId())
+            .filter(authorities::contains)
+            .orElse(null);
+    caller.require(operation, profile, authority);
+  }
+
+  /** The caller may do {@code operation} with an existing certificate. */
+  public void requireFor(Caller caller, Operation operation, StoredCertificate certificate) {
+    caller.require(operation, certificate.profile(), certificate.authorityId());
+  }
+
+  /**
+   * Renew: presenting the very certificate being renewed (as the TLS client certificate) needs no
+   * grant; anyone else needs RENEW on its profile. Returns whether the caller renews itself.
+   */
+  public boolean requireRenew(Caller caller, StoredCertificate old) {
+    boolean self = old.serialNumber().equals(caller.peerSerial());
+    if (!self) {
+      requireFor(caller, Operation.OPERATION_RENEW, old);
+    }
+    return self;
+  }
+
+  /**
+   * Revoke: REVOKE on the certificate's profile, and the certificate must be one the caller
+   * requested unless its grant revokes any.
+   */
+  public void requireRevoke(Caller caller, StoredCertificate target) {
+    requireFor(caller, Operation.OPERATION_REVOKE, target);
+    if (!caller.revokesAny() && !caller.name().equals(target.requestedBy())) {
+      throw CaException.denied(
+          "serial_number",
+          "principal '"
+              + caller.name()
+              + "' may revoke only certificates it requested (this one: '"
+              + target.requestedBy()
+              + "')");
+    }
+  }
+
+  /** Status: whether the caller may see {@code certificate}; to it, others are unknown. */
+  public boolean mayRead(Caller caller, StoredCertificate certificate) {
+    return caller.allows(
+        Operation.OPERATION_READ, certificate.profile(), certificate.authorityId());
+  }
+
+  /** List: under the profile named, or (none named) only for a caller that reads every profile. */
+  public void requireList(Caller caller, String profile) {
+    if (!profile.isEmpty()) {
+      requireForProfile(caller, Operation.OPERATION_READ, profile);
+    } else if (!caller.allowsEveryProfile(Operation.OPERATION_READ)) {
+      throw CaException.denied(
+          "profile", "principal '" + caller.name() + "' may read only some profiles: name one");
+    }
+  }
+}
