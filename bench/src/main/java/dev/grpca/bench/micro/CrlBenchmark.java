@@ -1,6 +1,6 @@
 package dev.grpca.bench.micro;
 
-import dev.grpca.server.Main;
+import dev.grpca.server.CaServer;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.revocation.CrlWriter;
 import dev.grpca.server.store.CrlInfo;
@@ -46,7 +46,7 @@ public class CrlBenchmark {
   @Param({"10000", "100000"})
   public int entries;
 
-  private Main.Running server;
+  private CaServer server;
   private Authority issuer;
   private CrlWriter writer;
   private final List<CrlStore.Revoked> revoked = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.grpca.bench.micro;
 
+import dev.grpca.server.CaServer;
 import dev.grpca.server.Main;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.config.ServerConfigs;
@@ -44,7 +45,7 @@ final class MicroServer {
    * A server with answers to OCSP nonces enabled, so a request with a nonce is always signed, and a
    * per-source limit on such answers far above what the benchmark asks for.
    */
-  static Main.Running start() throws IOException {
+  static CaServer start() throws IOException {
     Path hsm = hsmDir();
     Path data = Files.createTempDirectory("grpca-micro");
     ServerConfig config =

@@ -1,6 +1,6 @@
 package dev.grpca.bench.micro;
 
-import dev.grpca.server.Main;
+import dev.grpca.server.CaServer;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.revocation.OcspResponder;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class OcspBenchmark {
-  private Main.Running server;
+  private CaServer server;
   private OcspResponder responder;
   private byte[] withNonce;
   private byte[] cacheable;

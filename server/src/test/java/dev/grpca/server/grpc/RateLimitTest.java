@@ -14,6 +14,7 @@ import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.Principal;
 import dev.grpca.proto.v1.PutPrincipalRequest;
+import dev.grpca.server.CaServer;
 import dev.grpca.server.Main;
 import dev.grpca.server.config.proto.RateLimit;
 import dev.grpca.server.testing.MutableClock;
@@ -114,7 +115,7 @@ class RateLimitTest {
                         .setCertificates(3)
                         .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600))))) {
       // A second server process on the same database and token, on ports of its own.
-      try (Main.Running second =
+      try (CaServer second =
           Main.start(
               first
                   .config()

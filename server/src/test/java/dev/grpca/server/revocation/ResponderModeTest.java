@@ -8,7 +8,9 @@ import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.RebuildCrlRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.RevokeRequest;
+import dev.grpca.server.CaServer;
 import dev.grpca.server.Main;
+import dev.grpca.server.ResponderServer;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.x509.Certificates;
@@ -47,7 +49,7 @@ class ResponderModeTest {
                       .build())
               .getCertificate();
       ServerConfig responderConfig = ca.config().withHttp("127.0.0.1", TestServer.freePort());
-      try (Main.Running responder =
+      try (ResponderServer responder =
           Main.startResponder(responderConfig, Clock.systemUTC(), Map.of())) {
         ca.certificates()
             .revoke(
@@ -82,7 +84,8 @@ class ResponderModeTest {
         // The responder signs with the CA's delegated signer: it made none of its own.
         assertThat(((BasicOCSPResp) resp.getResponseObject()).getCerts())
             .containsExactly(ca.running().ocsp().signers().signerFor(issuer).certificate());
-        assertThat(responder.port()).isEqualTo(-1); // no gRPC
+        // No gRPC: only CaServer has a gRPC listener (it had port -1 before the modes were split).
+        assertThat(responder).isNotInstanceOf(CaServer.class);
       }
     }
   }
@@ -105,11 +108,11 @@ class ResponderModeTest {
     }
   }
 
-  private static URI uri(Main.Running responder, String path) {
+  private static URI uri(ResponderServer responder, String path) {
     return URI.create("http://127.0.0.1:" + responder.httpPort() + path);
   }
 
-  private static HttpResponse<byte[]> get(Main.Running responder, String path) throws Exception {
+  private static HttpResponse<byte[]> get(ResponderServer responder, String path) throws Exception {
     return http.send(
         HttpRequest.newBuilder(uri(responder, path)).build(),
         HttpResponse.BodyHandlers.ofByteArray());

@@ -5,6 +5,7 @@ import dev.grpca.client.GrpcaChannels;
 import dev.grpca.proto.v1.AuthorityServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.ProfileServiceGrpc;
+import dev.grpca.server.CaServer;
 import dev.grpca.server.Main;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.config.ServerConfigs;
@@ -33,7 +34,7 @@ public final class TestServer implements AutoCloseable {
   private final ServerConfig config;
   private final Clock clock;
   private final List<ManagedChannel> channels = new ArrayList<>();
-  private Main.Running running;
+  private CaServer running;
   private Database database;
 
   private TestServer(ServerConfig config, Clock clock) {
@@ -93,7 +94,7 @@ public final class TestServer implements AutoCloseable {
     return config;
   }
 
-  public Main.Running running() {
+  public CaServer running() {
     return running;
   }
 

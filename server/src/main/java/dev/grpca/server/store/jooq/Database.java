@@ -31,21 +31,56 @@ public final class Database implements AutoCloseable {
   private final JdbcConnectionPool pool;
   private final DSLContext dsl;
   private final H2Maintenance maintenance;
-  private volatile Supplier<AuditCall> calls = () -> AuditCall.INTERNAL;
+  private final CertificateStore certificates;
+  private final AccessStore access;
+  private final CrlStore crls;
+  private final ProfileStore profiles;
+  private final AuthorityStore authorities;
 
-  private Database(JdbcConnectionPool pool, DSLContext dsl, H2Maintenance maintenance) {
+  /** Each store is made once: the certificate store's group commit batches every writer's rows. */
+  private Database(
+      JdbcConnectionPool pool,
+      DSLContext dsl,
+      H2Maintenance maintenance,
+      Supplier<AuditCall> calls) {
     this.pool = pool;
     this.dsl = dsl;
     this.maintenance = maintenance;
+    this.certificates = new JooqCertificateStore(dsl, calls);
+    this.access = new JooqAccessStore(dsl, calls);
+    this.crls = new JooqCrlStore(dsl);
+    this.profiles = new JooqProfileStore(dsl, calls);
+    this.authorities = new JooqAuthorityStore(dsl);
   }
 
-  /** Opens the database at {@code jdbcUrl} and applies pending migrations. */
+  /**
+   * Opens the database at {@code jdbcUrl} and applies pending migrations; every change it records
+   * is the server's own ({@link AuditCall#INTERNAL}).
+   */
   public static Database open(String jdbcUrl, String user, String password) {
-    return open(jdbcUrl, user, password, true);
+    return open(jdbcUrl, user, password, () -> AuditCall.INTERNAL, true);
+  }
+
+  /**
+   * As {@link #open(String, String, String)}, with {@code calls} telling the audit records of
+   * changes who made the current call.
+   */
+  public static Database open(
+      String jdbcUrl, String user, String password, Supplier<AuditCall> calls) {
+    return open(jdbcUrl, user, password, calls, true);
   }
 
   /** As {@link #open(String, String, String)}; tests may leave the H2 file's compaction to call. */
   static Database open(String jdbcUrl, String user, String password, boolean compactOnSchedule) {
+    return open(jdbcUrl, user, password, () -> AuditCall.INTERNAL, compactOnSchedule);
+  }
+
+  private static Database open(
+      String jdbcUrl,
+      String user,
+      String password,
+      Supplier<AuditCall> calls,
+      boolean compactOnSchedule) {
     if (!jdbcUrl.startsWith("jdbc:h2:")) {
       throw new IllegalArgumentException(
           "database.jdbc_url: " + jdbcUrl + " (expected: a jdbc:h2: URL; PostgreSQL comes later)");
@@ -66,7 +101,7 @@ public final class Database implements AutoCloseable {
     if (maintenance != null && compactOnSchedule) {
       maintenance.schedule();
     }
-    return new Database(pool, DSL.using(pool, SQLDialect.H2, settings), maintenance);
+    return new Database(pool, DSL.using(pool, SQLDialect.H2, settings), maintenance, calls);
   }
 
   private static void migrate(DataSource dataSource) {
@@ -82,20 +117,12 @@ public final class Database implements AutoCloseable {
     return dsl;
   }
 
-  /**
-   * Where the audit records of changes learn who made the current call; until it is set, every
-   * change is the server's own ({@link AuditCall#INTERNAL}). Set before the stores are taken.
-   */
-  public void auditCalls(Supplier<AuditCall> calls) {
-    this.calls = calls;
-  }
-
   public CertificateStore certificates() {
-    return new JooqCertificateStore(dsl, calls);
+    return certificates;
   }
 
   public AccessStore access() {
-    return new JooqAccessStore(dsl, calls);
+    return access;
   }
 
   /** Whether the database answers a trivial query. */
@@ -109,15 +136,15 @@ public final class Database implements AutoCloseable {
   }
 
   public CrlStore crls() {
-    return new JooqCrlStore(dsl);
+    return crls;
   }
 
   public ProfileStore profiles() {
-    return new JooqProfileStore(dsl, calls);
+    return profiles;
   }
 
   public AuthorityStore authorities() {
-    return new JooqAuthorityStore(dsl);
+    return authorities;
   }
 
   /** One round of the H2 file's compaction now; true when chunks were rewritten. */

@@ -1,0 +1,232 @@
+package dev.grpca.server;
+
+import dev.grpca.server.access.AccessControl;
+import dev.grpca.server.access.RateLimiter;
+import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.config.ServerConfig;
+import dev.grpca.server.grpc.AdminToken;
+import dev.grpca.server.grpc.GrpcServer;
+import dev.grpca.server.grpc.ServerTlsIdentity;
+import dev.grpca.server.http.HttpSidecar;
+import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.IssuanceService;
+import dev.grpca.server.policy.IssuancePolicy;
+import dev.grpca.server.policy.ProfileCatalog;
+import dev.grpca.server.revocation.CrlPublisher;
+import dev.grpca.server.revocation.CrlWriter;
+import dev.grpca.server.revocation.OcspResponder;
+import dev.grpca.server.revocation.RevocationService;
+import dev.grpca.server.store.CertificateStore;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * CA mode: the CAs (created on the first start), issuance and its policy, revocation with CRLs and
+ * OCSP, the gRPC services with TLS, and the HTTP sidecar.
+ */
+public final class CaServer implements Serving {
+  private static final Logger log = LoggerFactory.getLogger(CaServer.class);
+
+  private final ServerConfig config;
+  private final GrpcServer grpc;
+  private final HttpSidecar http;
+  private final Authorities authorities;
+  private final ServerTlsIdentity tls;
+  private final CrlPublisher crls;
+  private final OcspResponder ocsp;
+  private final Opened opened;
+  private boolean closed;
+
+  private CaServer(
+      ServerConfig config,
+      GrpcServer grpc,
+      HttpSidecar http,
+      Authorities authorities,
+      ServerTlsIdentity tls,
+      CrlPublisher crls,
+      OcspResponder ocsp,
+      Opened opened) {
+    this.config = config;
+    this.grpc = grpc;
+    this.http = http;
+    this.authorities = authorities;
+    this.tls = tls;
+    this.crls = crls;
+    this.ocsp = ocsp;
+    this.opened = opened;
+  }
+
+  static CaServer start(Core core, Opened opened) throws IOException {
+    ServerConfig config = core.config;
+    byte[] adminToken = AdminToken.loadOrCreateSha256(config.adminTokenFile(), core.random);
+    AccessControl access = new AccessControl(core.database.access(), core.random, core.clock);
+    access.ensureAdmin(adminToken);
+
+    Authorities authorities = core.bootstrap().ensure(config.root(), config.intermediate());
+    writeDevFiles(config, authorities);
+
+    CrlPublisher crls =
+        new CrlPublisher(
+                authorities,
+                core.database.crls(),
+                new CrlWriter(core.database.crls(), core.bouncyCastle),
+                core.urls,
+                core.clock,
+                config.crl().validity(),
+                config.crl().debounce())
+            .start(core.scheduler);
+    ProfileCatalog profiles =
+        new ProfileCatalog(core.database.profiles(), authorities::contains, core.clock);
+    profiles.declare(config.profiles());
+    CertificateStore certificates = core.database.certificates();
+    CertificateQueries queries = new CertificateQueries(certificates, core.clock);
+    OcspResponder ocsp = core.ocspResponder(authorities);
+    IssuanceService issuance =
+        new IssuanceService(
+            profiles,
+            authorities,
+            new IssuancePolicy(),
+            queries,
+            core.factory,
+            core.random,
+            core.bouncyCastle,
+            core.urls,
+            core.clock);
+    ServerTlsIdentity tls =
+        new ServerTlsIdentity(
+                issuance,
+                config.grpc().tlsHostNames(),
+                config.grpc().tlsCertificateLifetime(),
+                core.clock)
+            .start(core.scheduler);
+    RevocationService revocation =
+        new RevocationService(
+            certificates,
+            core.clock,
+            (authority, serial) -> {
+              ocsp.invalidate(serial);
+              crls.revoked(authority);
+            });
+    GrpcServer grpc =
+        opened.add(
+            GrpcServer.start(
+                config.grpc(),
+                tls,
+                access,
+                core.database.access(),
+                new RateLimiter(config.rateLimits(), core.database.access(), core.clock),
+                issuance,
+                queries,
+                revocation,
+                authorities,
+                profiles,
+                crls,
+                core.clock));
+    HttpSidecar http = opened.add(core.startHttp(authorities, crls::latest, ocsp));
+    log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
+    return new CaServer(config, grpc, http, authorities, tls, crls, ocsp, opened);
+  }
+
+  /** The gRPC port. */
+  public int port() {
+    return grpc.port();
+  }
+
+  @Override
+  public int httpPort() {
+    return http.port();
+  }
+
+  @Override
+  public Authorities authorities() {
+    return authorities;
+  }
+
+  /** The CRL publisher. */
+  public CrlPublisher crls() {
+    return crls;
+  }
+
+  @Override
+  public OcspResponder ocsp() {
+    return ocsp;
+  }
+
+  /** The server's own TLS certificate and its renewal. */
+  public ServerTlsIdentity tlsIdentity() {
+    return tls;
+  }
+
+  @Override
+  public void awaitTermination() throws InterruptedException {
+    grpc.awaitTermination();
+  }
+
+  @Override
+  public void printBanner(PrintStream out) {
+    Path dev = config.devDir();
+    String host = config.grpc().host().equals("127.0.0.1") ? "localhost" : config.grpc().host();
+    String target = host + ":" + port();
+    out.println();
+    out.println("grpca is serving gRPC with TLS on " + config.grpc().host() + ":" + port());
+    out.println("  root CA (trust this):  " + shown(dev.resolve("ca.pem")));
+    out.println(
+        "  CA chain:              "
+            + shown(dev.resolve("chain.pem"))
+            + "  (issuing CA, then root)");
+    out.println("  admin bearer token:    " + shown(config.adminTokenFile()));
+    out.println("  HSM (SunPKCS11) config: " + shown(config.hsm().pkcs11Config()));
+    out.println("  database:              " + config.database().jdbcUrl());
+    out.println(
+        "  HTTP sidecar:          http://"
+            + config.http().host()
+            + ":"
+            + httpPort()
+            + "/v1/ca.pem");
+    out.println("Try:");
+    out.println(
+        "  grpcurl -cacert "
+            + shown(dev.resolve("ca.pem"))
+            + " -H \"authorization: Bearer $(cat "
+            + shown(config.adminTokenFile())
+            + ")\" "
+            + target
+            + " list");
+    out.println("Stop with Ctrl-C.");
+    out.flush();
+  }
+
+  private static String shown(Path path) {
+    Path cwd = Path.of("").toAbsolutePath();
+    return path.startsWith(cwd) ? cwd.relativize(path).toString() : path.toString();
+  }
+
+  private static void writeDevFiles(ServerConfig config, Authorities authorities)
+      throws IOException {
+    Path dev = config.devDir();
+    Files.createDirectories(dev);
+    replace(dev.resolve("ca.pem"), authorities.defaultIssuer().rootPem());
+    replace(dev.resolve("chain.pem"), authorities.defaultIssuer().chainPem());
+  }
+
+  /** Writes a file whole or not at all: a reader never sees it empty or half written. */
+  private static void replace(Path file, String content) throws IOException {
+    Path next = file.resolveSibling(file.getFileName() + ".next");
+    Files.writeString(next, content);
+    Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      opened.close();
+      log.info("grpca stopped");
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package dev.grpca.server;
+
+import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.authority.AuthorityBootstrap;
+import dev.grpca.server.authority.CertificateFactory;
+import dev.grpca.server.config.ServerConfig;
+import dev.grpca.server.hsm.Pkcs11Token;
+import dev.grpca.server.http.HttpSidecar;
+import dev.grpca.server.revocation.OcspResponder;
+import dev.grpca.server.revocation.OcspSigners;
+import dev.grpca.server.store.AuditCall;
+import dev.grpca.server.store.StoredCrl;
+import dev.grpca.server.store.jooq.Database;
+import dev.grpca.server.x509.IssuerUrls;
+import dev.grpca.server.x509.SerialNumbers;
+import java.io.IOException;
+import java.security.Provider;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+
+/**
+ * What both modes build once and share: the database (told at opening where audit records learn the
+ * caller), the token, the certificate factory, the URLs certificates carry, the background
+ * scheduler; and the two pieces both modes serve, the OCSP responder and the HTTP sidecar.
+ */
+final class Core {
+  static final String PIN_VARIABLE = "GRPCA_HSM_PIN";
+  static final String DB_PASSWORD_VARIABLE = "GRPCA_DB_PASSWORD";
+
+  final ServerConfig config;
+  final Clock clock;
+  final SecureRandom random = new SecureRandom();
+  final Provider bouncyCastle = new BouncyCastleProvider();
+  final Database database;
+  final Pkcs11Token token;
+  final CertificateFactory factory;
+  final IssuerUrls urls;
+  final ScheduledExecutorService scheduler;
+
+  private Core(
+      ServerConfig config,
+      Clock clock,
+      Map<String, String> env,
+      Supplier<AuditCall> auditCalls,
+      Opened opened) {
+    this.config = config;
+    this.clock = clock;
+    this.database = opened.add(openDatabase(config.database(), env, auditCalls));
+    char[] pin = Secrets.read(env, PIN_VARIABLE, config.hsm().pinFile(), "hsm.pin_file");
+    this.token = Pkcs11Token.open(config.hsm().pkcs11Config(), pin, random);
+    this.factory =
+        new CertificateFactory(
+            database.certificates(), new SerialNumbers(random), bouncyCastle, clock);
+    this.urls = new IssuerUrls(config.http().publicBaseUrl());
+    this.scheduler = scheduler();
+    opened.add(scheduler::shutdownNow);
+  }
+
+  /** Opens the database and the token, everything else the modes share made once. */
+  static Core open(
+      ServerConfig config,
+      Clock clock,
+      Map<String, String> env,
+      Supplier<AuditCall> auditCalls,
+      Opened opened) {
+    return new Core(config, clock, env, auditCalls, opened);
+  }
+
+  static Database openDatabase(
+      ServerConfig.Database config, Map<String, String> env, Supplier<AuditCall> auditCalls) {
+    char[] password =
+        Secrets.read(env, DB_PASSWORD_VARIABLE, config.passwordFile(), "database.password_file");
+    return Database.open(
+        config.jdbcUrl(), config.user(), password == null ? "" : new String(password), auditCalls);
+  }
+
+  /** Finds (and in CA mode creates) the root and the issuing CA. */
+  AuthorityBootstrap bootstrap() {
+    return new AuthorityBootstrap(token, database.authorities(), factory, urls, clock);
+  }
+
+  /** OCSP, signed by delegated signers (rotated on the scheduler) or the CA keys. */
+  OcspResponder ocspResponder(Authorities authorities) {
+    ServerConfig.Ocsp ocsp = config.ocsp();
+    OcspSigners signers =
+        ocsp.delegated()
+            ? OcspSigners.delegated(
+                    authorities,
+                    token,
+                    database.certificates(),
+                    factory,
+                    clock,
+                    ocsp.signerLifetime())
+                .start(scheduler)
+            : OcspSigners.caKeys(authorities);
+    return new OcspResponder(
+        authorities,
+        signers,
+        database.certificates(),
+        clock,
+        ocsp.validity(),
+        ocsp.cacheMaxAge(),
+        ocsp.echoNonce(),
+        ocsp.perRequestAnswersPerMinute(),
+        bouncyCastle);
+  }
+
+  /** The sidecar; /readyz checks the database and the token. */
+  HttpSidecar startHttp(
+      Authorities authorities, Function<String, Optional<StoredCrl>> crls, OcspResponder ocsp)
+      throws IOException {
+    ServerConfig.Http http = config.http();
+    Map<String, BooleanSupplier> ready = Map.of("database", database::ping, "hsm", token::ping);
+    try {
+      return HttpSidecar.start(http, authorities, crls, ocsp, ready, clock);
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(
+          "cannot start the HTTP sidecar on " + http.host() + ":" + http.port(), e);
+    }
+  }
+
+  /** One daemon thread for the background jobs: TLS renewal, CRL publishing, OCSP signers. */
+  private static ScheduledExecutorService scheduler() {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "grpca-scheduler");
+          t.setDaemon(true);
+          return t;
+        });
+  }
+}
