@@ -41,6 +41,8 @@ public final class BenchMain {
   /** Before each row. */
   private static final Duration WARM_UP = Duration.ofSeconds(2);
 
+  private static final double FLOOD_PER_SECOND = 2000;
+
   /**
    * Once, before the first row: on 2 cores the server's JIT compilers need about a minute of load
    * before they stop taking CPU time from the requests (measured: 26 s of C2 time in the first 40 s
@@ -142,10 +144,7 @@ public final class BenchMain {
               .build();
       IssueRequest issueRsa = issueP256.toBuilder().setKeyType(KeyType.KEY_TYPE_RSA_2048).build();
       print("## Issuance over gRPC with TLS and a bearer token, against the EC P-256 limit%n");
-      print(
-          "| RPC | callers | calls/s | of limit | p50 ms | p90 ms | p99 ms | max ms |"
-              + " server CPU ms/call | client CPU ms/call | server RSS MiB |");
-      print("|---|---|---|---|---|---|---|---|---|---|---|");
+      rowHeader();
       List<LoadGenerator.Result> results = new ArrayList<>();
       LoadGenerator.Call signCall = () -> deadline(stub).sign(sign);
       LoadGenerator.closedLoop(
@@ -207,12 +206,75 @@ public final class BenchMain {
           "%nSign at half its peak (%.0f calls/s asked, %.0f done): p99 %.2f ms (target <= 10 ms)."
               + " Server peak RSS so far: %d MiB.%n",
           peakSign / 2, paced.rate(), paced.p99(), server.peakRssMiB());
+      issueUnderOcspFlood(server, stub, p256, () -> deadline(stub).issue(issueP256));
       IssueResponse leaf = deadline(stub).issue(issueP256);
       ocsp(server, stub, leaf);
       return leaf.getCertificate().getCertificatePem();
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * Issue alone, then Issue while a second client POSTs OCSP requests for serials this CA never
+   * issued: such requests must cost the token nothing, so Issue should keep (target) 90% of its
+   * rate. The flood is paced at {@value #FLOOD_PER_SECOND}/s, the rate such POSTs were answered at
+   * when each one was signed.
+   */
+  private void issueUnderOcspFlood(
+      ServerProcess server,
+      CertificateServiceBlockingStub stub,
+      double p256,
+      LoadGenerator.Call issue)
+      throws Exception {
+    X509CertificateHolder issuer =
+        firstCertificate(
+            AuthorityServiceGrpc.newBlockingStub(stub.getChannel())
+                .getCaChain(GetCaChainRequest.getDefaultInstance())
+                .getChainPem());
+    print("%n## Issue while OCSP is flooded with serials this CA never issued%n");
+    rowHeader();
+    LoadGenerator.Result alone =
+        row(
+            p256,
+            LoadGenerator.closedLoop(
+                "Issue EC P-256 (alone, for the flood ratio)", 4, WARM_UP, measure, server, issue));
+    OcspFlood flooding =
+        OcspFlood.start(
+            setup.dir(),
+            setup.httpBase() + "/v1/ocsp",
+            issuer,
+            FLOOD_PER_SECOND,
+            WARM_UP.plus(measure).plusSeconds(1));
+    LoadGenerator.Result flooded =
+        row(
+            p256,
+            LoadGenerator.closedLoop(
+                "Issue EC P-256 while OCSP is flooded with unknown serials",
+                4,
+                WARM_UP,
+                measure,
+                server,
+                issue));
+    OcspFlood.Result flood = flooding.await();
+    print(
+        "%nIssue under an OCSP flood: %.0f vs %.0f calls/s alone = %.2f (target >= 0.9). The"
+            + " flood (wrk, POSTs for never-issued serials, at most %.0f/s) got %.0f answers/s;"
+            + " a sampled answer's OCSP status: %d (6 = unauthorized, unsigned).%n",
+        flooded.rate(),
+        alone.rate(),
+        flooded.rate() / alone.rate(),
+        flood.ceiling(),
+        flood.rate(),
+        flood.sampledStatus());
+  }
+
+  /** The header of the tables {@link #row} adds to. */
+  private void rowHeader() {
+    print(
+        "| RPC | callers | calls/s | of limit | p50 ms | p90 ms | p99 ms | max ms |"
+            + " server CPU ms/call | client CPU ms/call | server RSS MiB |");
+    print("|---|---|---|---|---|---|---|---|---|---|---|");
   }
 
   private LoadGenerator.Result row(double limit, LoadGenerator.Result r) {

@@ -5,7 +5,8 @@ import dev.grpca.server.authority.Authority;
 import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
-import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.store.OcspStanding;
+import dev.grpca.server.store.Revocation;
 import dev.grpca.server.x509.SerialNumbers;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -334,20 +335,20 @@ public final class OcspResponder {
         statuses[i] = CertificateStatus.GOOD;
         continue;
       }
-      Optional<StoredCertificate> found =
+      Optional<OcspStanding> found =
           id.getSerialNumber().signum() > 0
-              ? store.find(SerialNumbers.toHex(id.getSerialNumber()))
+              ? store.ocspStanding(SerialNumbers.toHex(id.getSerialNumber()))
               : Optional.empty();
       if (found.isEmpty()
           || found.get().state() != CertificateState.ISSUED
           || !found.get().authorityId().equals(issuer.id())) {
         return null;
       }
+      Revocation revocation = found.get().revocation();
       statuses[i] =
-          found.get().revocation() == null
+          revocation == null
               ? CertificateStatus.GOOD
-              : new RevokedStatus(
-                  Date.from(found.get().revocation().time()), found.get().revocation().reason());
+              : new RevokedStatus(Date.from(revocation.time()), revocation.reason());
     }
     return statuses;
   }
@@ -397,18 +398,28 @@ public final class OcspResponder {
     return issuer.id() + ":" + SerialNumbers.toHex(id.getSerialNumber().abs());
   }
 
-  private static Answer status(int status) {
-    try {
-      return new Answer(
-          new OCSPResp(new OCSPResponse(new OCSPResponseStatus(status), null)).getEncoded(),
-          null,
-          null,
-          null,
-          null,
-          null);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+  /** The unsigned answers (RFC 6960 §2.3 error statuses), encoded once. */
+  private static final Answer[] STATUS_ANSWERS = new Answer[7];
+
+  static {
+    for (int status = 1; status < STATUS_ANSWERS.length; status++) {
+      try {
+        STATUS_ANSWERS[status] =
+            new Answer(
+                new OCSPResp(new OCSPResponse(new OCSPResponseStatus(status), null)).getEncoded(),
+                null,
+                null,
+                null,
+                null,
+                null);
+      } catch (IOException e) {
+        throw new ExceptionInInitializerError(e);
+      }
     }
+  }
+
+  private static Answer status(int status) {
+    return STATUS_ANSWERS[status];
   }
 
   /** Bouncy Castle's ContentSigner over a token key: the bytes are gathered, then signed once. */

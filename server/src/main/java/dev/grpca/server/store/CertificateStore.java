@@ -22,6 +22,13 @@ public interface CertificateStore {
   /** A certificate row in any state. */
   Optional<StoredCertificate> find(String serialNumber);
 
+  /**
+   * The issuer, state and revocation of a certificate row, and nothing else: what OCSP asks for
+   * every request, including the many a flood of unknown serials makes, so it reads one index entry
+   * with no mapping of the whole row.
+   */
+  Optional<OcspStanding> ocspStanding(String serialNumber);
+
   /** The issued certificates among {@code serialNumbers}, in no particular order. */
   List<StoredCertificate> findAll(Collection<String> serialNumbers);
 

@@ -8,11 +8,14 @@ import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.OcspStanding;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.store.jooq.generated.tables.records.CertificateRecord;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
@@ -171,6 +174,39 @@ final class JooqCertificateStore implements CertificateStore {
                         .fetch()))
         .stream()
         .findFirst();
+  }
+
+  /**
+   * Plain JDBC with a fixed SQL text: on this path jOOQ's rendering and H2's parsing of a rendered
+   * query took 70% of the sidecar's CPU under a flood of unknown serials.
+   */
+  private static final String OCSP_STANDING =
+      "SELECT authority_id, state, revocation_time, revocation_reason FROM certificate"
+          + " WHERE serial_number = ?";
+
+  @Override
+  public Optional<OcspStanding> ocspStanding(String serial) {
+    return StoreErrors.guard(
+        () ->
+            dsl.connectionResult(
+                connection -> {
+                  try (PreparedStatement select = connection.prepareStatement(OCSP_STANDING)) {
+                    select.setString(1, serial);
+                    try (ResultSet row = select.executeQuery()) {
+                      if (!row.next()) {
+                        return Optional.empty();
+                      }
+                      OffsetDateTime revoked = row.getObject(3, OffsetDateTime.class);
+                      return Optional.of(
+                          new OcspStanding(
+                              row.getString(1),
+                              CertificateState.valueOf(row.getString(2)),
+                              revoked == null
+                                  ? null
+                                  : new Revocation(revoked.toInstant(), row.getInt(4))));
+                    }
+                  }
+                }));
   }
 
   @Override

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.grpca.server.config.ServerConfigs;
 import dev.grpca.server.store.CertificateState;
+import dev.grpca.server.store.OcspStanding;
 import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredAuthority;
 import dev.grpca.server.store.StoredCertificate;
 import java.nio.file.Path;
@@ -62,6 +64,22 @@ class JooqCertificateStoreTest {
     assertThat(issued.state()).isEqualTo(CertificateState.ISSUED);
     assertThat(issued.certificatePem()).isEqualTo("CERT PEM");
     assertThat(issued.sha256Fingerprint()).isEqualTo("ab".repeat(32));
+  }
+
+  @Test
+  void ocspStandingReadsTheIssuerStateAndRevocationOfARow() {
+    var certificates = database.certificates();
+    assertThat(certificates.ocspStanding("0c5b")).isEmpty();
+    certificates.recordPending(pending("0c5b"));
+    assertThat(certificates.ocspStanding("0c5b"))
+        .contains(new OcspStanding("issuing", CertificateState.PENDING, null));
+    certificates.markIssued("0c5b", "PEM", "00", T0);
+    assertThat(certificates.ocspStanding("0c5b"))
+        .contains(new OcspStanding("issuing", CertificateState.ISSUED, null));
+    Revocation revoked =
+        certificates.revoke("0c5b", new Revocation(T0.plusSeconds(5), 1)).orElseThrow();
+    assertThat(certificates.ocspStanding("0c5b"))
+        .contains(new OcspStanding("issuing", CertificateState.ISSUED, revoked));
   }
 
   @Test
