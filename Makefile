@@ -51,8 +51,8 @@ BENCH_RUN = rm -rf $(BENCH_DIR) && ./hsm-config/init-token.sh $(BENCH_DIR)/hsm g
 bench: deps bench-deps build
 	$(BENCH_RUN) $(BENCH_SECONDS)
 
-## bench-profile: a JFR profile of the Sign path under load, summarised (where the server's CPU goes)
-bench-profile: deps build
+## bench-profile: a JFR profile of the Sign path under load and of Issue under an OCSP flood, summarised (where the server's CPU goes)
+bench-profile: deps bench-deps build
 	$(BENCH_RUN) $(BENCH_SECONDS) --profile
 
 ## bench-micro: JMH micro-benchmarks of the hot parts (token signing, certificate build and check, CSR, OCSP, CRL)
