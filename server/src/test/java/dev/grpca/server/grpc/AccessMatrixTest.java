@@ -42,6 +42,8 @@ import dev.grpca.proto.v1.VerifyAuditLogRequest;
 import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.Standing;
+import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
@@ -49,6 +51,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,6 +62,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -72,7 +76,9 @@ class AccessMatrixTest {
   private static final String B = "team-b";
   private static final String SERVICE = "spiffe://example.org/ns/prod/sa/svc";
 
-  @TempDir static Path data;
+  static final MutableClock CLOCK = new MutableClock(Instant.now());
+
+  @RegisterExtension static final ServerExtension SERVER = new ServerExtension().withClock(CLOCK);
   @TempDir static Path work;
   static TestServer server;
   static final Map<String, Channel> channels = new LinkedHashMap<>();
@@ -113,7 +119,7 @@ class AccessMatrixTest {
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     logs.start();
     root.addAppender(logs);
-    server = TestServer.start(data);
+    server = SERVER.server();
     ProfileServiceGrpc.ProfileServiceBlockingStub profiles = server.profiles();
     Profile base =
         profiles.getProfile(GetProfileRequest.newBuilder().setName("default").build()).getProfile();
@@ -147,7 +153,7 @@ class AccessMatrixTest {
     channels.put(Who.EXPIRED_TOKEN.name(), server.channel(expiring));
     channels.put(Who.REVOKED_TOKEN.name(), server.channel(revoked));
     channels.put(Who.NOBODY.name(), server.channel(null));
-    Thread.sleep(1100); // the expiring token's second runs out
+    CLOCK.advance(Duration.ofSeconds(2)); // the expiring token's second runs out
 
     openssl(
             work,
@@ -173,7 +179,6 @@ class AccessMatrixTest {
   @AfterAll
   static void stop() {
     ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
-    server.close();
   }
 
   /** One RPC of the matrix: what it needs, and how to call it with a profile. */

@@ -18,6 +18,7 @@ import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.SignRequest;
 import dev.grpca.proto.v1.Subject;
 import dev.grpca.server.testing.Chains;
+import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
 import io.grpc.Status;
@@ -30,29 +31,24 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Issue and Sign over real gRPC with TLS, the results checked by OpenSSL. */
 class IssueSignGrpcTest {
-  @TempDir static Path data;
+  @RegisterExtension static final ServerExtension SERVER = new ServerExtension();
   @TempDir Path work;
   static TestServer server;
   static CertificateServiceGrpc.CertificateServiceBlockingStub certificates;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(data);
+    server = SERVER.server();
     certificates = server.certificates();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

@@ -19,10 +19,10 @@ import dev.grpca.proto.v1.RevokeResponse;
 import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -32,26 +32,20 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Revoke, Status, Get and List over real gRPC. */
 class LifecycleGrpcTest {
-  @TempDir static Path data;
+  @RegisterExtension static final ServerExtension SERVER = new ServerExtension();
   static TestServer server;
   static CertificateServiceGrpc.CertificateServiceBlockingStub certificates;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(data);
+    server = SERVER.server();
     certificates = server.certificates();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

@@ -12,6 +12,7 @@ import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.PrivateKeyFormat;
 import dev.grpca.server.testing.Chains;
+import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
 import dev.grpca.server.x509.Certificates;
@@ -30,9 +31,9 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -42,20 +43,15 @@ import org.junit.jupiter.params.provider.EnumSource;
  * gnutls-serv}, {@code gnutls-cli}), OpenSSL and Java, and belong to the issued certificate.
  */
 class PrivateKeyFormatTest {
-  @TempDir static Path data;
+  @RegisterExtension static final ServerExtension SERVER = new ServerExtension();
   @TempDir Path work;
   static TestServer server;
   static CertificateServiceGrpc.CertificateServiceBlockingStub certificates;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(data);
+    server = SERVER.server();
     certificates = server.certificates();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @ParameterizedTest

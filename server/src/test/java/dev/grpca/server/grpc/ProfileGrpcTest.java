@@ -24,6 +24,7 @@ import dev.grpca.proto.v1.Subject;
 import dev.grpca.proto.v1.UpdateProfileRequest;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.ProfileChange;
+import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -34,14 +35,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Profiles managed over real gRPC, and what issuing under them produces, checked by OpenSSL. */
 class ProfileGrpcTest {
-  @TempDir static Path data;
+  @RegisterExtension static final ServerExtension SERVER = new ServerExtension();
   @TempDir Path work;
   static TestServer server;
   static ProfileServiceGrpc.ProfileServiceBlockingStub profiles;
@@ -49,14 +50,9 @@ class ProfileGrpcTest {
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(data);
+    server = SERVER.server();
     profiles = server.profiles();
     certificates = server.certificates();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.grpca.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.grpca.server.authority.Authority;
+import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
 import java.net.URI;
@@ -11,26 +12,21 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The HTTP sidecar over real HTTP on loopback. */
 class HttpSidecarTest {
-  @TempDir static Path data;
+  @RegisterExtension static final ServerExtension SERVER = new ServerExtension();
   @TempDir Path work;
   static TestServer server;
   static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(data);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
+    server = SERVER.server();
   }
 
   @Test

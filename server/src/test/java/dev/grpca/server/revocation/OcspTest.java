@@ -9,6 +9,7 @@ import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.server.testing.Chains;
+import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
 import dev.grpca.server.x509.Certificates;
@@ -49,26 +50,21 @@ import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.cert.ocsp.RevokedStatus;
 import org.bouncycastle.cert.ocsp.SingleResp;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** OCSP over real HTTP, asked by OpenSSL, curl and the JDK's own PKIX validator. */
 class OcspTest {
-  @TempDir static Path data;
+  @RegisterExtension static final ServerExtension SERVER = new ServerExtension();
   @TempDir Path work;
   static TestServer server;
   static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(data);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
+    server = SERVER.server();
   }
 
   @Test
