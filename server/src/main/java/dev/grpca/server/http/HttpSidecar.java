@@ -15,10 +15,8 @@ import java.security.cert.CertificateEncodingException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.eclipse.jetty.http.DateGenerator;
@@ -56,10 +54,9 @@ public final class HttpSidecar implements AutoCloseable {
   private static final int MAX_OCSP_REQUEST = 64 * 1024;
 
   /** GET paths longer than this (a single-request OCSPRequest is ~100 characters) are not kept. */
-  private static final int MAX_KEPT_PATH = 512;
-
   private static final HttpField NO_STORE =
       new PreEncodedHttpField(HttpHeader.CACHE_CONTROL, "no-store");
+
   private static final HttpField OCSP_RESPONSE =
       new PreEncodedHttpField(HttpHeader.CONTENT_TYPE, "application/ocsp-response");
 
@@ -122,31 +119,12 @@ public final class HttpSidecar implements AutoCloseable {
     }
   }
 
-  /** An OCSP answer with the headers of a cacheable GET answer, made once. */
-  private record OcspGet(
-      OcspResponder.Answer answer, HttpField etag, HttpField lastModified, HttpField expires) {
-    OcspGet(OcspResponder.Answer answer) {
-      this(
-          answer,
-          answer.cacheable() ? new PreEncodedHttpField(HttpHeader.ETAG, answer.etag()) : null,
-          answer.cacheable()
-              ? new PreEncodedHttpField(
-                  HttpHeader.LAST_MODIFIED, DateGenerator.formatDate(answer.thisUpdate()))
-              : null,
-          answer.cacheable()
-              ? new PreEncodedHttpField(
-                  HttpHeader.EXPIRES, DateGenerator.formatDate(answer.nextUpdate()))
-              : null);
-    }
-  }
-
   private static final class Routes extends Handler.Abstract.NonBlocking {
     private final Authorities authorities;
     private final Function<String, Optional<StoredCrl>> crls;
     private final OcspResponder ocsp;
     private final Map<String, BooleanSupplier> ready;
     private final Clock clock;
-    private final Map<String, OcspGet> gets = new ConcurrentHashMap<>();
 
     Routes(
         Authorities authorities,
@@ -173,10 +151,9 @@ public final class HttpSidecar implements AutoCloseable {
       if (HttpMethod.GET.is(request.getMethod())
           && rawPath != null
           && rawPath.startsWith(OCSP_GET)) {
-        Instant now = clock.instant();
-        OcspGet held = held(rawPath.substring(OCSP_GET.length()), now);
+        OcspResponder.Answer held = ocsp.heldGet(rawPath.substring(OCSP_GET.length()));
         if (held != null) {
-          ocspAnswer(held, now, request, response, callback);
+          ocspAnswer(held, clock.instant(), request, response, callback);
           return true;
         }
       }
@@ -286,39 +263,16 @@ public final class HttpSidecar implements AutoCloseable {
     }
 
     /**
-     * RFC 6960 A.1: GET {url}/{url-encoding of base64 encoding of the DER request}. An answer that
-     * can be shared is kept by the request's path as it came, with its headers ready, so a repeated
-     * GET is neither decoded nor parsed: it is served while the responder still gives that answer.
+     * RFC 6960 A.1: GET {url}/{url-encoding of base64 encoding of the DER request}. The responder
+     * holds shared answers by the path as it came, so a repeated GET is neither decoded nor parsed.
      */
     private void ocspGet(String encoded, Request request, Response response, Callback callback) {
-      Instant now = clock.instant();
-      OcspGet get = held(encoded, now);
-      if (get == null) {
-        if (encoded.length() > 2 * MAX_OCSP_REQUEST) {
-          Response.writeError(request, response, callback, HttpStatus.URI_TOO_LONG_414);
-          return;
-        }
-        byte[] der;
-        try {
-          der = Base64.getDecoder().decode(percentDecode(encoded));
-        } catch (IllegalArgumentException e) {
-          der = new byte[0];
-        }
-        get = new OcspGet(ocsp.respond(der, Request.getRemoteAddr(request)));
-        if (ocsp.isCurrent(get.answer(), now) && encoded.length() <= MAX_KEPT_PATH) {
-          if (gets.size() >= OcspResponder.MAX_CACHED) {
-            OcspResponder.evict(gets, g -> ocsp.isCurrent(g.answer(), now));
-          }
-          gets.put(encoded, get);
-        }
+      if (encoded.length() > 2 * MAX_OCSP_REQUEST) {
+        Response.writeError(request, response, callback, HttpStatus.URI_TOO_LONG_414);
+        return;
       }
-      ocspAnswer(get, now, request, response, callback);
-    }
-
-    /** The answer held for a GET path, if the responder still gives it. */
-    private OcspGet held(String encoded, Instant now) {
-      OcspGet get = gets.get(encoded);
-      return get != null && ocsp.isCurrent(get.answer(), now) ? get : null;
+      OcspResponder.Answer answer = ocsp.respondToGet(encoded, Request.getRemoteAddr(request));
+      ocspAnswer(answer, clock.instant(), request, response, callback);
     }
 
     /**
@@ -328,18 +282,21 @@ public final class HttpSidecar implements AutoCloseable {
      * nonces are not cached.
      */
     private void ocspAnswer(
-        OcspGet get, Instant now, Request request, Response response, Callback callback) {
+        OcspResponder.Answer answer,
+        Instant now,
+        Request request,
+        Response response,
+        Callback callback) {
       var headers = response.getHeaders();
-      OcspResponder.Answer answer = get.answer();
       long maxAge = answer.cacheable() ? Duration.between(now, answer.reuseUntil()).toSeconds() : 0;
       if (maxAge <= 0) {
         headers.put(NO_STORE);
         ocspBody(response, callback, answer.der());
         return;
       }
-      headers.put(get.etag());
-      headers.put(get.lastModified());
-      headers.put(get.expires());
+      headers.put(HttpHeader.ETAG, answer.etag());
+      headers.put(HttpHeader.LAST_MODIFIED, answer.lastModified());
+      headers.put(HttpHeader.EXPIRES, answer.expires());
       headers.put(
           HttpHeader.CACHE_CONTROL,
           "public, max-age=" + maxAge + ", no-transform, must-revalidate");
@@ -356,21 +313,6 @@ public final class HttpSidecar implements AutoCloseable {
       response.getHeaders().put(OCSP_RESPONSE);
       response.getHeaders().put(HttpHeader.CONTENT_LENGTH, der.length);
       response.write(true, ByteBuffer.wrap(der), callback);
-    }
-
-    /** Decodes %XX only: a '+' stays a '+', as base64 needs. */
-    static String percentDecode(String s) {
-      StringBuilder out = new StringBuilder(s.length());
-      for (int i = 0; i < s.length(); i++) {
-        char c = s.charAt(i);
-        if (c == '%' && i + 2 < s.length()) {
-          out.append((char) Integer.parseInt(s.substring(i + 1, i + 3), 16));
-          i += 2;
-        } else {
-          out.append(c);
-        }
-      }
-      return out.toString();
     }
 
     /**

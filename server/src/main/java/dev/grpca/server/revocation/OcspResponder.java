@@ -18,10 +18,14 @@ import java.security.Provider;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -68,8 +72,11 @@ import org.slf4j.LoggerFactory;
 public final class OcspResponder {
   private static final Logger log = LoggerFactory.getLogger(OcspResponder.class);
 
-  /** At most this many answers are kept for reuse. */
+  /** At most this many answers are kept for reuse (and as many GET paths held). */
   public static final int MAX_CACHED = 100_000;
+
+  /** GET paths longer than this (a single-CertID request's is ~120 characters) are not held. */
+  private static final int MAX_HELD_PATH = 512;
 
   private final Authorities authorities;
   private final OcspSigners signers;
@@ -84,6 +91,10 @@ public final class OcspResponder {
 
   private final DigestCalculatorProvider digests;
   private final Map<String, Answer> cache = new ConcurrentHashMap<>();
+
+  /** Shared answers by the GET path that asked for them, as it came. */
+  private final Map<String, Answer> gets = new ConcurrentHashMap<>();
+
   private final Map<IssuerKey, IssuerHashes> issuerHashes = new ConcurrentHashMap<>();
 
   /** The answers being signed now, by cache key: a second request for one waits for it. */
@@ -95,7 +106,9 @@ public final class OcspResponder {
   /**
    * A DER OCSPResponse and how long HTTP caches may keep it: until {@code reuseUntil}, when this
    * process stops reusing it too. Times and {@code key} are null for answers not to be cached
-   * (errors, echoed nonces, multi-request answers).
+   * (errors, echoed nonces, multi-request answers). A cacheable answer carries its RFC 5019 values
+   * ready for the HTTP headers, made once: {@code etag} (a hash of the response), {@code
+   * lastModified} (thisUpdate) and {@code expires} (nextUpdate) as HTTP dates.
    */
   public record Answer(
       byte[] der,
@@ -103,11 +116,37 @@ public final class OcspResponder {
       Instant nextUpdate,
       Instant reuseUntil,
       String etag,
+      String lastModified,
+      String expires,
       String key) {
     public boolean cacheable() {
       return reuseUntil != null;
     }
+
+    /** An answer for this request alone, or an error. */
+    static Answer unshared(byte[] der, Instant thisUpdate, Instant nextUpdate) {
+      return new Answer(der, thisUpdate, nextUpdate, null, null, null, null, null);
+    }
+
+    /** An answer HTTP caches and this responder may reuse until {@code reuseUntil}. */
+    static Answer shared(
+        byte[] der, Instant thisUpdate, Instant nextUpdate, Instant reuseUntil, String key) {
+      return new Answer(
+          der,
+          thisUpdate,
+          nextUpdate,
+          reuseUntil,
+          OcspResponder.etag(der),
+          HTTP_DATE.format(thisUpdate),
+          HTTP_DATE.format(nextUpdate),
+          key);
+    }
   }
+
+  /** RFC 9110's IMF-fixdate, e.g. "Tue, 01 Dec 2026 09:29:37 GMT". */
+  private static final DateTimeFormatter HTTP_DATE =
+      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
+          .withZone(ZoneOffset.UTC);
 
   /** An authority's name and key hashes under one CertID hash algorithm. */
   private record IssuerHashes(byte[] name, byte[] key) {}
@@ -237,6 +276,61 @@ public final class OcspResponder {
   }
 
   /**
+   * The answer held for an RFC 6960 A.1 GET request, by the path segment as it came ({@code
+   * encoded}: URL-encoded base64 of the DER request), if this responder still gives it; null
+   * otherwise. Never blocks: the HTTP sidecar serves it on the thread that read the request.
+   */
+  public Answer heldGet(String encoded) {
+    Answer held = gets.get(encoded);
+    return held != null && isCurrent(held, clock.instant()) ? held : null;
+  }
+
+  /**
+   * The answer to an RFC 6960 A.1 GET request from {@code source}; a shared one is held by its path
+   * so that a repeated GET is neither decoded nor parsed ({@link #heldGet}).
+   */
+  public Answer respondToGet(String encoded, String source) {
+    Answer held = heldGet(encoded);
+    if (held != null) {
+      return held;
+    }
+    byte[] der;
+    try {
+      der = Base64.getDecoder().decode(percentDecode(encoded));
+    } catch (IllegalArgumentException e) {
+      der = new byte[0];
+    }
+    Answer answer = respond(der, source);
+    Instant now = clock.instant();
+    if (isCurrent(answer, now) && encoded.length() <= MAX_HELD_PATH) {
+      if (gets.size() >= MAX_CACHED) {
+        evict(gets, a -> isCurrent(a, now));
+      }
+      gets.put(encoded, answer);
+    }
+    return answer;
+  }
+
+  /** Decodes %XX only: a '+' stays a '+', as base64 needs. */
+  static String percentDecode(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '%' && i + 2 < s.length()) {
+        try {
+          out.append((char) Integer.parseInt(s.substring(i + 1, i + 3), 16));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("not a percent escape: " + s.substring(i, i + 3), e);
+        }
+        i += 2;
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
+  /**
    * Whether {@code answer}, once returned by {@link #respond}, is still the one this responder
    * gives: not past its reuse time, and not dropped by {@link #invalidate} since. Lets a caller
    * that keys answers by the request's bytes reuse them without parsing the request again.
@@ -304,8 +398,8 @@ public final class OcspResponder {
               Date.from(thisUpdate));
       byte[] der = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
       return reuseUntil == null
-          ? new Answer(der, thisUpdate, nextUpdate, null, null, null)
-          : new Answer(der, thisUpdate, nextUpdate, reuseUntil, etag(der), key);
+          ? Answer.unshared(der, thisUpdate, nextUpdate)
+          : Answer.shared(der, thisUpdate, nextUpdate, reuseUntil, key);
     } catch (OCSPException | OperatorCreationException | IOException e) {
       log.warn("could not sign an OCSP response", e);
       return status(OCSPResponseStatus.INTERNAL_ERROR);
@@ -405,11 +499,8 @@ public final class OcspResponder {
     for (int status = 1; status < STATUS_ANSWERS.length; status++) {
       try {
         STATUS_ANSWERS[status] =
-            new Answer(
+            Answer.unshared(
                 new OCSPResp(new OCSPResponse(new OCSPResponseStatus(status), null)).getEncoded(),
-                null,
-                null,
-                null,
                 null,
                 null);
       } catch (IOException e) {

@@ -33,7 +33,7 @@ class OcspCacheBoundTest {
   }
 
   private static OcspResponder.Answer answer(Instant reuseUntil) {
-    return new OcspResponder.Answer(
-        new byte[] {1}, NOW, NOW.plusSeconds(3600), reuseUntil, "\"e\"", "ca:01");
+    return OcspResponder.Answer.shared(
+        new byte[] {1}, NOW, NOW.plusSeconds(3600), reuseUntil, "ca:01");
   }
 }
