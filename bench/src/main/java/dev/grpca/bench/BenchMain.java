@@ -241,13 +241,7 @@ public final class BenchMain {
             p256,
             LoadGenerator.closedLoop(
                 "Issue EC P-256 (alone, for the flood ratio)", 4, WARM_UP, measure, server, issue));
-    OcspFlood flooding =
-        OcspFlood.start(
-            setup.dir(),
-            setup.httpBase() + "/v1/ocsp",
-            issuer,
-            FLOOD_PER_SECOND,
-            WARM_UP.plus(measure).plusSeconds(1));
+    OcspFlood flooding = flood(issuer, WARM_UP.plus(measure).plusSeconds(1));
     LoadGenerator.Result flooded =
         row(
             p256,
@@ -279,12 +273,16 @@ public final class BenchMain {
   private void floodWarmUp(
       ServerProcess server, X509CertificateHolder issuer, LoadGenerator.Call issue)
       throws Exception {
-    OcspFlood flood =
-        OcspFlood.start(
-            setup.dir(), setup.httpBase() + "/v1/ocsp", issuer, FLOOD_PER_SECOND, FLOOD_WARM_UP);
+    OcspFlood flood = flood(issuer, FLOOD_WARM_UP);
     LoadGenerator.closedLoop(
         "JIT warm-up", 4, Duration.ZERO, FLOOD_WARM_UP.minusSeconds(1), server, issue);
     flood.await();
+  }
+
+  /** A flood of never-issued serials on the sidecar's OCSP endpoint for {@code duration}. */
+  private OcspFlood flood(X509CertificateHolder issuer, Duration duration) throws Exception {
+    return OcspFlood.start(
+        setup.dir(), setup.httpBase() + "/v1/ocsp", issuer, FLOOD_PER_SECOND, duration);
   }
 
   /** The header of the tables {@link #row} adds to. */
@@ -584,13 +582,7 @@ public final class BenchMain {
         LoadGenerator.Call issueCall = () -> deadline(stub).issue(issue);
         LoadGenerator.closedLoop("Issue", 4, Duration.ZERO, WARM_UP, server, issueCall);
         floodWarmUp(server, issuer, issueCall);
-        OcspFlood flooding =
-            OcspFlood.start(
-                setup.dir(),
-                setup.httpBase() + "/v1/ocsp",
-                issuer,
-                FLOOD_PER_SECOND,
-                measure.plusSeconds(2));
+        OcspFlood flooding = flood(issuer, measure.plusSeconds(2));
         java.util.Map<String, Long> beforeFlood = server.cpuByThread();
         floodFrom = Instant.now();
         LoadGenerator.Result flooded =

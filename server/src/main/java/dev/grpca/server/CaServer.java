@@ -29,18 +29,13 @@ import org.slf4j.LoggerFactory;
  * CA mode: the CAs (created on the first start), issuance and its policy, revocation with CRLs and
  * OCSP, the gRPC services with TLS, and the HTTP sidecar.
  */
-public final class CaServer implements Serving {
+public final class CaServer extends Serving {
   private static final Logger log = LoggerFactory.getLogger(CaServer.class);
 
   private final ServerConfig config;
   private final GrpcServer grpc;
-  private final HttpSidecar http;
-  private final Authorities authorities;
   private final ServerTlsIdentity tls;
   private final CrlPublisher crls;
-  private final OcspResponder ocsp;
-  private final Opened opened;
-  private boolean closed;
 
   private CaServer(
       ServerConfig config,
@@ -51,14 +46,11 @@ public final class CaServer implements Serving {
       CrlPublisher crls,
       OcspResponder ocsp,
       Opened opened) {
+    super(http, authorities, ocsp, opened);
     this.config = config;
     this.grpc = grpc;
-    this.http = http;
-    this.authorities = authorities;
     this.tls = tls;
     this.crls = crls;
-    this.ocsp = ocsp;
-    this.opened = opened;
   }
 
   static CaServer start(Core core, Opened opened) throws IOException {
@@ -137,24 +129,9 @@ public final class CaServer implements Serving {
     return grpc.port();
   }
 
-  @Override
-  public int httpPort() {
-    return http.port();
-  }
-
-  @Override
-  public Authorities authorities() {
-    return authorities;
-  }
-
   /** The CRL publisher. */
   public CrlPublisher crls() {
     return crls;
-  }
-
-  @Override
-  public OcspResponder ocsp() {
-    return ocsp;
   }
 
   /** The server's own TLS certificate and its renewal. */
@@ -163,12 +140,12 @@ public final class CaServer implements Serving {
   }
 
   @Override
-  public void awaitTermination() throws InterruptedException {
+  void awaitTermination() throws InterruptedException {
     grpc.awaitTermination();
   }
 
   @Override
-  public void printBanner(PrintStream out) {
+  void printBanner(PrintStream out) {
     Path dev = config.devDir();
     String host = config.grpc().host().equals("127.0.0.1") ? "localhost" : config.grpc().host();
     String target = host + ":" + port();
@@ -219,14 +196,5 @@ public final class CaServer implements Serving {
     Path next = file.resolveSibling(file.getFileName() + ".next");
     Files.writeString(next, content);
     Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  @Override
-  public synchronized void close() {
-    if (!closed) {
-      closed = true;
-      opened.close();
-      log.info("grpca stopped");
-    }
   }
 }

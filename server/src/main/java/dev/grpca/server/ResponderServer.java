@@ -14,23 +14,15 @@ import org.slf4j.LoggerFactory;
  * process runs against the same database and token. It creates no CA and publishes no CRLs; it
  * shares the CA's delegated OCSP signers, and makes one only when none is usable.
  */
-public final class ResponderServer implements Serving {
+public final class ResponderServer extends Serving {
   private static final Logger log = LoggerFactory.getLogger(ResponderServer.class);
 
   private final Core core;
-  private final HttpSidecar http;
-  private final Authorities authorities;
-  private final OcspResponder ocsp;
-  private final Opened opened;
-  private boolean closed;
 
   private ResponderServer(
       Core core, HttpSidecar http, Authorities authorities, OcspResponder ocsp, Opened opened) {
+    super(http, authorities, ocsp, opened);
     this.core = core;
-    this.http = http;
-    this.authorities = authorities;
-    this.ocsp = ocsp;
-    this.opened = opened;
   }
 
   static ResponderServer start(Core core, Opened opened) throws IOException {
@@ -45,27 +37,12 @@ public final class ResponderServer implements Serving {
   }
 
   @Override
-  public int httpPort() {
-    return http.port();
+  void awaitTermination() throws InterruptedException {
+    http().join();
   }
 
   @Override
-  public Authorities authorities() {
-    return authorities;
-  }
-
-  @Override
-  public OcspResponder ocsp() {
-    return ocsp;
-  }
-
-  @Override
-  public void awaitTermination() throws InterruptedException {
-    http.join();
-  }
-
-  @Override
-  public void printBanner(PrintStream out) {
+  void printBanner(PrintStream out) {
     out.println();
     out.println(
         "grpca responder is serving HTTP on http://"
@@ -75,14 +52,5 @@ public final class ResponderServer implements Serving {
             + " (/v1/ca, /v1/crl, /v1/ocsp)");
     out.println("Stop with Ctrl-C.");
     out.flush();
-  }
-
-  @Override
-  public synchronized void close() {
-    if (!closed) {
-      closed = true;
-      opened.close();
-      log.info("grpca responder stopped");
-    }
   }
 }

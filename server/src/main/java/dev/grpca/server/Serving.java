@@ -1,25 +1,62 @@
 package dev.grpca.server;
 
 import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.http.HttpSidecar;
 import dev.grpca.server.revocation.OcspResponder;
 import java.io.PrintStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** A started server, in either mode. {@link #close} stops it cleanly (listeners first). */
-public interface Serving extends AutoCloseable {
+/**
+ * A started server, in either mode: what both have (the CAs, OCSP, the HTTP sidecar) and how it
+ * stops. {@link #close} stops it cleanly, the listeners first and the database last.
+ */
+public abstract class Serving implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Serving.class);
+
+  private final HttpSidecar http;
+  private final Authorities authorities;
+  private final OcspResponder ocsp;
+  private final Opened opened;
+  private boolean closed;
+
+  Serving(HttpSidecar http, Authorities authorities, OcspResponder ocsp, Opened opened) {
+    this.http = http;
+    this.authorities = authorities;
+    this.ocsp = ocsp;
+    this.opened = opened;
+  }
+
   /** The HTTP sidecar's port. */
-  int httpPort();
+  public int httpPort() {
+    return http.port();
+  }
 
-  Authorities authorities();
+  public Authorities authorities() {
+    return authorities;
+  }
 
   /** The OCSP responder and its signers. */
-  OcspResponder ocsp();
+  public OcspResponder ocsp() {
+    return ocsp;
+  }
+
+  HttpSidecar http() {
+    return http;
+  }
 
   /** How to reach it, for a person who just started it. */
-  void printBanner(PrintStream out);
+  abstract void printBanner(PrintStream out);
 
   /** Blocks until the server stops. */
-  void awaitTermination() throws InterruptedException;
+  abstract void awaitTermination() throws InterruptedException;
 
   @Override
-  void close();
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      opened.close();
+      log.info("grpca stopped");
+    }
+  }
 }
