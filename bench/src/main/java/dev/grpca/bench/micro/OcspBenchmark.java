@@ -2,6 +2,7 @@ package dev.grpca.bench.micro;
 
 import dev.grpca.server.CaServer;
 import dev.grpca.server.authority.Authority;
+import dev.grpca.server.revocation.OcspAnswer;
 import dev.grpca.server.revocation.OcspResponder;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.asn1.DEROctetString;
@@ -65,13 +66,13 @@ public class OcspBenchmark {
 
   /** Parse, look the serial up in the database, build and sign with the token key. */
   @Benchmark
-  public OcspResponder.Answer signed() {
+  public OcspAnswer signed() {
     return responder.respond(withNonce, "127.0.0.1");
   }
 
   /** Parse and answer from the cache. */
   @Benchmark
-  public OcspResponder.Answer cached() {
+  public OcspAnswer cached() {
     return responder.respond(cacheable, "127.0.0.1");
   }
 }

@@ -4,6 +4,7 @@ import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.revocation.OcspAnswer;
 import dev.grpca.server.revocation.OcspResponder;
 import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.x509.Pem;
@@ -151,7 +152,7 @@ public final class HttpSidecar implements AutoCloseable {
       if (HttpMethod.GET.is(request.getMethod())
           && rawPath != null
           && rawPath.startsWith(OCSP_GET)) {
-        OcspResponder.Answer held = ocsp.heldGet(rawPath.substring(OCSP_GET.length()));
+        OcspAnswer held = ocsp.heldGet(rawPath.substring(OCSP_GET.length()));
         if (held != null) {
           ocspAnswer(held, clock.instant(), request, response, callback);
           return true;
@@ -271,7 +272,7 @@ public final class HttpSidecar implements AutoCloseable {
         Response.writeError(request, response, callback, HttpStatus.URI_TOO_LONG_414);
         return;
       }
-      OcspResponder.Answer answer = ocsp.respondToGet(encoded, Request.getRemoteAddr(request));
+      OcspAnswer answer = ocsp.respondToGet(encoded, Request.getRemoteAddr(request));
       ocspAnswer(answer, clock.instant(), request, response, callback);
     }
 
@@ -282,11 +283,7 @@ public final class HttpSidecar implements AutoCloseable {
      * nonces are not cached.
      */
     private void ocspAnswer(
-        OcspResponder.Answer answer,
-        Instant now,
-        Request request,
-        Response response,
-        Callback callback) {
+        OcspAnswer answer, Instant now, Request request, Response response, Callback callback) {
       var headers = response.getHeaders();
       long maxAge = answer.cacheable() ? Duration.between(now, answer.reuseUntil()).toSeconds() : 0;
       if (maxAge <= 0) {

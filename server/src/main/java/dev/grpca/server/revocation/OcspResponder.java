@@ -2,30 +2,21 @@ package dev.grpca.server.revocation;
 
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
-import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.OcspStanding;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.x509.SerialNumbers;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.math.BigInteger;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.Provider;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
-import java.util.HexFormat;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -50,7 +41,6 @@ import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
 import org.bouncycastle.cert.ocsp.Req;
 import org.bouncycastle.cert.ocsp.RevokedStatus;
-import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DigestCalculatorProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
@@ -90,63 +80,18 @@ public final class OcspResponder {
   private final SourceLimiter perRequest;
 
   private final DigestCalculatorProvider digests;
-  private final Map<String, Answer> cache = new ConcurrentHashMap<>();
+  private final Map<String, OcspAnswer> cache = new ConcurrentHashMap<>();
 
   /** Shared answers by the GET path that asked for them, as it came. */
-  private final Map<String, Answer> gets = new ConcurrentHashMap<>();
+  private final Map<String, OcspAnswer> gets = new ConcurrentHashMap<>();
 
   private final Map<IssuerKey, IssuerHashes> issuerHashes = new ConcurrentHashMap<>();
 
   /** The answers being signed now, by cache key: a second request for one waits for it. */
-  private final Map<String, CompletableFuture<Answer>> signing = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<OcspAnswer>> signing = new ConcurrentHashMap<>();
 
   /** Counts revocations, so that an answer signed while one happened is not kept. */
   private final AtomicLong revocations = new AtomicLong();
-
-  /**
-   * A DER OCSPResponse and how long HTTP caches may keep it: until {@code reuseUntil}, when this
-   * process stops reusing it too. Times and {@code key} are null for answers not to be cached
-   * (errors, echoed nonces, multi-request answers). A cacheable answer carries its RFC 5019 values
-   * ready for the HTTP headers, made once: {@code etag} (a hash of the response), {@code
-   * lastModified} (thisUpdate) and {@code expires} (nextUpdate) as HTTP dates.
-   */
-  public record Answer(
-      byte[] der,
-      Instant thisUpdate,
-      Instant nextUpdate,
-      Instant reuseUntil,
-      String etag,
-      String lastModified,
-      String expires,
-      String key) {
-    public boolean cacheable() {
-      return reuseUntil != null;
-    }
-
-    /** An answer for this request alone, or an error. */
-    static Answer unshared(byte[] der, Instant thisUpdate, Instant nextUpdate) {
-      return new Answer(der, thisUpdate, nextUpdate, null, null, null, null, null);
-    }
-
-    /** An answer HTTP caches and this responder may reuse until {@code reuseUntil}. */
-    static Answer shared(
-        byte[] der, Instant thisUpdate, Instant nextUpdate, Instant reuseUntil, String key) {
-      return new Answer(
-          der,
-          thisUpdate,
-          nextUpdate,
-          reuseUntil,
-          OcspResponder.etag(der),
-          HTTP_DATE.format(thisUpdate),
-          HTTP_DATE.format(nextUpdate),
-          key);
-    }
-  }
-
-  /** RFC 9110's IMF-fixdate, e.g. "Tue, 01 Dec 2026 09:29:37 GMT". */
-  private static final DateTimeFormatter HTTP_DATE =
-      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US)
-          .withZone(ZoneOffset.UTC);
 
   /** An authority's name and key hashes under one CertID hash algorithm. */
   private record IssuerHashes(byte[] name, byte[] key) {}
@@ -183,7 +128,7 @@ public final class OcspResponder {
    * The answer to the DER OCSPRequest {@code der} from {@code source} (the caller's address, which
    * answers signed for it alone are counted by); never throws for bad input.
    */
-  public Answer respond(byte[] der, String source) {
+  public OcspAnswer respond(byte[] der, String source) {
     OCSPReq request;
     try {
       request = new OCSPReq(der);
@@ -229,19 +174,19 @@ public final class OcspResponder {
    * reuse time however many requests arrive together (the first signs, the others wait for its
    * answer), and never for a serial this CA did not issue ({@code unauthorized}, unsigned).
    */
-  private Answer shared(Authority issuer, CertificateID id, Instant now) {
+  private OcspAnswer shared(Authority issuer, CertificateID id, Instant now) {
     String key = cacheKey(issuer, id);
-    Answer cached = cache.get(key);
+    OcspAnswer cached = cache.get(key);
     if (cached != null && now.isBefore(cached.reuseUntil())) {
       return cached;
     }
-    CompletableFuture<Answer> mine = new CompletableFuture<>();
-    CompletableFuture<Answer> theirs = signing.putIfAbsent(key, mine);
+    CompletableFuture<OcspAnswer> mine = new CompletableFuture<>();
+    CompletableFuture<OcspAnswer> theirs = signing.putIfAbsent(key, mine);
     if (theirs != null) {
       return theirs.join();
     }
     try {
-      Answer answer = signShared(issuer, id, now, key);
+      OcspAnswer answer = signShared(issuer, id, now, key);
       mine.complete(answer);
       return answer;
     } catch (RuntimeException e) {
@@ -252,9 +197,9 @@ public final class OcspResponder {
     }
   }
 
-  private Answer signShared(Authority issuer, CertificateID id, Instant now, String key) {
+  private OcspAnswer signShared(Authority issuer, CertificateID id, Instant now, String key) {
     // Another request may have signed it between the look above and taking the key.
-    Answer cached = cache.get(key);
+    OcspAnswer cached = cache.get(key);
     if (cached != null && now.isBefore(cached.reuseUntil())) {
       return cached;
     }
@@ -264,7 +209,7 @@ public final class OcspResponder {
     if (statuses == null) {
       return status(OCSPResponseStatus.UNAUTHORIZED);
     }
-    Answer answer = sign(issuer, one, statuses, now, null, now.plus(cacheMaxAge), key);
+    OcspAnswer answer = sign(issuer, one, statuses, now, null, now.plus(cacheMaxAge), key);
     // An answer signed across a revocation may say good: it is given, but not kept.
     if (answer.cacheable() && revocations.get() == generation) {
       if (cache.size() >= MAX_CACHED) {
@@ -280,8 +225,8 @@ public final class OcspResponder {
    * encoded}: URL-encoded base64 of the DER request), if this responder still gives it; null
    * otherwise. Never blocks: the HTTP sidecar serves it on the thread that read the request.
    */
-  public Answer heldGet(String encoded) {
-    Answer held = gets.get(encoded);
+  public OcspAnswer heldGet(String encoded) {
+    OcspAnswer held = gets.get(encoded);
     return held != null && isCurrent(held, clock.instant()) ? held : null;
   }
 
@@ -289,8 +234,8 @@ public final class OcspResponder {
    * The answer to an RFC 6960 A.1 GET request from {@code source}; a shared one is held by its path
    * so that a repeated GET is neither decoded nor parsed ({@link #heldGet}).
    */
-  public Answer respondToGet(String encoded, String source) {
-    Answer held = heldGet(encoded);
+  public OcspAnswer respondToGet(String encoded, String source) {
+    OcspAnswer held = heldGet(encoded);
     if (held != null) {
       return held;
     }
@@ -300,7 +245,7 @@ public final class OcspResponder {
     } catch (IllegalArgumentException e) {
       der = new byte[0];
     }
-    Answer answer = respond(der, source);
+    OcspAnswer answer = respond(der, source);
     Instant now = clock.instant();
     if (isCurrent(answer, now) && encoded.length() <= MAX_HELD_PATH) {
       if (gets.size() >= MAX_CACHED) {
@@ -335,7 +280,7 @@ public final class OcspResponder {
    * gives: not past its reuse time, and not dropped by {@link #invalidate} since. Lets a caller
    * that keys answers by the request's bytes reuse them without parsing the request again.
    */
-  public boolean isCurrent(Answer answer, Instant now) {
+  public boolean isCurrent(OcspAnswer answer, Instant now) {
     return answer.key() != null
         && now.isBefore(answer.reuseUntil())
         && cache.get(answer.key()) == answer;
@@ -368,7 +313,7 @@ public final class OcspResponder {
    * Signs an answer: one HTTP caches may keep until {@code reuseUntil}, or (null) for this request
    * only. {@code key} names it in this responder's cache, if it goes there.
    */
-  private Answer sign(
+  private OcspAnswer sign(
       Authority issuer,
       CertificateID[] ids,
       CertificateStatus[] statuses,
@@ -398,21 +343,11 @@ public final class OcspResponder {
               Date.from(thisUpdate));
       byte[] der = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
       return reuseUntil == null
-          ? Answer.unshared(der, thisUpdate, nextUpdate)
-          : Answer.shared(der, thisUpdate, nextUpdate, reuseUntil, key);
+          ? OcspAnswer.unshared(der, thisUpdate, nextUpdate)
+          : OcspAnswer.shared(der, thisUpdate, nextUpdate, reuseUntil, key);
     } catch (OCSPException | OperatorCreationException | IOException e) {
       log.warn("could not sign an OCSP response", e);
       return status(OCSPResponseStatus.INTERNAL_ERROR);
-    }
-  }
-
-  /** RFC 5019 §6.2: the ETag is a hash of the response. */
-  private static String etag(byte[] der) {
-    try {
-      byte[] sha1 = MessageDigest.getInstance("SHA-1").digest(der);
-      return "\"" + HexFormat.of().formatHex(sha1) + "\"";
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 
@@ -493,13 +428,13 @@ public final class OcspResponder {
   }
 
   /** The unsigned answers (RFC 6960 §2.3 error statuses), encoded once. */
-  private static final Answer[] STATUS_ANSWERS = new Answer[7];
+  private static final OcspAnswer[] STATUS_ANSWERS = new OcspAnswer[7];
 
   static {
     for (int status = 1; status < STATUS_ANSWERS.length; status++) {
       try {
         STATUS_ANSWERS[status] =
-            Answer.unshared(
+            OcspAnswer.unshared(
                 new OCSPResp(new OCSPResponse(new OCSPResponseStatus(status), null)).getEncoded(),
                 null,
                 null);
@@ -509,32 +444,7 @@ public final class OcspResponder {
     }
   }
 
-  private static Answer status(int status) {
+  private static OcspAnswer status(int status) {
     return STATUS_ANSWERS[status];
-  }
-
-  /** Bouncy Castle's ContentSigner over a token key: the bytes are gathered, then signed once. */
-  private static final class TokenContentSigner implements ContentSigner {
-    private final Signer signer;
-    private final ByteArrayOutputStream data = new ByteArrayOutputStream(1024);
-
-    TokenContentSigner(Signer signer) {
-      this.signer = signer;
-    }
-
-    @Override
-    public AlgorithmIdentifier getAlgorithmIdentifier() {
-      return signer.algorithm().signatureAlgorithmIdentifier();
-    }
-
-    @Override
-    public OutputStream getOutputStream() {
-      return data;
-    }
-
-    @Override
-    public byte[] getSignature() {
-      return signer.sign(data.toByteArray());
-    }
   }
 }

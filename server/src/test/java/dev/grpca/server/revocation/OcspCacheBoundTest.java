@@ -13,7 +13,7 @@ class OcspCacheBoundTest {
 
   @Test
   void aFullCacheDropsWhatIsNoLongerReusedFirst() {
-    Map<Integer, OcspResponder.Answer> answers = new HashMap<>();
+    Map<Integer, OcspAnswer> answers = new HashMap<>();
     for (int i = 0; i < OcspResponder.MAX_CACHED; i++) {
       answers.put(i, answer(i % 2 == 0 ? NOW.minusSeconds(1) : NOW.plusSeconds(30)));
     }
@@ -24,7 +24,7 @@ class OcspCacheBoundTest {
 
   @Test
   void aCacheFullOfCurrentAnswersIsEmptied() {
-    Map<Integer, OcspResponder.Answer> answers = new HashMap<>();
+    Map<Integer, OcspAnswer> answers = new HashMap<>();
     for (int i = 0; i < OcspResponder.MAX_CACHED; i++) {
       answers.put(i, answer(NOW.plusSeconds(30)));
     }
@@ -32,8 +32,7 @@ class OcspCacheBoundTest {
     assertThat(answers).isEmpty();
   }
 
-  private static OcspResponder.Answer answer(Instant reuseUntil) {
-    return OcspResponder.Answer.shared(
-        new byte[] {1}, NOW, NOW.plusSeconds(3600), reuseUntil, "ca:01");
+  private static OcspAnswer answer(Instant reuseUntil) {
+    return OcspAnswer.shared(new byte[] {1}, NOW, NOW.plusSeconds(3600), reuseUntil, "ca:01");
   }
 }

@@ -72,7 +72,7 @@ class OcspSigningCostTest {
     int before = core.token.signatures();
     ExecutorService callers = Executors.newFixedThreadPool(16);
     CountDownLatch go = new CountDownLatch(1);
-    List<Future<OcspResponder.Answer>> answers = new ArrayList<>();
+    List<Future<OcspAnswer>> answers = new ArrayList<>();
     try {
       for (int i = 0; i < 1000; i++) {
         answers.add(
@@ -84,7 +84,7 @@ class OcspSigningCostTest {
       }
       go.countDown();
       byte[] first = answers.get(0).get().der();
-      for (Future<OcspResponder.Answer> answer : answers) {
+      for (Future<OcspAnswer> answer : answers) {
         assertThat(answer.get().der()).isEqualTo(first);
       }
       assertThat(new OCSPResp(first).getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
@@ -194,11 +194,11 @@ class OcspSigningCostTest {
     return builder.build().getEncoded();
   }
 
-  private static int status(OcspResponder.Answer answer) throws Exception {
+  private static int status(OcspAnswer answer) throws Exception {
     return new OCSPResp(answer.der()).getStatus();
   }
 
-  private static BasicOCSPResp single(OcspResponder.Answer answer) throws Exception {
+  private static BasicOCSPResp single(OcspAnswer answer) throws Exception {
     OCSPResp response = new OCSPResp(answer.der());
     assertThat(response.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
     return (BasicOCSPResp) response.getResponseObject();
