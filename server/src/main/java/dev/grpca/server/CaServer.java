@@ -109,16 +109,17 @@ public final class CaServer extends Serving {
             GrpcServer.start(
                 config.grpc(),
                 tls,
-                access,
-                core.database.access(),
-                new RateLimiter(config.rateLimits(), core.database.access(), core.clock),
-                issuance,
-                queries,
-                revocation,
-                authorities,
-                profiles,
-                crls,
-                core.clock));
+                new GrpcServer.Services(
+                    access,
+                    core.database.access(),
+                    new RateLimiter(config.rateLimits(), core.database.access(), core.clock),
+                    issuance,
+                    queries,
+                    revocation,
+                    authorities,
+                    profiles,
+                    crls,
+                    core.clock)));
     HttpSidecar http = opened.add(core.startHttp(authorities, crls::latest, ocsp));
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
     return new CaServer(config, grpc, http, authorities, tls, crls, ocsp, opened);

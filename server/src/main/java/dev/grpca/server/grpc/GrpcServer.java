@@ -17,6 +17,7 @@ import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.AccessStore;
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
@@ -74,11 +75,8 @@ public final class GrpcServer implements AutoCloseable {
     this.health = health;
   }
 
-  /** Builds and starts the server. */
-  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and tools still ask for it
-  public static GrpcServer start(
-      ServerConfig.Grpc config,
-      ServerTlsIdentity tls,
+  /** What the gRPC services serve: the domain objects of CA mode. */
+  public record Services(
       AccessControl access,
       AccessStore accessStore,
       RateLimiter limits,
@@ -88,30 +86,44 @@ public final class GrpcServer implements AutoCloseable {
       Authorities authorities,
       ProfileCatalog profiles,
       CrlPublisher crls,
-      Clock clock)
+      Clock clock) {}
+
+  /** Builds and starts the server on TCP with TLS (or plaintext on loopback, if configured). */
+  public static GrpcServer start(ServerConfig.Grpc config, ServerTlsIdentity tls, Services s)
       throws IOException {
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
+    if (!config.plaintext()) {
+      builder.sslContext(sslContext(tls, s.authorities(), config.clientCaFiles()));
+    }
+    builder
+        .maxInboundMessageSize(config.maxInboundMessageBytes())
+        .maxInboundMetadataSize(MAX_METADATA_BYTES);
+    return serve(builder, s);
+  }
+
+  /**
+   * Adds the services, health, reflection and the interceptors to {@code builder}, whatever its
+   * transport, and starts it. Tests of service logic that needs no TLS give an in-process builder
+   * (callers then authenticate by bearer token only).
+   */
+  @SuppressWarnings("deprecation") // v1alpha reflection: older grpcurl and tools still ask for it
+  public static GrpcServer serve(ServerBuilder<?> builder, Services s) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     List<BindableService> services =
         List.of(
             new CertificateGrpcService(
-                issuance,
-                queries,
-                revocation,
-                authorities,
-                new CertificatePermissions(profiles, authorities),
-                limits,
-                clock),
-            new AuthorityGrpcService(authorities, crls),
-            new ProfileGrpcService(profiles),
-            new AdminGrpcService(access));
-    NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()));
-    if (!config.plaintext()) {
-      builder.sslContext(sslContext(tls, authorities, config.clientCaFiles()));
-    }
+                s.issuance(),
+                s.queries(),
+                s.revocation(),
+                s.authorities(),
+                new CertificatePermissions(s.profiles(), s.authorities()),
+                s.limits(),
+                s.clock()),
+            new AuthorityGrpcService(s.authorities(), s.crls()),
+            new ProfileGrpcService(s.profiles()),
+            new AdminGrpcService(s.access()));
     builder
-        .maxInboundMessageSize(config.maxInboundMessageBytes())
-        .maxInboundMetadataSize(MAX_METADATA_BYTES)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance())
@@ -119,9 +131,9 @@ public final class GrpcServer implements AutoCloseable {
         .intercept(new ErrorInterceptor())
         .intercept(
             new AuthInterceptor(
-                access,
-                serial -> queries.find(serial).map(c -> c.revocation() != null).orElse(false)))
-        .intercept(new AccessLogInterceptor(accessStore, MUTATING, AUDITED_HERE, clock));
+                s.access(),
+                serial -> s.queries().find(serial).map(c -> c.revocation() != null).orElse(false)))
+        .intercept(new AccessLogInterceptor(s.accessStore(), MUTATING, AUDITED_HERE, s.clock()));
     services.forEach(builder::addService);
     Server server = builder.build().start();
     health.setStatus("", ServingStatus.SERVING);

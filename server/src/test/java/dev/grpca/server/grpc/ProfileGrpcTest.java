@@ -24,8 +24,7 @@ import dev.grpca.proto.v1.Subject;
 import dev.grpca.proto.v1.UpdateProfileRequest;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.ProfileChange;
-import dev.grpca.server.testing.ServerExtension;
-import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.InProcessCa;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -40,17 +39,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Profiles managed over real gRPC, and what issuing under them produces, checked by OpenSSL. */
+/**
+ * Profiles managed over gRPC (in-process: the services, interceptors and domain are the real ones,
+ * TLS is not the subject here), and what issuing under them produces, checked by OpenSSL.
+ */
 class ProfileGrpcTest {
-  @RegisterExtension static final ServerExtension SERVER = new ServerExtension();
+  @RegisterExtension static final InProcessCa CA = new InProcessCa();
   @TempDir Path work;
-  static TestServer server;
+  static InProcessCa server;
   static ProfileServiceGrpc.ProfileServiceBlockingStub profiles;
   static CertificateServiceGrpc.CertificateServiceBlockingStub certificates;
 
   @BeforeAll
   static void start() {
-    server = SERVER.server();
+    server = CA;
     profiles = server.profiles();
     certificates = server.certificates();
   }

@@ -11,6 +11,7 @@ import dev.grpca.server.policy.BuiltInProfiles;
 import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.ProfileCatalog;
+import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.jooq.Database;
 import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.KeyAlgorithm;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Supplier;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
 /**
@@ -40,13 +42,19 @@ public final class CaCore implements AutoCloseable {
   public final WatchedToken token;
   public final CertificateFactory factory;
   public final Authorities authorities;
+  public final ProfileCatalog profiles;
   public final IssuanceService issuance;
   public final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
   public CaCore(Path dir, Clock clock) {
+    this(dir, clock, () -> AuditCall.INTERNAL);
+  }
+
+  /** The same, with audit records learning the caller from {@code auditCalls}. */
+  public CaCore(Path dir, Clock clock, Supplier<AuditCall> auditCalls) {
     this.clock = clock;
     String url = "jdbc:h2:file:" + dir.resolve("grpca");
-    database = Database.open(url, "sa", "");
+    database = Database.open(url, "sa", "", auditCalls);
     token = new WatchedToken(SoftHsm.open(), database, url);
     factory =
         new CertificateFactory(
@@ -65,7 +73,7 @@ public final class CaCore implements AutoCloseable {
                     "CN=Core Issuing CA",
                     KeyAlgorithm.EC_P256,
                     Duration.ofDays(1000)));
-    ProfileCatalog profiles = new ProfileCatalog(database.profiles(), authorities::contains, clock);
+    profiles = new ProfileCatalog(database.profiles(), authorities::contains, clock);
     profiles.declare(BuiltInProfiles.all());
     issuance =
         new IssuanceService(
