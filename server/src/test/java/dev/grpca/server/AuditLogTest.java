@@ -12,109 +12,104 @@ import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.proto.v1.VerifyAuditLogRequest;
 import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.TestServers;
 import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The audit log: what it records, paging over gRPC, and `audit verify` catching tampering. */
+@ExtendWith(TestServers.class)
 class AuditLogTest {
-  @TempDir Path data;
 
   @Test
-  void mutatingAndDeniedCallsAreRecordedAndVerifyCatchesEditsAndDeletions() throws Exception {
-    try (TestServer server = TestServer.start(data)) {
-      var issued =
-          server
-              .certificates()
-              .issue(
-                  IssueRequest.newBuilder()
-                      .setProfile("default")
-                      .addDnsNames("audited.example.com")
-                      .build())
-              .getCertificate();
-      server
-          .certificates()
-          .revoke(
-              RevokeRequest.newBuilder()
-                  .setSerialNumber(issued.getSerialNumber())
-                  .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
-                  .build());
-      try {
-        CertificateServiceGrpc.newBlockingStub(server.channel("not-a-token"))
+  void mutatingAndDeniedCallsAreRecordedAndVerifyCatchesEditsAndDeletions(TestServer server)
+      throws Exception {
+    var issued =
+        server
+            .certificates()
             .issue(
-                IssueRequest.newBuilder().setProfile("default").addDnsNames("x.example").build());
-      } catch (StatusRuntimeException expected) {
-        // recorded as UNAUTHENTICATED
-      }
-
-      AdminServiceGrpc.AdminServiceBlockingStub admin =
-          AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
-      List<AuditRecord> all = new ArrayList<>();
-      String page = "";
-      do {
-        ListAuditRecordsResponse r =
-            admin.listAuditRecords(
-                ListAuditRecordsRequest.newBuilder().setPageSize(2).setPageToken(page).build());
-        all.addAll(r.getRecordsList());
-        page = r.getNextPageToken();
-      } while (!page.isEmpty());
-      for (int i = 0; i < all.size(); i++) {
-        assertThat(all.get(i).getSequence()).isEqualTo(i + 1);
-      }
-      AuditRecord issue = find(all, "Issue", "OK");
-      assertThat(issue.getPrincipal()).isEqualTo("admin");
-      assertThat(issue.getSerialNumber()).isEqualTo(issued.getSerialNumber());
-      assertThat(issue.getProfile()).isEqualTo("default");
-      assertThat(issue.getSource()).startsWith("127.0.0.1:");
-      assertThat(issue.getRequestId()).isNotEmpty();
-      assertThat(find(all, "Revoke", "OK").getDetail()).contains("revoked");
-      AuditRecord denied = find(all, "Issue", "UNAUTHENTICATED");
-      assertThat(denied.getPrincipal()).isEqualTo("-");
-      assertThat(denied.toString()).doesNotContain("not-a-token");
-      assertThat(admin.verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance()).getOk()).isTrue();
-
-      assertThat(verify(server)).startsWith("0 audit log intact: " + all.size());
-
-      long edited = issue.getSequence();
-      sql(server, "UPDATE audit_record SET principal = 'mallory' WHERE seq = " + edited);
-      assertThat(verify(server))
-          .startsWith(
-              "1 audit log BROKEN at record " + edited + ": record " + edited + " was changed");
-      sql(server, "UPDATE audit_record SET principal = 'admin' WHERE seq = " + edited);
-      assertThat(verify(server)).startsWith("0 ");
-
-      long deleted = all.get(1).getSequence();
-      sql(server, "DELETE FROM audit_record WHERE seq = " + deleted);
-      assertThat(verify(server))
-          .startsWith(
-              "1 audit log BROKEN at record " + deleted + ": record " + deleted + " is missing");
+                IssueRequest.newBuilder()
+                    .setProfile("default")
+                    .addDnsNames("audited.example.com")
+                    .build())
+            .getCertificate();
+    server
+        .certificates()
+        .revoke(
+            RevokeRequest.newBuilder()
+                .setSerialNumber(issued.getSerialNumber())
+                .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
+                .build());
+    try {
+      CertificateServiceGrpc.newBlockingStub(server.channel("not-a-token"))
+          .issue(IssueRequest.newBuilder().setProfile("default").addDnsNames("x.example").build());
+    } catch (StatusRuntimeException expected) {
+      // recorded as UNAUTHENTICATED
     }
+
+    AdminServiceGrpc.AdminServiceBlockingStub admin =
+        AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
+    List<AuditRecord> all = new ArrayList<>();
+    String page = "";
+    do {
+      ListAuditRecordsResponse r =
+          admin.listAuditRecords(
+              ListAuditRecordsRequest.newBuilder().setPageSize(2).setPageToken(page).build());
+      all.addAll(r.getRecordsList());
+      page = r.getNextPageToken();
+    } while (!page.isEmpty());
+    for (int i = 0; i < all.size(); i++) {
+      assertThat(all.get(i).getSequence()).isEqualTo(i + 1);
+    }
+    AuditRecord issue = find(all, "Issue", "OK");
+    assertThat(issue.getPrincipal()).isEqualTo("admin");
+    assertThat(issue.getSerialNumber()).isEqualTo(issued.getSerialNumber());
+    assertThat(issue.getProfile()).isEqualTo("default");
+    assertThat(issue.getSource()).startsWith("127.0.0.1:");
+    assertThat(issue.getRequestId()).isNotEmpty();
+    assertThat(find(all, "Revoke", "OK").getDetail()).contains("revoked");
+    AuditRecord denied = find(all, "Issue", "UNAUTHENTICATED");
+    assertThat(denied.getPrincipal()).isEqualTo("-");
+    assertThat(denied.toString()).doesNotContain("not-a-token");
+    assertThat(admin.verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance()).getOk()).isTrue();
+
+    assertThat(verify(server)).startsWith("0 audit log intact: " + all.size());
+
+    long edited = issue.getSequence();
+    sql(server, "UPDATE audit_record SET principal = 'mallory' WHERE seq = " + edited);
+    assertThat(verify(server))
+        .startsWith(
+            "1 audit log BROKEN at record " + edited + ": record " + edited + " was changed");
+    sql(server, "UPDATE audit_record SET principal = 'admin' WHERE seq = " + edited);
+    assertThat(verify(server)).startsWith("0 ");
+
+    long deleted = all.get(1).getSequence();
+    sql(server, "DELETE FROM audit_record WHERE seq = " + deleted);
+    assertThat(verify(server))
+        .startsWith(
+            "1 audit log BROKEN at record " + deleted + ": record " + deleted + " is missing");
   }
 
   @Test
-  void removingTheLastRecordIsNoticedToo() throws Exception {
-    try (TestServer server = TestServer.start(data)) {
-      server
-          .certificates()
-          .issue(
-              IssueRequest.newBuilder().setProfile("default").addDnsNames("last.example").build());
-      long last =
-          server.database().access().auditRecords(0, 1_000_000).stream()
-              .mapToLong(dev.grpca.server.store.AuditRecord::sequence)
-              .max()
-              .orElseThrow();
-      sql(server, "DELETE FROM audit_record WHERE seq = " + last);
-      assertThat(verify(server)).startsWith("1 audit log BROKEN at record " + last);
-    }
+  void removingTheLastRecordIsNoticedToo(TestServer server) throws Exception {
+    server
+        .certificates()
+        .issue(IssueRequest.newBuilder().setProfile("default").addDnsNames("last.example").build());
+    long last =
+        server.database().access().auditRecords(0, 1_000_000).stream()
+            .mapToLong(dev.grpca.server.store.AuditRecord::sequence)
+            .max()
+            .orElseThrow();
+    sql(server, "DELETE FROM audit_record WHERE seq = " + last);
+    assertThat(verify(server)).startsWith("1 audit log BROKEN at record " + last);
   }
 
   private static AuditRecord find(List<AuditRecord> all, String rpc, String outcome) {

@@ -10,6 +10,7 @@ import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.TestServers;
 import dev.grpca.server.x509.Certificates;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -30,84 +31,81 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What operators see: health, reflection without a token, and a restart that keeps the CAs. */
+@ExtendWith(TestServers.class)
 class ServerLifecycleTest {
   @TempDir Path data;
   @TempDir Path work;
 
   @Test
-  void healthAndReflectionAnswerWithoutTheTokenAndListTheServices() throws Exception {
-    try (TestServer server = TestServer.start(data)) {
-      ManagedChannel anonymous = server.channel(null);
-      assertThat(
-              HealthGrpc.newBlockingStub(anonymous)
-                  .check(
-                      HealthCheckRequest.newBuilder()
-                          .setService("grpca.v1.CertificateService")
-                          .build())
-                  .getStatus())
-          .isEqualTo(ServingStatus.SERVING);
-      assertThat(listServicesV1(anonymous))
-          .contains(
-              "grpca.v1.CertificateService",
-              "grpca.v1.AuthorityService",
-              "grpc.health.v1.Health",
-              "grpc.reflection.v1.ServerReflection",
-              "grpc.reflection.v1alpha.ServerReflection");
-      assertThat(listServicesV1Alpha(anonymous)).contains("grpca.v1.CertificateService");
-      // What `grpcurl describe` asks: the file that declares a symbol, with its dependencies.
-      List<FileDescriptorProto> files = fileContaining(anonymous, "grpca.v1.CertificateService");
-      FileDescriptorProto service =
-          files.stream()
-              .filter(f -> f.getName().equals("grpca/v1/certificate_service.proto"))
-              .findFirst()
-              .orElseThrow();
-      assertThat(service.getService(0).getMethodList())
-          .extracting(m -> m.getName())
-          .containsExactly("Issue", "Sign", "Renew", "Revoke", "Status", "Get", "List");
-      assertThat(files)
-          .extracting(FileDescriptorProto::getName)
-          .contains("grpca/v1/resources.proto");
-    }
+  void healthAndReflectionAnswerWithoutTheTokenAndListTheServices(TestServer server)
+      throws Exception {
+    ManagedChannel anonymous = server.channel(null);
+    assertThat(
+            HealthGrpc.newBlockingStub(anonymous)
+                .check(
+                    HealthCheckRequest.newBuilder()
+                        .setService("grpca.v1.CertificateService")
+                        .build())
+                .getStatus())
+        .isEqualTo(ServingStatus.SERVING);
+    assertThat(listServicesV1(anonymous))
+        .contains(
+            "grpca.v1.CertificateService",
+            "grpca.v1.AuthorityService",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection");
+    assertThat(listServicesV1Alpha(anonymous)).contains("grpca.v1.CertificateService");
+    // What `grpcurl describe` asks: the file that declares a symbol, with its dependencies.
+    List<FileDescriptorProto> files = fileContaining(anonymous, "grpca.v1.CertificateService");
+    FileDescriptorProto service =
+        files.stream()
+            .filter(f -> f.getName().equals("grpca/v1/certificate_service.proto"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(service.getService(0).getMethodList())
+        .extracting(m -> m.getName())
+        .containsExactly("Issue", "Sign", "Renew", "Revoke", "Status", "Get", "List");
+    assertThat(files).extracting(FileDescriptorProto::getName).contains("grpca/v1/resources.proto");
   }
 
   @Test
-  void aRestartKeepsTheSameCasAndCertificatesStillVerify() throws Exception {
-    try (TestServer server = TestServer.start(data)) {
-      GetCaChainResponse before =
-          server.authorities().getCaChain(GetCaChainRequest.getDefaultInstance());
-      IssueResponse issued =
-          server
-              .certificates()
-              .issue(
-                  IssueRequest.newBuilder()
-                      .setProfile("default")
-                      .addDnsNames("old.example.com")
-                      .build());
-      String adminToken = server.adminToken();
+  void aRestartKeepsTheSameCasAndCertificatesStillVerify(TestServer server) throws Exception {
+    GetCaChainResponse before =
+        server.authorities().getCaChain(GetCaChainRequest.getDefaultInstance());
+    IssueResponse issued =
+        server
+            .certificates()
+            .issue(
+                IssueRequest.newBuilder()
+                    .setProfile("default")
+                    .addDnsNames("old.example.com")
+                    .build());
+    String adminToken = server.adminToken();
 
-      server.restart();
+    server.restart();
 
-      GetCaChainResponse after =
-          server.authorities().getCaChain(GetCaChainRequest.getDefaultInstance());
-      assertThat(after).isEqualTo(before);
-      assertThat(server.adminToken()).isEqualTo(adminToken);
-      Files.writeString(work.resolve("chain.pem"), after.getChainPem());
-      Files.writeString(work.resolve("old.pem"), issued.getCertificate().getCertificatePem());
-      openssl(work, "verify", "-CAfile", "chain.pem", "old.pem").requireSuccess();
-      // And it still issues under the same intermediate.
-      IssueResponse fresh =
-          server
-              .certificates()
-              .issue(
-                  IssueRequest.newBuilder()
-                      .setProfile("default")
-                      .addDnsNames("new.example.com")
-                      .build());
-      assertThat(fresh.getCertificate().getChainPem()).isEqualTo(before.getChainPem());
-    }
+    GetCaChainResponse after =
+        server.authorities().getCaChain(GetCaChainRequest.getDefaultInstance());
+    assertThat(after).isEqualTo(before);
+    assertThat(server.adminToken()).isEqualTo(adminToken);
+    Files.writeString(work.resolve("chain.pem"), after.getChainPem());
+    Files.writeString(work.resolve("old.pem"), issued.getCertificate().getCertificatePem());
+    openssl(work, "verify", "-CAfile", "chain.pem", "old.pem").requireSuccess();
+    // And it still issues under the same intermediate.
+    IssueResponse fresh =
+        server
+            .certificates()
+            .issue(
+                IssueRequest.newBuilder()
+                    .setProfile("default")
+                    .addDnsNames("new.example.com")
+                    .build());
+    assertThat(fresh.getCertificate().getChainPem()).isEqualTo(before.getChainPem());
   }
 
   @Test

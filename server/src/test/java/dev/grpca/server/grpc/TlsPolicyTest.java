@@ -7,6 +7,7 @@ import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.server.config.proto.GrpcSection;
 import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.TestServers;
 import dev.grpca.server.testing.Tools;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -15,37 +16,36 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The gRPC port speaks TLS 1.3 or 1.2 with AEAD suites only; plaintext only when asked, on
  * loopback.
  */
+@ExtendWith(TestServers.class)
 class TlsPolicyTest {
   @TempDir Path data;
   @TempDir Path work;
 
   @Test
-  void tls13IsPreferredTls12AllowedWithAeadOnlyAndWeakSuitesRefused() {
-    try (TestServer server = TestServer.start(data)) {
-      String preferred = handshake(server);
-      assertThat(preferred).contains("TLSv1.3").contains("Verify return code: 0 (ok)");
+  void tls13IsPreferredTls12AllowedWithAeadOnlyAndWeakSuitesRefused(TestServer server) {
+    String preferred = handshake(server);
+    assertThat(preferred).contains("TLSv1.3").contains("Verify return code: 0 (ok)");
 
-      String tls12 = handshake(server, "-tls1_2");
-      assertThat(tls12)
-          .containsPattern(
-              "Cipher is ECDHE-ECDSA-(AES128-GCM-SHA256|AES256-GCM-SHA384|CHACHA20-POLY1305)");
+    String tls12 = handshake(server, "-tls1_2");
+    assertThat(tls12)
+        .containsPattern(
+            "Cipher is ECDHE-ECDSA-(AES128-GCM-SHA256|AES256-GCM-SHA384|CHACHA20-POLY1305)");
 
-      // A CBC suite without AEAD: the server has none of them.
-      String cbc =
-          handshake(
-              server, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA");
-      assertThat(cbc).doesNotContain("Cipher is ECDHE").contains("alert handshake failure");
+    // A CBC suite without AEAD: the server has none of them.
+    String cbc =
+        handshake(server, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA");
+    assertThat(cbc).doesNotContain("Cipher is ECDHE").contains("alert handshake failure");
 
-      String tls11 = handshake(server, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0");
-      // openssl offers TLS 1.1 here (SECLEVEL=0); the server answers with a protocol_version alert.
-      assertThat(tls11).contains("alert protocol version").doesNotContain("Cipher is ECDHE");
-    }
+    String tls11 = handshake(server, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0");
+    // openssl offers TLS 1.1 here (SECLEVEL=0); the server answers with a protocol_version alert.
+    assertThat(tls11).contains("alert protocol version").doesNotContain("Cipher is ECDHE");
   }
 
   @Test

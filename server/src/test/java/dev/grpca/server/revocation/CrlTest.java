@@ -12,6 +12,7 @@ import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.testing.Chains;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.TestServers;
 import dev.grpca.server.testing.Tools;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,59 +24,59 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** CRLs over real HTTP, read and used by OpenSSL. */
+@ExtendWith(TestServers.class)
 class CrlTest {
   @TempDir Path data;
   @TempDir Path work;
 
   @Test
-  void aRevokedCertificateIsInTheCrlAndOpensslRejectsIt() throws Exception {
-    try (TestServer server = TestServer.start(data)) {
-      var certificates = server.certificates();
-      Certificate good = issue(certificates, "good.example.com", 0);
-      Certificate bad = issue(certificates, "bad.example.com", 0);
-      long first = server.running().crls().latest(issuing(server)).orElseThrow().number();
-      certificates.revoke(
-          RevokeRequest.newBuilder()
-              .setSerialNumber(bad.getSerialNumber())
-              .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
-              .build());
+  void aRevokedCertificateIsInTheCrlAndOpensslRejectsIt(TestServer server) throws Exception {
+    var certificates = server.certificates();
+    Certificate good = issue(certificates, "good.example.com", 0);
+    Certificate bad = issue(certificates, "bad.example.com", 0);
+    long first = server.running().crls().latest(issuing(server)).orElseThrow().number();
+    certificates.revoke(
+        RevokeRequest.newBuilder()
+            .setSerialNumber(bad.getSerialNumber())
+            .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
+            .build());
 
-      // Published by the background job within the debounce time (1 s in tests).
-      byte[] der = null;
-      for (int i = 0; i < 100; i++) {
+    // Published by the background job within the debounce time (1 s in tests).
+    byte[] der = null;
+    for (int i = 0; i < 100; i++) {
+      der = fetch(server, "/v1/crl");
+      if (server.running().crls().latest(issuing(server)).orElseThrow().number() > first) {
         der = fetch(server, "/v1/crl");
-        if (server.running().crls().latest(issuing(server)).orElseThrow().number() > first) {
-          der = fetch(server, "/v1/crl");
-          break;
-        }
-        Thread.sleep(100);
+        break;
       }
-      Files.write(work.resolve("crl.der"), der);
-      String text =
-          openssl(work, "crl", "-inform", "DER", "-in", "crl.der", "-noout", "-text")
-              .requireSuccess()
-              .output();
-      assertThat(text)
-          .contains("Serial Number: " + opensslSerial(bad))
-          .contains("Key Compromise")
-          .contains("X509v3 CRL Number")
-          .contains("X509v3 Authority Key Identifier")
-          .doesNotContain(opensslSerial(good));
-
-      Files.writeString(work.resolve("crl.pem"), new String(fetch(server, "/v1/crl.pem")));
-      Chains.write(work, bad);
-      Files.writeString(work.resolve("bad.pem"), bad.getCertificatePem());
-      Files.writeString(work.resolve("good.pem"), good.getCertificatePem());
-      var rejected = verifyWithCrl("bad.pem");
-      assertThat(rejected.exitCode()).isNotZero();
-      assertThat(rejected.output()).contains("certificate revoked");
-      assertThat(verifyWithCrl("good.pem").requireSuccess().output()).contains("good.pem: OK");
-      assertThat(fetch(server, "/v1/issuers/" + issuing(server) + "/crl"))
-          .isEqualTo(fetchLatest(server));
+      Thread.sleep(100);
     }
+    Files.write(work.resolve("crl.der"), der);
+    String text =
+        openssl(work, "crl", "-inform", "DER", "-in", "crl.der", "-noout", "-text")
+            .requireSuccess()
+            .output();
+    assertThat(text)
+        .contains("Serial Number: " + opensslSerial(bad))
+        .contains("Key Compromise")
+        .contains("X509v3 CRL Number")
+        .contains("X509v3 Authority Key Identifier")
+        .doesNotContain(opensslSerial(good));
+
+    Files.writeString(work.resolve("crl.pem"), new String(fetch(server, "/v1/crl.pem")));
+    Chains.write(work, bad);
+    Files.writeString(work.resolve("bad.pem"), bad.getCertificatePem());
+    Files.writeString(work.resolve("good.pem"), good.getCertificatePem());
+    var rejected = verifyWithCrl("bad.pem");
+    assertThat(rejected.exitCode()).isNotZero();
+    assertThat(rejected.output()).contains("certificate revoked");
+    assertThat(verifyWithCrl("good.pem").requireSuccess().output()).contains("good.pem: OK");
+    assertThat(fetch(server, "/v1/issuers/" + issuing(server) + "/crl"))
+        .isEqualTo(fetchLatest(server));
   }
 
   @Test
@@ -115,74 +116,68 @@ class CrlTest {
   }
 
   @Test
-  void theBasicViewCarriesNoBytesAndOnlyTheNewestTwoCrlsStay() throws Exception {
-    try (TestServer server = TestServer.start(data)) {
-      Certificate revoked = issue(server.certificates(), "basic.example.com", 0);
-      long before = server.running().crls().latest(issuing(server)).orElseThrow().number();
-      revoke(server, revoked, RevocationReason.REVOCATION_REASON_KEY_COMPROMISE);
-      // The revocation's own (debounced) CRL first, so that none is published after RebuildCrl's.
-      for (int i = 0;
-          i < 100
-              && server.running().crls().latest(issuing(server)).orElseThrow().number() == before;
-          i++) {
-        Thread.sleep(100);
-      }
-      var basic =
-          server
-              .authorities()
-              .rebuildCrl(
-                  dev.grpca.proto.v1.RebuildCrlRequest.newBuilder()
-                      .setView(dev.grpca.proto.v1.CrlView.CRL_VIEW_BASIC)
-                      .build())
-              .getCrl();
-      assertThat(basic.getCrlDer().isEmpty()).isTrue();
-      assertThat(basic.getCrlPem()).isEmpty();
-      assertThat(basic.getEntryCount()).isEqualTo(1);
-      assertThat(basic.getCrlUrl())
-          .endsWith("/v1/issuers/" + issuing(server) + "/crl")
-          .startsWith("http://");
-      byte[] served = fetch(server, "/v1/issuers/" + issuing(server) + "/crl");
-      assertThat(basic.getDerSize()).isEqualTo(served.length);
+  void theBasicViewCarriesNoBytesAndOnlyTheNewestTwoCrlsStay(TestServer server) throws Exception {
+    Certificate revoked = issue(server.certificates(), "basic.example.com", 0);
+    long before = server.running().crls().latest(issuing(server)).orElseThrow().number();
+    revoke(server, revoked, RevocationReason.REVOCATION_REASON_KEY_COMPROMISE);
+    // The revocation's own (debounced) CRL first, so that none is published after RebuildCrl's.
+    for (int i = 0;
+        i < 100 && server.running().crls().latest(issuing(server)).orElseThrow().number() == before;
+        i++) {
+      Thread.sleep(100);
+    }
+    var basic =
+        server
+            .authorities()
+            .rebuildCrl(
+                dev.grpca.proto.v1.RebuildCrlRequest.newBuilder()
+                    .setView(dev.grpca.proto.v1.CrlView.CRL_VIEW_BASIC)
+                    .build())
+            .getCrl();
+    assertThat(basic.getCrlDer().isEmpty()).isTrue();
+    assertThat(basic.getCrlPem()).isEmpty();
+    assertThat(basic.getEntryCount()).isEqualTo(1);
+    assertThat(basic.getCrlUrl())
+        .endsWith("/v1/issuers/" + issuing(server) + "/crl")
+        .startsWith("http://");
+    byte[] served = fetch(server, "/v1/issuers/" + issuing(server) + "/crl");
+    assertThat(basic.getDerSize()).isEqualTo(served.length);
 
-      var full =
-          server
-              .authorities()
-              .getCrl(dev.grpca.proto.v1.GetCrlRequest.getDefaultInstance())
-              .getCrl();
-      assertThat(full.getCrlDer().toByteArray()).isEqualTo(served);
-      assertThat(full.toBuilder().clearCrlDer().clearCrlPem().build()).isEqualTo(basic);
-      assertThat(
-              server
-                  .authorities()
-                  .getCrl(
-                      dev.grpca.proto.v1.GetCrlRequest.newBuilder()
-                          .setView(dev.grpca.proto.v1.CrlView.CRL_VIEW_BASIC)
-                          .build())
-                  .getCrl())
-          .isEqualTo(basic);
+    var full =
+        server.authorities().getCrl(dev.grpca.proto.v1.GetCrlRequest.getDefaultInstance()).getCrl();
+    assertThat(full.getCrlDer().toByteArray()).isEqualTo(served);
+    assertThat(full.toBuilder().clearCrlDer().clearCrlPem().build()).isEqualTo(basic);
+    assertThat(
+            server
+                .authorities()
+                .getCrl(
+                    dev.grpca.proto.v1.GetCrlRequest.newBuilder()
+                        .setView(dev.grpca.proto.v1.CrlView.CRL_VIEW_BASIC)
+                        .build())
+                .getCrl())
+        .isEqualTo(basic);
 
-      for (int i = 0; i < 3; i++) {
-        server.running().crls().publish(issuing(server));
+    for (int i = 0; i < 3; i++) {
+      server.running().crls().publish(issuing(server));
+    }
+    long newest = server.running().crls().latest(issuing(server)).orElseThrow().number();
+    try (var rows =
+        java.sql.DriverManager.getConnection(
+            server.config().database().jdbcUrl(), server.config().database().user(), "")) {
+      var numbers =
+          rows.createStatement()
+              .executeQuery(
+                  "SELECT crl_number, (SELECT COUNT(*) FROM crl_part p WHERE p.crl_number ="
+                      + " c.crl_number AND p.authority_id = c.authority_id) FROM crl c WHERE"
+                      + " authority_id = '"
+                      + issuing(server)
+                      + "' ORDER BY crl_number");
+      java.util.List<Long> kept = new java.util.ArrayList<>();
+      while (numbers.next()) {
+        kept.add(numbers.getLong(1));
+        assertThat(numbers.getInt(2)).isPositive();
       }
-      long newest = server.running().crls().latest(issuing(server)).orElseThrow().number();
-      try (var rows =
-          java.sql.DriverManager.getConnection(
-              server.config().database().jdbcUrl(), server.config().database().user(), "")) {
-        var numbers =
-            rows.createStatement()
-                .executeQuery(
-                    "SELECT crl_number, (SELECT COUNT(*) FROM crl_part p WHERE p.crl_number ="
-                        + " c.crl_number AND p.authority_id = c.authority_id) FROM crl c WHERE"
-                        + " authority_id = '"
-                        + issuing(server)
-                        + "' ORDER BY crl_number");
-        java.util.List<Long> kept = new java.util.ArrayList<>();
-        while (numbers.next()) {
-          kept.add(numbers.getLong(1));
-          assertThat(numbers.getInt(2)).isPositive();
-        }
-        assertThat(kept).containsExactly(newest - 1, newest);
-      }
+      assertThat(kept).containsExactly(newest - 1, newest);
     }
   }
 

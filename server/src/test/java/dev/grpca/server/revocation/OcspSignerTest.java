@@ -14,6 +14,7 @@ import dev.grpca.server.testing.Chains;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.SoftHsm;
 import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.TestServers;
 import dev.grpca.server.testing.Tools;
 import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.SerialNumbers;
@@ -44,70 +45,71 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.eclipse.jetty.http.DateGenerator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Who signs OCSP responses: a delegated, short-lived, rotated signer per issuer by default, the CA
  * key when configured; nonces; the RFC 5019 caching headers of GET answers.
  */
+@ExtendWith(TestServers.class)
 class OcspSignerTest {
   @TempDir Path data;
   @TempDir Path work;
   static final HttpClient http = HttpClient.newHttpClient();
 
   @Test
-  void aDelegatedShortLivedSignerWithItsKeyInTheTokenSignsAndSurvivesARestart() throws Exception {
-    try (TestServer server = TestServer.start(data)) {
-      Certificate leaf = issue(server, "delegated.example.com");
-      Instant asked = Instant.now();
-      BasicOCSPResp basic = basic(post(server, request(server, leaf, null)));
-      X509CertificateHolder intermediate = intermediate(server);
+  void aDelegatedShortLivedSignerWithItsKeyInTheTokenSignsAndSurvivesARestart(TestServer server)
+      throws Exception {
+    Certificate leaf = issue(server, "delegated.example.com");
+    Instant asked = Instant.now();
+    BasicOCSPResp basic = basic(post(server, request(server, leaf, null)));
+    X509CertificateHolder intermediate = intermediate(server);
 
-      assertThat(basic.getCerts()).hasSize(1);
-      X509CertificateHolder signer = basic.getCerts()[0];
-      assertThat(signer.getIssuer()).isEqualTo(intermediate.getSubject());
-      assertThat(signer.getSubject().toString())
-          .contains("CN=grpca Development Issuing CA OCSP Responder");
-      assertThat(signer.isSignatureValid(verifier(intermediate))).isTrue();
-      assertThat(basic.isSignatureValid(verifier(signer))).isTrue();
-      assertThat(basic.isSignatureValid(verifier(intermediate))).isFalse();
-      assertThat(basic.getResponderId())
-          .isEqualTo(
-              new RespID(
-                  signer.getSubjectPublicKeyInfo(),
-                  new JcaDigestCalculatorProviderBuilder().build().get(RespID.HASH_SHA1)));
-      assertThat(ExtendedKeyUsage.fromExtensions(signer.getExtensions()).getUsages())
-          .containsExactly(KeyPurposeId.id_kp_OCSPSigning);
-      assertThat(signer.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nocheck)).isNotNull();
-      assertThat(signer.getExtension(Extension.subjectAlternativeName)).isNull();
-      assertThat(KeyUsage.fromExtensions(signer.getExtensions()).hasUsages(KeyUsage.keyCertSign))
-          .isFalse();
-      Instant notAfter = signer.getNotAfter().toInstant();
-      assertThat(Duration.between(asked, notAfter))
-          .isBetween(Duration.ofDays(2).minusMinutes(5), Duration.ofDays(2));
+    assertThat(basic.getCerts()).hasSize(1);
+    X509CertificateHolder signer = basic.getCerts()[0];
+    assertThat(signer.getIssuer()).isEqualTo(intermediate.getSubject());
+    assertThat(signer.getSubject().toString())
+        .contains("CN=grpca Development Issuing CA OCSP Responder");
+    assertThat(signer.isSignatureValid(verifier(intermediate))).isTrue();
+    assertThat(basic.isSignatureValid(verifier(signer))).isTrue();
+    assertThat(basic.isSignatureValid(verifier(intermediate))).isFalse();
+    assertThat(basic.getResponderId())
+        .isEqualTo(
+            new RespID(
+                signer.getSubjectPublicKeyInfo(),
+                new JcaDigestCalculatorProviderBuilder().build().get(RespID.HASH_SHA1)));
+    assertThat(ExtendedKeyUsage.fromExtensions(signer.getExtensions()).getUsages())
+        .containsExactly(KeyPurposeId.id_kp_OCSPSigning);
+    assertThat(signer.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nocheck)).isNotNull();
+    assertThat(signer.getExtension(Extension.subjectAlternativeName)).isNull();
+    assertThat(KeyUsage.fromExtensions(signer.getExtensions()).hasUsages(KeyUsage.keyCertSign))
+        .isFalse();
+    Instant notAfter = signer.getNotAfter().toInstant();
+    assertThat(Duration.between(asked, notAfter))
+        .isBetween(Duration.ofDays(2).minusMinutes(5), Duration.ofDays(2));
 
-      String serial = SerialNumbers.toHex(signer.getSerialNumber());
-      Certificate recorded =
-          server
-              .certificates()
-              .get(GetRequest.newBuilder().setSerialNumber(serial).build())
-              .getCertificate();
-      assertThat(recorded.getProfile()).isEqualTo(OcspSigners.PROFILE);
-      assertThat(inToken(OcspSigners.label(serial))).isTrue();
+    String serial = SerialNumbers.toHex(signer.getSerialNumber());
+    Certificate recorded =
+        server
+            .certificates()
+            .get(GetRequest.newBuilder().setSerialNumber(serial).build())
+            .getCertificate();
+    assertThat(recorded.getProfile()).isEqualTo(OcspSigners.PROFILE);
+    assertThat(inToken(OcspSigners.label(serial))).isTrue();
 
-      Files.write(work.resolve("signer.der"), signer.getEncoded());
-      assertThat(
-              openssl(work, "x509", "-inform", "DER", "-in", "signer.der", "-noout", "-text")
-                  .requireSuccess()
-                  .output())
-          .contains("OCSP Signing")
-          .contains("OCSP No Check")
-          .contains("CA:FALSE");
+    Files.write(work.resolve("signer.der"), signer.getEncoded());
+    assertThat(
+            openssl(work, "x509", "-inform", "DER", "-in", "signer.der", "-noout", "-text")
+                .requireSuccess()
+                .output())
+        .contains("OCSP Signing")
+        .contains("OCSP No Check")
+        .contains("CA:FALSE");
 
-      server.restart();
-      BasicOCSPResp afterRestart = basic(post(server, request(server, leaf, null)));
-      assertThat(afterRestart.getCerts()[0].getSerialNumber()).isEqualTo(signer.getSerialNumber());
-    }
+    server.restart();
+    BasicOCSPResp afterRestart = basic(post(server, request(server, leaf, null)));
+    assertThat(afterRestart.getCerts()[0].getSerialNumber()).isEqualTo(signer.getSerialNumber());
   }
 
   @Test
@@ -139,21 +141,19 @@ class OcspSignerTest {
   }
 
   @Test
-  void aRevokedSignerIsReplacedAtTheNextCheck() throws Exception {
-    try (TestServer server = TestServer.start(data)) {
-      Certificate leaf = issue(server, "revoked-signer.example.com");
-      String first = signerSerial(server, leaf);
-      server
-          .certificates()
-          .revoke(
-              RevokeRequest.newBuilder()
-                  .setSerialNumber(first)
-                  .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
-                  .build());
-      server.running().ocsp().signers().rotateIfDue();
-      server.running().ocsp().invalidate(leaf.getSerialNumber());
-      assertThat(signerSerial(server, leaf)).isNotEqualTo(first);
-    }
+  void aRevokedSignerIsReplacedAtTheNextCheck(TestServer server) throws Exception {
+    Certificate leaf = issue(server, "revoked-signer.example.com");
+    String first = signerSerial(server, leaf);
+    server
+        .certificates()
+        .revoke(
+            RevokeRequest.newBuilder()
+                .setSerialNumber(first)
+                .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
+                .build());
+    server.running().ocsp().signers().rotateIfDue();
+    server.running().ocsp().invalidate(leaf.getSerialNumber());
+    assertThat(signerSerial(server, leaf)).isNotEqualTo(first);
   }
 
   @Test
@@ -181,14 +181,12 @@ class OcspSignerTest {
   }
 
   @Test
-  void noncesAreIgnoredByDefaultSoAnswersAreShared() throws Exception {
-    try (TestServer server = TestServer.start(data)) {
-      Certificate leaf = issue(server, "nonce-ignored.example.com");
-      byte[] a = post(server, request(server, leaf, new byte[] {1, 2, 3, 4})).body();
-      byte[] b = post(server, request(server, leaf, new byte[] {5, 6, 7, 8})).body();
-      assertThat(a).isEqualTo(b);
-      assertThat(basic(a).getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)).isNull();
-    }
+  void noncesAreIgnoredByDefaultSoAnswersAreShared(TestServer server) throws Exception {
+    Certificate leaf = issue(server, "nonce-ignored.example.com");
+    byte[] a = post(server, request(server, leaf, new byte[] {1, 2, 3, 4})).body();
+    byte[] b = post(server, request(server, leaf, new byte[] {5, 6, 7, 8})).body();
+    assertThat(a).isEqualTo(b);
+    assertThat(basic(a).getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce)).isNull();
   }
 
   @Test
@@ -213,34 +211,32 @@ class OcspSignerTest {
   }
 
   @Test
-  void getAnswersCarryRfc5019CachingHeadersAndRevalidate() throws Exception {
-    try (TestServer server = TestServer.start(data)) {
-      Certificate leaf = issue(server, "headers.example.com");
-      byte[] request = request(server, leaf, null);
-      HttpResponse<byte[]> first = get(server, request, null);
-      assertThat(first.statusCode()).isEqualTo(200);
-      BasicOCSPResp basic = basic(first.body());
-      Instant thisUpdate = basic.getResponses()[0].getThisUpdate().toInstant();
-      Instant nextUpdate = basic.getResponses()[0].getNextUpdate().toInstant();
-      assertThat(Duration.between(thisUpdate, nextUpdate)).isEqualTo(Duration.ofHours(1));
-      assertThat(first.headers().firstValue("last-modified"))
-          .hasValue(DateGenerator.formatDate(thisUpdate));
-      assertThat(first.headers().firstValue("expires"))
-          .hasValue(DateGenerator.formatDate(nextUpdate));
-      String cacheControl = first.headers().firstValue("cache-control").orElseThrow();
-      assertThat(cacheControl).matches("public, max-age=\\d+, no-transform, must-revalidate");
-      long maxAge = Long.parseLong(cacheControl.replaceAll("\\D", ""));
-      assertThat(maxAge).isBetween(1L, 60L); // never longer than the process reuses it
-      String etag = first.headers().firstValue("etag").orElseThrow();
-      assertThat(etag).matches("\"[0-9a-f]{40}\"");
+  void getAnswersCarryRfc5019CachingHeadersAndRevalidate(TestServer server) throws Exception {
+    Certificate leaf = issue(server, "headers.example.com");
+    byte[] request = request(server, leaf, null);
+    HttpResponse<byte[]> first = get(server, request, null);
+    assertThat(first.statusCode()).isEqualTo(200);
+    BasicOCSPResp basic = basic(first.body());
+    Instant thisUpdate = basic.getResponses()[0].getThisUpdate().toInstant();
+    Instant nextUpdate = basic.getResponses()[0].getNextUpdate().toInstant();
+    assertThat(Duration.between(thisUpdate, nextUpdate)).isEqualTo(Duration.ofHours(1));
+    assertThat(first.headers().firstValue("last-modified"))
+        .hasValue(DateGenerator.formatDate(thisUpdate));
+    assertThat(first.headers().firstValue("expires"))
+        .hasValue(DateGenerator.formatDate(nextUpdate));
+    String cacheControl = first.headers().firstValue("cache-control").orElseThrow();
+    assertThat(cacheControl).matches("public, max-age=\\d+, no-transform, must-revalidate");
+    long maxAge = Long.parseLong(cacheControl.replaceAll("\\D", ""));
+    assertThat(maxAge).isBetween(1L, 60L); // never longer than the process reuses it
+    String etag = first.headers().firstValue("etag").orElseThrow();
+    assertThat(etag).matches("\"[0-9a-f]{40}\"");
 
-      HttpResponse<byte[]> revalidated = get(server, request, etag);
-      assertThat(revalidated.statusCode()).isEqualTo(304);
-      assertThat(revalidated.body()).isEmpty();
-      assertThat(get(server, request, "\"other\"").statusCode()).isEqualTo(200);
+    HttpResponse<byte[]> revalidated = get(server, request, etag);
+    assertThat(revalidated.statusCode()).isEqualTo(304);
+    assertThat(revalidated.body()).isEmpty();
+    assertThat(get(server, request, "\"other\"").statusCode()).isEqualTo(200);
 
-      assertThat(post(server, request).headers().firstValue("cache-control")).hasValue("no-store");
-    }
+    assertThat(post(server, request).headers().firstValue("cache-control")).hasValue("no-store");
   }
 
   /** Whether the token holds a key under {@code label}, seen through a token session of its own. */

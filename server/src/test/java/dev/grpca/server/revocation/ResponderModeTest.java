@@ -13,6 +13,7 @@ import dev.grpca.server.Main;
 import dev.grpca.server.ResponderServer;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.TestServers;
 import dev.grpca.server.x509.Certificates;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,83 +30,80 @@ import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.cert.ocsp.RevokedStatus;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The sidecar alone, against the database and token of a CA another process runs. */
+@ExtendWith(TestServers.class)
 class ResponderModeTest {
-  @TempDir Path data;
   @TempDir Path empty;
   static final HttpClient http = HttpClient.newHttpClient();
 
   @Test
-  void aResponderServesTheCasCrlsAndOcspOfARunningCa() throws Exception {
-    try (TestServer ca = TestServer.start(data)) {
-      Certificate c =
-          ca.certificates()
-              .issue(
-                  IssueRequest.newBuilder()
-                      .setProfile("default")
-                      .addDnsNames("r.example.com")
-                      .build())
-              .getCertificate();
-      ServerConfig responderConfig = ca.config().withHttp("127.0.0.1", TestServer.freePort());
-      try (ResponderServer responder =
-          Main.startResponder(responderConfig, Clock.systemUTC(), Map.of())) {
+  void aResponderServesTheCasCrlsAndOcspOfARunningCa(TestServer ca) throws Exception {
+    Certificate c =
         ca.certificates()
-            .revoke(
-                RevokeRequest.newBuilder()
-                    .setSerialNumber(c.getSerialNumber())
-                    .setReason(RevocationReason.REVOCATION_REASON_CESSATION_OF_OPERATION)
-                    .build());
-        var crl = ca.authorities().rebuildCrl(RebuildCrlRequest.getDefaultInstance()).getCrl();
+            .issue(
+                IssueRequest.newBuilder()
+                    .setProfile("default")
+                    .addDnsNames("r.example.com")
+                    .build())
+            .getCertificate();
+    ServerConfig responderConfig = ca.config().withHttp("127.0.0.1", TestServer.freePort());
+    try (ResponderServer responder =
+        Main.startResponder(responderConfig, Clock.systemUTC(), Map.of())) {
+      ca.certificates()
+          .revoke(
+              RevokeRequest.newBuilder()
+                  .setSerialNumber(c.getSerialNumber())
+                  .setReason(RevocationReason.REVOCATION_REASON_CESSATION_OF_OPERATION)
+                  .build());
+      var crl = ca.authorities().rebuildCrl(RebuildCrlRequest.getDefaultInstance()).getCrl();
 
-        HttpResponse<byte[]> served = get(responder, "/v1/crl");
-        assertThat(served.body()).isEqualTo(crl.getCrlDer().toByteArray());
-        assertThat(get(responder, "/readyz").statusCode()).isEqualTo(200);
+      HttpResponse<byte[]> served = get(responder, "/v1/crl");
+      assertThat(served.body()).isEqualTo(crl.getCrlDer().toByteArray());
+      assertThat(get(responder, "/readyz").statusCode()).isEqualTo(200);
 
-        var issuer = ca.running().authorities().defaultIssuer();
-        CertificateID id =
-            new CertificateID(
-                new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
-                new JcaX509CertificateHolder(issuer.certificate()),
-                Certificates.parsePem(c.getCertificatePem()).getSerialNumber());
-        byte[] request = new OCSPReqBuilder().addRequest(id).build().getEncoded();
-        HttpResponse<byte[]> answer =
-            http.send(
-                HttpRequest.newBuilder(uri(responder, "/v1/ocsp"))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(request))
-                    .build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        OCSPResp resp = new OCSPResp(answer.body());
-        assertThat(resp.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
-        var status = ((BasicOCSPResp) resp.getResponseObject()).getResponses()[0].getCertStatus();
-        assertThat(status).isInstanceOf(RevokedStatus.class);
-        assertThat(((RevokedStatus) status).getRevocationReason()).isEqualTo(5);
-        // The responder signs with the CA's delegated signer: it made none of its own.
-        assertThat(((BasicOCSPResp) resp.getResponseObject()).getCerts())
-            .containsExactly(ca.running().ocsp().signers().signerFor(issuer).certificate());
-        // No gRPC: only CaServer has a gRPC listener (it had port -1 before the modes were split).
-        assertThat(responder).isNotInstanceOf(CaServer.class);
-      }
+      var issuer = ca.running().authorities().defaultIssuer();
+      CertificateID id =
+          new CertificateID(
+              new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
+              new JcaX509CertificateHolder(issuer.certificate()),
+              Certificates.parsePem(c.getCertificatePem()).getSerialNumber());
+      byte[] request = new OCSPReqBuilder().addRequest(id).build().getEncoded();
+      HttpResponse<byte[]> answer =
+          http.send(
+              HttpRequest.newBuilder(uri(responder, "/v1/ocsp"))
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(request))
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      OCSPResp resp = new OCSPResp(answer.body());
+      assertThat(resp.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+      var status = ((BasicOCSPResp) resp.getResponseObject()).getResponses()[0].getCertStatus();
+      assertThat(status).isInstanceOf(RevokedStatus.class);
+      assertThat(((RevokedStatus) status).getRevocationReason()).isEqualTo(5);
+      // The responder signs with the CA's delegated signer: it made none of its own.
+      assertThat(((BasicOCSPResp) resp.getResponseObject()).getCerts())
+          .containsExactly(ca.running().ocsp().signers().signerFor(issuer).certificate());
+      // No gRPC: only CaServer has a gRPC listener (it had port -1 before the modes were split).
+      assertThat(responder).isNotInstanceOf(CaServer.class);
     }
   }
 
   @Test
-  void aResponderWithoutARunningCaRefusesToStart() throws Exception {
-    try (TestServer ca = TestServer.start(data)) {
-      ServerConfig elsewhere =
-          dev.grpca.server.config.ServerConfigs.from(
-                  dev.grpca.server.config.proto.ServerConfigFile.newBuilder()
-                      .setDataDir(empty.toString())
-                      .setHsm(
-                          dev.grpca.server.config.proto.HsmSection.newBuilder()
-                              .setPkcs11Config(ca.config().hsm().pkcs11Config().toString())
-                              .setPinFile(ca.config().hsm().pinFile().toString()))
-                      .build())
-              .withHttp("127.0.0.1", TestServer.freePort());
-      assertThatThrownBy(() -> Main.startResponder(elsewhere, Clock.systemUTC(), Map.of()))
-          .hasMessageContaining("start the CA itself first");
-    }
+  void aResponderWithoutARunningCaRefusesToStart(TestServer ca) throws Exception {
+    ServerConfig elsewhere =
+        dev.grpca.server.config.ServerConfigs.from(
+                dev.grpca.server.config.proto.ServerConfigFile.newBuilder()
+                    .setDataDir(empty.toString())
+                    .setHsm(
+                        dev.grpca.server.config.proto.HsmSection.newBuilder()
+                            .setPkcs11Config(ca.config().hsm().pkcs11Config().toString())
+                            .setPinFile(ca.config().hsm().pinFile().toString()))
+                    .build())
+            .withHttp("127.0.0.1", TestServer.freePort());
+    assertThatThrownBy(() -> Main.startResponder(elsewhere, Clock.systemUTC(), Map.of()))
+        .hasMessageContaining("start the CA itself first");
   }
 
   private static URI uri(ResponderServer responder, String path) {
