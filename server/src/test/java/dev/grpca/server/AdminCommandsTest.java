@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.IssueRequest;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.TestServers;
 import io.grpc.Status;
@@ -31,13 +32,7 @@ class AdminCommandsTest {
 
     var stub = CertificateServiceGrpc.newBlockingStub(server.channel(token));
     assertThat(
-            stub.issue(
-                    IssueRequest.newBuilder()
-                        .setProfile("default")
-                        .addDnsNames("cli.example.com")
-                        .build())
-                .getCertificate()
-                .getRequestedBy())
+            stub.issue(Requests.issue("cli.example.com").build()).getCertificate().getRequestedBy())
         .isEqualTo("deployer");
     StatusRuntimeException e =
         catchThrowableOfType(

@@ -5,12 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.grpca.proto.v1.AdminServiceGrpc;
 import dev.grpca.proto.v1.AuditRecord;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
-import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.ListAuditRecordsRequest;
 import dev.grpca.proto.v1.ListAuditRecordsResponse;
 import dev.grpca.proto.v1.RevocationReason;
-import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.proto.v1.VerifyAuditLogRequest;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.TestServers;
 import io.grpc.StatusRuntimeException;
@@ -33,24 +32,15 @@ class AuditLogTest {
   void mutatingAndDeniedCallsAreRecordedAndVerifyCatchesEditsAndDeletions(TestServer server)
       throws Exception {
     var issued =
-        server
-            .certificates()
-            .issue(
-                IssueRequest.newBuilder()
-                    .setProfile("default")
-                    .addDnsNames("audited.example.com")
-                    .build())
-            .getCertificate();
+        server.certificates().issue(Requests.issue("audited.example.com").build()).getCertificate();
     server
         .certificates()
         .revoke(
-            RevokeRequest.newBuilder()
-                .setSerialNumber(issued.getSerialNumber())
-                .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
-                .build());
+            Requests.revoke(
+                issued.getSerialNumber(), RevocationReason.REVOCATION_REASON_SUPERSEDED));
     try {
       CertificateServiceGrpc.newBlockingStub(server.channel("not-a-token"))
-          .issue(IssueRequest.newBuilder().setProfile("default").addDnsNames("x.example").build());
+          .issue(Requests.issue("x.example").build());
     } catch (StatusRuntimeException expected) {
       // recorded as UNAUTHENTICATED
     }
@@ -100,9 +90,7 @@ class AuditLogTest {
 
   @Test
   void removingTheLastRecordIsNoticedToo(TestServer server) throws Exception {
-    server
-        .certificates()
-        .issue(IssueRequest.newBuilder().setProfile("default").addDnsNames("last.example").build());
+    server.certificates().issue(Requests.issue("last.example").build());
     long last =
         server.database().access().auditRecords(0, 1_000_000).stream()
             .mapToLong(dev.grpca.server.store.AuditRecord::sequence)

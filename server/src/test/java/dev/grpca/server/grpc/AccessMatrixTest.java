@@ -33,7 +33,6 @@ import dev.grpca.proto.v1.PutPrincipalRequest;
 import dev.grpca.proto.v1.RebuildCrlRequest;
 import dev.grpca.proto.v1.RenewRequest;
 import dev.grpca.proto.v1.RevocationReason;
-import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.proto.v1.RevokeTokenRequest;
 import dev.grpca.proto.v1.SignRequest;
 import dev.grpca.proto.v1.StatusRequest;
@@ -43,6 +42,7 @@ import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import io.grpc.Channel;
@@ -224,10 +224,8 @@ class AccessMatrixTest {
             c ->
                 certs(c)
                     .revoke(
-                        RevokeRequest.newBuilder()
-                            .setSerialNumber(c.serial())
-                            .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
-                            .build())));
+                        Requests.revoke(
+                            c.serial(), RevocationReason.REVOCATION_REASON_SUPERSEDED))));
     rpcs.add(
         new Rpc(
             "Status",
@@ -464,10 +462,7 @@ class AccessMatrixTest {
         org.assertj.core.api.Assertions.catchThrowableOfType(
             () ->
                 issuerA.revoke(
-                    RevokeRequest.newBuilder()
-                        .setSerialNumber(byAdmin)
-                        .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
-                        .build()),
+                    Requests.revoke(byAdmin, RevocationReason.REVOCATION_REASON_SUPERSEDED)),
             StatusRuntimeException.class);
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(e.getStatus().getDescription()).contains("only certificates it requested");

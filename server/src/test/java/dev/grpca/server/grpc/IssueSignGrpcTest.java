@@ -18,6 +18,7 @@ import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.SignRequest;
 import dev.grpca.proto.v1.Subject;
 import dev.grpca.server.testing.Chains;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
@@ -117,9 +118,7 @@ class IssueSignGrpcTest {
   void everyKeyTypeIsIssuedAndVerifies(KeyType keyType) throws IOException {
     IssueResponse issued =
         certificates.issue(
-            IssueRequest.newBuilder()
-                .setProfile("default")
-                .addDnsNames("keys.example.com")
+            Requests.issue("keys.example.com")
                 .setKeyType(keyType)
                 .setLifetime(Duration.newBuilder().setSeconds(3600))
                 .build());
@@ -385,22 +384,13 @@ class IssueSignGrpcTest {
         failure(
             () ->
                 certificates.issue(
-                    IssueRequest.newBuilder()
-                        .setProfile("default")
-                        .addDnsNames("a.example.com")
+                    Requests.issue("a.example.com")
                         .setLifetime(Duration.newBuilder().setSeconds(91L * 86400))
                         .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(e.getStatus().getDescription()).contains("91d", "max_lifetime 90d");
 
-    e =
-        failure(
-            () ->
-                certificates.issue(
-                    IssueRequest.newBuilder()
-                        .setProfile("default")
-                        .addDnsNames("bad_name.example.com")
-                        .build()));
+    e = failure(() -> certificates.issue(Requests.issue("bad_name.example.com").build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(fieldOf(e)).isEqualTo("dns_names[0]");
   }
@@ -409,12 +399,7 @@ class IssueSignGrpcTest {
   void validateOnlyChecksEverythingAndStoresNothing() {
     long before = server.storedCertificates();
     IssueResponse response =
-        certificates.issue(
-            IssueRequest.newBuilder()
-                .setProfile("default")
-                .addDnsNames("dry.example.com")
-                .setValidateOnly(true)
-                .build());
+        certificates.issue(Requests.issue("dry.example.com").setValidateOnly(true).build());
     assertThat(response.hasCertificate()).isFalse();
     assertThat(response.getPrivateKeyPem()).isEmpty();
     assertThat(server.storedCertificates()).isEqualTo(before);
@@ -431,13 +416,7 @@ class IssueSignGrpcTest {
   void callsWithoutTheTokenAreUnauthenticated() {
     var anonymous = CertificateServiceGrpc.newBlockingStub(server.channel(null));
     StatusRuntimeException e =
-        failure(
-            () ->
-                anonymous.issue(
-                    IssueRequest.newBuilder()
-                        .setProfile("default")
-                        .addDnsNames("x.example.com")
-                        .build()));
+        failure(() -> anonymous.issue(Requests.issue("x.example.com").build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     var wrong = CertificateServiceGrpc.newBlockingStub(server.channel("not-the-admin-token"));
     e = failure(() -> wrong.sign(SignRequest.getDefaultInstance()));

@@ -19,6 +19,7 @@ import dev.grpca.proto.v1.RevokeResponse;
 import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import io.grpc.Status;
@@ -56,10 +57,7 @@ class LifecycleGrpcTest {
 
     RevokeResponse first =
         certificates.revoke(
-            RevokeRequest.newBuilder()
-                .setSerialNumber(serial)
-                .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
-                .build());
+            Requests.revoke(serial, RevocationReason.REVOCATION_REASON_KEY_COMPROMISE));
     CertificateStatus revoked = status(serial);
     assertThat(revoked.getState()).isEqualTo(CertificateState.CERTIFICATE_STATE_REVOKED);
     assertThat(revoked.getRevocationReason())
@@ -68,10 +66,7 @@ class LifecycleGrpcTest {
 
     RevokeResponse again =
         certificates.revoke(
-            RevokeRequest.newBuilder()
-                .setSerialNumber(colons(serial))
-                .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
-                .build());
+            Requests.revoke(colons(serial), RevocationReason.REVOCATION_REASON_SUPERSEDED));
     assertThat(again.getRevocationTime()).isEqualTo(first.getRevocationTime());
     assertThat(again.getRevocationReason())
         .isEqualTo(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE);
@@ -153,14 +148,7 @@ class LifecycleGrpcTest {
                           .setSerialNumber(other.getCertificate().getSerialNumber())
                           .build()));
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-      e =
-          failure(
-              () ->
-                  stub.issue(
-                      IssueRequest.newBuilder()
-                          .setProfile("default")
-                          .addDnsNames("x.example.com")
-                          .build()));
+      e = failure(() -> stub.issue(Requests.issue("x.example.com").build()));
       // Authenticated by its certificate, but no principal of that name was granted anything.
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     } finally {
@@ -172,10 +160,7 @@ class LifecycleGrpcTest {
   void aRevokedCertificateCannotBeRenewed() {
     Certificate c = issue("revoked-renew.example.com", "team", "x");
     certificates.revoke(
-        RevokeRequest.newBuilder()
-            .setSerialNumber(c.getSerialNumber())
-            .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
-            .build());
+        Requests.revoke(c.getSerialNumber(), RevocationReason.REVOCATION_REASON_SUPERSEDED));
     long before = server.storedCertificates();
     StatusRuntimeException e =
         failure(
@@ -233,13 +218,7 @@ class LifecycleGrpcTest {
             RevocationReason.REVOCATION_REASON_AA_COMPROMISE,
             RevocationReason.REVOCATION_REASON_REMOVE_FROM_CRL)) {
       StatusRuntimeException e =
-          failure(
-              () ->
-                  certificates.revoke(
-                      RevokeRequest.newBuilder()
-                          .setSerialNumber(serial)
-                          .setReason(reason)
-                          .build()));
+          failure(() -> certificates.revoke(Requests.revoke(serial, reason)));
       assertThat(e.getStatus().getCode()).as(reason.name()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
     assertThat(status(serial).getState()).isEqualTo(CertificateState.CERTIFICATE_STATE_VALID);
@@ -295,10 +274,7 @@ class LifecycleGrpcTest {
     Certificate web = issue("filter-web.example.com", "app", "filter-web");
     Certificate api = issue("filter-api.example.com", "app", "filter-api");
     certificates.revoke(
-        RevokeRequest.newBuilder()
-            .setSerialNumber(api.getSerialNumber())
-            .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
-            .build());
+        Requests.revoke(api.getSerialNumber(), RevocationReason.REVOCATION_REASON_SUPERSEDED));
     assertThat(serials(ListRequest.newBuilder().setDnsName("FILTER-WEB.example.com").build()))
         .containsExactly(web.getSerialNumber());
     assertThat(serials(ListRequest.newBuilder().setCommonName("filter-api.example.com").build()))

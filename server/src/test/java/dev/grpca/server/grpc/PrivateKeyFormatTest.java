@@ -7,11 +7,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Duration;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
-import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.PrivateKeyFormat;
 import dev.grpca.server.testing.Chains;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
@@ -134,9 +134,7 @@ class PrivateKeyFormatTest {
             failure(
                 () ->
                     certificates.issue(
-                        IssueRequest.newBuilder()
-                            .setProfile("default")
-                            .addDnsNames("bad-format.example.com")
+                        Requests.issue("bad-format.example.com")
                             .setPrivateKeyFormatValue(99)
                             .build())))
         .satisfies(
@@ -231,9 +229,7 @@ class PrivateKeyFormatTest {
 
   private static IssueResponse issue(KeyType keyType, PrivateKeyFormat format, String dnsName) {
     return certificates.issue(
-        IssueRequest.newBuilder()
-            .setProfile("default")
-            .addDnsNames(dnsName)
+        Requests.issue(dnsName)
             .setKeyType(keyType)
             .setPrivateKeyFormat(format)
             .setLifetime(Duration.newBuilder().setSeconds(3600))

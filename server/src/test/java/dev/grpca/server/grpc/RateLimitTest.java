@@ -18,6 +18,7 @@ import dev.grpca.server.CaServer;
 import dev.grpca.server.Main;
 import dev.grpca.server.config.proto.RateLimit;
 import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -149,6 +150,6 @@ class RateLimitTest {
   }
 
   private static IssueRequest request(String name) {
-    return IssueRequest.newBuilder().setProfile("default").addDnsNames(name).build();
+    return Requests.issue(name).build();
   }
 }

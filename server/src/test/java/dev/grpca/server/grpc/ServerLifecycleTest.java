@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import dev.grpca.proto.v1.GetCaChainRequest;
 import dev.grpca.proto.v1.GetCaChainResponse;
-import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.TestServers;
 import dev.grpca.server.x509.Certificates;
@@ -77,14 +77,7 @@ class ServerLifecycleTest {
   void aRestartKeepsTheSameCasAndCertificatesStillVerify(TestServer server) throws Exception {
     GetCaChainResponse before =
         server.authorities().getCaChain(GetCaChainRequest.getDefaultInstance());
-    IssueResponse issued =
-        server
-            .certificates()
-            .issue(
-                IssueRequest.newBuilder()
-                    .setProfile("default")
-                    .addDnsNames("old.example.com")
-                    .build());
+    IssueResponse issued = server.certificates().issue(Requests.issue("old.example.com").build());
     String adminToken = server.adminToken();
 
     server.restart();
@@ -97,14 +90,7 @@ class ServerLifecycleTest {
     Files.writeString(work.resolve("old.pem"), issued.getCertificate().getCertificatePem());
     openssl(work, "verify", "-CAfile", "chain.pem", "old.pem").requireSuccess();
     // And it still issues under the same intermediate.
-    IssueResponse fresh =
-        server
-            .certificates()
-            .issue(
-                IssueRequest.newBuilder()
-                    .setProfile("default")
-                    .addDnsNames("new.example.com")
-                    .build());
+    IssueResponse fresh = server.certificates().issue(Requests.issue("new.example.com").build());
     assertThat(fresh.getCertificate().getChainPem()).isEqualTo(before.getChainPem());
   }
 

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.grpca.client.BearerToken;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
-import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.server.config.proto.GrpcSection;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.TestServers;
 import dev.grpca.server.testing.Tools;
@@ -59,11 +59,7 @@ class TlsPolicyTest {
         var issued =
             CertificateServiceGrpc.newBlockingStub(channel)
                 .withCallCredentials(new BearerToken(server.adminToken()))
-                .issue(
-                    IssueRequest.newBuilder()
-                        .setProfile("default")
-                        .addDnsNames("plain.example.com")
-                        .build());
+                .issue(Requests.issue("plain.example.com").build());
         assertThat(issued.getCertificate().getSerialNumber()).isNotEmpty();
       } finally {
         channel.shutdownNow();
@@ -162,11 +158,7 @@ class TlsPolicyTest {
             org.assertj.core.api.Assertions.catchThrowableOfType(
                 () ->
                     CertificateServiceGrpc.newBlockingStub(channel)
-                        .issue(
-                            IssueRequest.newBuilder()
-                                .setProfile("default")
-                                .addDnsNames("e.example.com")
-                                .build()),
+                        .issue(Requests.issue("e.example.com").build()),
                 io.grpc.StatusRuntimeException.class);
         assertThat(denied.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED);
         assertThat(denied.getStatus().getDescription()).contains("'external-svc'");

@@ -7,10 +7,10 @@ import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.RevocationReason;
-import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.testing.Chains;
 import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.TestServers;
 import dev.grpca.server.testing.Tools;
@@ -40,10 +40,7 @@ class CrlTest {
     Certificate bad = issue(certificates, "bad.example.com", 0);
     long first = server.running().crls().latest(issuing(server)).orElseThrow().number();
     certificates.revoke(
-        RevokeRequest.newBuilder()
-            .setSerialNumber(bad.getSerialNumber())
-            .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
-            .build());
+        Requests.revoke(bad.getSerialNumber(), RevocationReason.REVOCATION_REASON_KEY_COMPROMISE));
 
     // Published by the background job within the debounce time (1 s in tests).
     byte[] der = null;
@@ -197,13 +194,7 @@ class CrlTest {
   }
 
   private static void revoke(TestServer server, Certificate c, RevocationReason reason) {
-    server
-        .certificates()
-        .revoke(
-            RevokeRequest.newBuilder()
-                .setSerialNumber(c.getSerialNumber())
-                .setReason(reason)
-                .build());
+    server.certificates().revoke(Requests.revoke(c.getSerialNumber(), reason));
   }
 
   /** The first URI after {@code heading} in openssl's text of a certificate. */
@@ -230,7 +221,7 @@ class CrlTest {
       CertificateServiceGrpc.CertificateServiceBlockingStub certificates,
       String name,
       long lifetime) {
-    IssueRequest.Builder r = IssueRequest.newBuilder().setProfile("default").addDnsNames(name);
+    IssueRequest.Builder r = Requests.issue(name);
     if (lifetime > 0) {
       r.setLifetime(com.google.protobuf.Duration.newBuilder().setSeconds(lifetime));
     }

@@ -5,13 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.GetRequest;
-import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.RevocationReason;
-import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.server.config.proto.OcspSection;
 import dev.grpca.server.config.proto.OcspSigner;
 import dev.grpca.server.testing.Chains;
 import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.SoftHsm;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.TestServers;
@@ -146,11 +145,7 @@ class OcspSignerTest {
     String first = signerSerial(server, leaf);
     server
         .certificates()
-        .revoke(
-            RevokeRequest.newBuilder()
-                .setSerialNumber(first)
-                .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
-                .build());
+        .revoke(Requests.revoke(first, RevocationReason.REVOCATION_REASON_KEY_COMPROMISE));
     server.running().ocsp().signers().rotateIfDue();
     server.running().ocsp().invalidate(leaf.getSerialNumber());
     assertThat(signerSerial(server, leaf)).isNotEqualTo(first);
@@ -252,10 +247,7 @@ class OcspSignerTest {
   }
 
   private static Certificate issue(TestServer server, String name) {
-    return server
-        .certificates()
-        .issue(IssueRequest.newBuilder().setProfile("default").addDnsNames(name).build())
-        .getCertificate();
+    return server.certificates().issue(Requests.issue(name).build()).getCertificate();
   }
 
   private static X509CertificateHolder intermediate(TestServer server) throws Exception {

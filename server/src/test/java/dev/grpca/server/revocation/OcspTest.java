@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.grpca.proto.v1.Certificate;
-import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.RevocationReason;
-import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.server.testing.Chains;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
@@ -80,10 +79,8 @@ class OcspTest {
     server
         .certificates()
         .revoke(
-            RevokeRequest.newBuilder()
-                .setSerialNumber(c.getSerialNumber())
-                .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
-                .build());
+            Requests.revoke(
+                c.getSerialNumber(), RevocationReason.REVOCATION_REASON_KEY_COMPROMISE));
     String revoked = Tools.opensslOcsp(work, "intermediate.pem", "cert.pem", url);
     assertThat(revoked)
         .contains("Response verify OK")
@@ -154,10 +151,8 @@ class OcspTest {
     server
         .certificates()
         .revoke(
-            RevokeRequest.newBuilder()
-                .setSerialNumber(c.getSerialNumber())
-                .setReason(RevocationReason.REVOCATION_REASON_CESSATION_OF_OPERATION)
-                .build());
+            Requests.revoke(
+                c.getSerialNumber(), RevocationReason.REVOCATION_REASON_CESSATION_OF_OPERATION));
     SingleResp revoked = single(get(url));
     assertThat(revoked.getCertStatus()).isInstanceOf(RevokedStatus.class);
     assertThat(((RevokedStatus) revoked.getCertStatus()).getRevocationReason()).isEqualTo(5);
@@ -189,10 +184,8 @@ class OcspTest {
     server
         .certificates()
         .revoke(
-            RevokeRequest.newBuilder()
-                .setSerialNumber(revoked.getSerialNumber())
-                .setReason(RevocationReason.REVOCATION_REASON_SUPERSEDED)
-                .build());
+            Requests.revoke(
+                revoked.getSerialNumber(), RevocationReason.REVOCATION_REASON_SUPERSEDED));
     OCSPResp response = post(request(List.of(id(good), id(revoked)), null));
     assertThat(response.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
     SingleResp[] answers = ((BasicOCSPResp) response.getResponseObject()).getResponses();
@@ -254,10 +247,8 @@ class OcspTest {
     server
         .certificates()
         .revoke(
-            RevokeRequest.newBuilder()
-                .setSerialNumber(revoked.getSerialNumber())
-                .setReason(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE)
-                .build());
+            Requests.revoke(
+                revoked.getSerialNumber(), RevocationReason.REVOCATION_REASON_KEY_COMPROMISE));
     validate(good);
     assertThatThrownBy(() -> validate(revoked))
         .isInstanceOfSatisfying(
@@ -285,10 +276,7 @@ class OcspTest {
   }
 
   private static Certificate issue(String name) {
-    return server
-        .certificates()
-        .issue(IssueRequest.newBuilder().setProfile("default").addDnsNames(name).build())
-        .getCertificate();
+    return server.certificates().issue(Requests.issue(name).build()).getCertificate();
   }
 
   private static CertificateID id(Certificate c) throws Exception {

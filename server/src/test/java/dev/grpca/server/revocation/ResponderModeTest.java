@@ -4,14 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.grpca.proto.v1.Certificate;
-import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.RebuildCrlRequest;
 import dev.grpca.proto.v1.RevocationReason;
-import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.server.CaServer;
 import dev.grpca.server.Main;
 import dev.grpca.server.ResponderServer;
 import dev.grpca.server.config.ServerConfig;
+import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.TestServers;
 import dev.grpca.server.x509.Certificates;
@@ -42,22 +41,14 @@ class ResponderModeTest {
   @Test
   void aResponderServesTheCasCrlsAndOcspOfARunningCa(TestServer ca) throws Exception {
     Certificate c =
-        ca.certificates()
-            .issue(
-                IssueRequest.newBuilder()
-                    .setProfile("default")
-                    .addDnsNames("r.example.com")
-                    .build())
-            .getCertificate();
+        ca.certificates().issue(Requests.issue("r.example.com").build()).getCertificate();
     ServerConfig responderConfig = ca.config().withHttp("127.0.0.1", TestServer.freePort());
     try (ResponderServer responder =
         Main.startResponder(responderConfig, Clock.systemUTC(), Map.of())) {
       ca.certificates()
           .revoke(
-              RevokeRequest.newBuilder()
-                  .setSerialNumber(c.getSerialNumber())
-                  .setReason(RevocationReason.REVOCATION_REASON_CESSATION_OF_OPERATION)
-                  .build());
+              Requests.revoke(
+                  c.getSerialNumber(), RevocationReason.REVOCATION_REASON_CESSATION_OF_OPERATION));
       var crl = ca.authorities().rebuildCrl(RebuildCrlRequest.getDefaultInstance()).getCrl();
 
       HttpResponse<byte[]> served = get(responder, "/v1/crl");
