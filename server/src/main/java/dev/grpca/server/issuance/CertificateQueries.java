@@ -54,18 +54,12 @@ public final class CertificateQueries {
 
   public StoredCertificate get(String serialText) {
     String serial = SerialNumbers.requireHex("serial_number", serialText);
-    return find(serial).orElseThrow(() -> notIssuedHere(serial));
+    return find(serial).orElseThrow(() -> SerialNumbers.notIssuedHere(serial));
   }
 
   /** The issued certificate with the normalized serial {@code serial}, if there is one. */
   public Optional<StoredCertificate> find(String serial) {
     return store.find(serial).filter(c -> c.state() == CertificateState.ISSUED);
-  }
-
-  /** NOT_FOUND for a serial this CA never issued. */
-  public static CaException notIssuedHere(String serial) {
-    return CaException.field(
-        ErrorKind.NOT_FOUND, "serial_number", "no certificate " + serial + " was issued here");
   }
 
   /** The status of each serial, in the order asked. */

@@ -3,7 +3,6 @@ package dev.grpca.server.revocation;
 import dev.grpca.server.authority.AuthorityBootstrap;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
-import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredCertificate;
@@ -60,7 +59,7 @@ public final class RevocationService {
       throw CaException.invalid("reason", reason + " is not an RFC 5280 reason code");
     }
     StoredCertificate certificate =
-        store.find(serial).orElseThrow(() -> CertificateQueries.notIssuedHere(serial));
+        store.find(serial).orElseThrow(() -> SerialNumbers.notIssuedHere(serial));
     if (AuthorityBootstrap.PROFILE.equals(certificate.profile())) {
       // A CA's certificate is recorded like any other, but revoking one is a hierarchy decision
       // (it would invalidate everything below it), not a Revoke call.
@@ -72,7 +71,7 @@ public final class RevocationService {
     Revocation revocation =
         store
             .revoke(serial, new Revocation(clock.instant(), reason))
-            .orElseThrow(() -> CertificateQueries.notIssuedHere(serial));
+            .orElseThrow(() -> SerialNumbers.notIssuedHere(serial));
     log.info("certificate {} revoked by {} (reason {})", serial, principal, revocation.reason());
     revokedIn.accept(certificate.authorityId(), serial);
     return revocation;

@@ -1,6 +1,7 @@
 package dev.grpca.server.x509;
 
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
 import java.math.BigInteger;
 import java.security.SecureRandom;
 import java.util.Locale;
@@ -45,6 +46,12 @@ public final class SerialNumbers {
               + "' is not a serial number (expected: hex, e.g. 5e62eb2e44dd0483, colons or hyphens allowed)");
     }
     return toHex(serial);
+  }
+
+  /** NOT_FOUND for a serial this CA never issued. */
+  public static CaException notIssuedHere(String serial) {
+    return CaException.field(
+        ErrorKind.NOT_FOUND, "serial_number", "no certificate " + serial + " was issued here");
   }
 
   /**
