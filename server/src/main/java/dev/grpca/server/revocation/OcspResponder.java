@@ -2,6 +2,8 @@ package dev.grpca.server.revocation;
 
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.OcspStanding;
@@ -20,6 +22,7 @@ import java.util.Date;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
@@ -90,6 +93,11 @@ public final class OcspResponder {
   /** The answers being signed now, by cache key: a second request for one waits for it. */
   private final Map<String, CompletableFuture<OcspAnswer>> signing = new ConcurrentHashMap<>();
 
+  /** When an outage was last logged: once every {@link #WARN_EVERY} at most. */
+  private final AtomicLong lastWarnedMillis = new AtomicLong(Long.MIN_VALUE / 2);
+
+  private static final Duration WARN_EVERY = Duration.ofSeconds(10);
+
   /** Counts revocations, so that an answer signed while one happened is not kept. */
   private final AtomicLong revocations = new AtomicLong();
 
@@ -129,6 +137,20 @@ public final class OcspResponder {
    * answers signed for it alone are counted by); never throws for bad input.
    */
   public OcspAnswer respond(byte[] der, String source) {
+    try {
+      return answer(der, source);
+    } catch (CaException e) {
+      if (e.kind() != ErrorKind.UNAVAILABLE) {
+        throw e;
+      }
+      // The database or the token is down: RFC 6960's "try later", and the next request tries
+      // again (nothing is kept).
+      warnUnavailable(e);
+      return status(OCSPResponseStatus.TRY_LATER);
+    }
+  }
+
+  private OcspAnswer answer(byte[] der, String source) {
     OCSPReq request;
     try {
       request = new OCSPReq(der);
@@ -183,7 +205,12 @@ public final class OcspResponder {
     CompletableFuture<OcspAnswer> mine = new CompletableFuture<>();
     CompletableFuture<OcspAnswer> theirs = signing.putIfAbsent(key, mine);
     if (theirs != null) {
-      return theirs.join();
+      try {
+        return theirs.join();
+      } catch (CompletionException e) {
+        // The signing this request waited for failed: it fails the same way.
+        throw e.getCause() instanceof RuntimeException cause ? cause : e;
+      }
     }
     try {
       OcspAnswer answer = signShared(issuer, id, now, key);
@@ -273,6 +300,14 @@ public final class OcspResponder {
       }
     }
     return out.toString();
+  }
+
+  private void warnUnavailable(CaException e) {
+    long now = clock.millis();
+    long last = lastWarnedMillis.get();
+    if (now - last >= WARN_EVERY.toMillis() && lastWarnedMillis.compareAndSet(last, now)) {
+      log.warn("OCSP answers tryLater: {} (logged once every {})", e.getMessage(), WARN_EVERY);
+    }
   }
 
   /**

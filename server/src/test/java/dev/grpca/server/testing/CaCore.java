@@ -38,6 +38,10 @@ public final class CaCore implements AutoCloseable {
   public static final IssuerUrls URLS = new IssuerUrls("http://127.0.0.1:8080");
 
   public final Clock clock;
+
+  /** The H2 URL, for a test's own connections. */
+  public final String url;
+
   public final Database database;
   public final WatchedToken token;
   public final CertificateFactory factory;
@@ -53,7 +57,7 @@ public final class CaCore implements AutoCloseable {
   /** The same, with audit records learning the caller from {@code auditCalls}. */
   public CaCore(Path dir, Clock clock, Supplier<AuditCall> auditCalls) {
     this.clock = clock;
-    String url = "jdbc:h2:file:" + dir.resolve("grpca");
+    url = "jdbc:h2:file:" + dir.resolve("grpca");
     database = Database.open(url, "sa", "", auditCalls);
     token = new WatchedToken(SoftHsm.open(), database, url);
     factory =
