@@ -91,6 +91,12 @@ final class OcspBench {
                 url)
             .redirectErrorStream(true)
             .start();
+    String out = finish(wrk, name);
+    return new Result(name, number(RATE, out), millis(P50, out), millis(P99, out), out);
+  }
+
+  /** What a wrk run printed, once it ended without failing and saw no errors. */
+  static String finish(Process wrk, String name) throws IOException, InterruptedException {
     String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (wrk.waitFor() != 0) {
       throw new IllegalStateException("wrk failed:\n" + out);
@@ -98,7 +104,7 @@ final class OcspBench {
     if (out.contains("Non-2xx") || out.contains("Socket errors")) {
       throw new IllegalStateException(name + ": wrk saw errors:\n" + out);
     }
-    return new Result(name, number(RATE, out), millis(P50, out), millis(P99, out), out);
+    return out;
   }
 
   /**

@@ -116,13 +116,7 @@ final class OcspFlood {
 
   /** Waits for wrk to finish and reads what it measured. */
   Result await() throws IOException, InterruptedException {
-    String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (wrk.waitFor() != 0) {
-      throw new IllegalStateException("wrk failed:\n" + out);
-    }
-    if (out.contains("Non-2xx") || out.contains("Socket errors")) {
-      throw new IllegalStateException("the OCSP flood saw errors:\n" + out);
-    }
+    String out = OcspBench.finish(wrk, "the OCSP flood");
     Matcher rate = RATE.matcher(out);
     return new Result(
         ceiling, rate.find() ? Double.parseDouble(rate.group(1)) : 0, sampledStatus, out);
