@@ -101,22 +101,15 @@ public final class CertificateFactory {
    * same token is refused.
    */
   public static final class Prepared {
-    private final CertificateSpec spec;
     private final SigningKey by;
     private final TBSCertificate tbs;
     private final PendingCertificate pending;
     private final AtomicBoolean used = new AtomicBoolean();
 
-    private Prepared(
-        CertificateSpec spec, SigningKey by, TBSCertificate tbs, PendingCertificate pending) {
-      this.spec = spec;
+    private Prepared(SigningKey by, TBSCertificate tbs, PendingCertificate pending) {
       this.by = by;
       this.tbs = tbs;
       this.pending = pending;
-    }
-
-    public CertificateSpec spec() {
-      return spec;
     }
 
     /** The serial, in the wire form. */
@@ -165,7 +158,7 @@ public final class CertificateFactory {
             recording.requestedBy(),
             clock.instant(),
             recording.renewedFrom());
-    return new Prepared(spec, by, tbs, pending);
+    return new Prepared(by, tbs, pending);
   }
 
   /**

@@ -312,10 +312,10 @@ public final class OcspResponder {
 
   /**
    * Whether {@code answer}, once returned by {@link #respond}, is still the one this responder
-   * gives: not past its reuse time, and not dropped by {@link #invalidate} since. Lets a caller
-   * that keys answers by the request's bytes reuse them without parsing the request again.
+   * gives: not past its reuse time, and not dropped by {@link #invalidate} since. Answers held by
+   * GET path are reused only while they are.
    */
-  public boolean isCurrent(OcspAnswer answer, Instant now) {
+  private boolean isCurrent(OcspAnswer answer, Instant now) {
     return answer.key() != null
         && now.isBefore(answer.reuseUntil())
         && cache.get(answer.key()) == answer;
@@ -326,7 +326,7 @@ public final class OcspResponder {
    * longer reused, and everything if that is not enough (a flood of distinct requests costs
    * signatures, not memory).
    */
-  public static <K, V> void evict(Map<K, V> answers, Predicate<V> current) {
+  static <K, V> void evict(Map<K, V> answers, Predicate<V> current) {
     answers.values().removeIf(current.negate());
     if (answers.size() >= MAX_CACHED) {
       answers.clear();
