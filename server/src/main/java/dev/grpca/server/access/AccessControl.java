@@ -7,6 +7,7 @@ import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.Principal;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.proto.ProtoTime;
 import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.AccessStore.StoredToken;
 import dev.grpca.server.store.AuditChain;
@@ -236,12 +237,15 @@ public final class AccessControl {
     return store.verifyAudit();
   }
 
-  /** Hex SHA-256 of a presented token. */
+  /** Hex SHA-256 of a presented token, as tokens are stored. */
   public static String sha256Hex(String token) {
+    return HexFormat.of().formatHex(sha256(token));
+  }
+
+  /** SHA-256 of a token's UTF-8 bytes: the one hash of bearer tokens, stored or configured. */
+  public static byte[] sha256(String token) {
     try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is always available", e);
     }
@@ -255,15 +259,8 @@ public final class AccessControl {
       throw new IllegalStateException("principal " + p.name() + ": unreadable spec", e);
     }
     return b.setName(p.name())
-        .setCreateTime(timestamp(p.createTime()))
-        .setUpdateTime(timestamp(p.updateTime()))
-        .build();
-  }
-
-  private static com.google.protobuf.Timestamp timestamp(Instant t) {
-    return com.google.protobuf.Timestamp.newBuilder()
-        .setSeconds(t.getEpochSecond())
-        .setNanos(t.getNano())
+        .setCreateTime(ProtoTime.timestamp(p.createTime()))
+        .setUpdateTime(ProtoTime.timestamp(p.updateTime()))
         .build();
   }
 

@@ -14,6 +14,7 @@ import dev.grpca.server.error.CaException;
 import dev.grpca.server.policy.BuiltInProfiles;
 import dev.grpca.server.policy.DurationText;
 import dev.grpca.server.policy.Profile;
+import dev.grpca.server.proto.ProtoTime;
 import dev.grpca.server.x509.KeyAlgorithm;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -348,7 +349,7 @@ public final class ServerConfigs {
   }
 
   private static Duration duration(String key, com.google.protobuf.Duration d) {
-    Duration duration = Duration.ofSeconds(d.getSeconds(), d.getNanos());
+    Duration duration = ProtoTime.duration(d);
     if (duration.isNegative() || duration.isZero()) {
       throw new IllegalArgumentException(key + ": " + duration + " (expected: > 0)");
     }

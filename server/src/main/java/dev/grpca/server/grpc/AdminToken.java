@@ -1,13 +1,12 @@
 package dev.grpca.server.grpc;
 
+import dev.grpca.server.access.AccessControl;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 
@@ -43,14 +42,6 @@ public final class AdminToken {
               + token.length()
               + " characters (expected: >= 16)");
     }
-    return sha256(token);
-  }
-
-  static byte[] sha256(String token) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is always available", e);
-    }
+    return AccessControl.sha256(token);
   }
 }

@@ -5,6 +5,7 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.RetryInfo;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.proto.ProtoTime;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -83,12 +84,7 @@ final class ErrorInterceptor implements ServerInterceptor {
     if (e.retryAfter() != null) {
       status.addDetails(
           Any.pack(
-              RetryInfo.newBuilder()
-                  .setRetryDelay(
-                      com.google.protobuf.Duration.newBuilder()
-                          .setSeconds(e.retryAfter().getSeconds())
-                          .setNanos(e.retryAfter().getNano()))
-                  .build()));
+              RetryInfo.newBuilder().setRetryDelay(ProtoTime.duration(e.retryAfter())).build()));
     }
     return StatusProto.toStatusRuntimeException(status.build());
   }

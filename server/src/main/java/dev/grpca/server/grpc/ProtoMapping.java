@@ -9,6 +9,7 @@ import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.Subject;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.policy.IssuanceRequest;
+import dev.grpca.server.proto.ProtoTime;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.KeyAlgorithm;
@@ -21,7 +22,6 @@ import java.util.Map;
 
 /** Proto messages to domain requests and domain results to proto messages; nothing else. */
 final class ProtoMapping {
-  private static final long MAX_DURATION_SECONDS = 315_576_000_000L;
 
   private ProtoMapping() {}
 
@@ -58,17 +58,12 @@ final class ProtoMapping {
   }
 
   static Duration duration(String field, com.google.protobuf.Duration d) {
-    boolean valid =
-        Math.abs(d.getSeconds()) <= MAX_DURATION_SECONDS
-            && Math.abs(d.getNanos()) < 1_000_000_000
-            && !(d.getSeconds() > 0 && d.getNanos() < 0)
-            && !(d.getSeconds() < 0 && d.getNanos() > 0);
-    if (!valid) {
+    if (!ProtoTime.isValid(d)) {
       throw CaException.invalid(
           field,
           "seconds " + d.getSeconds() + ", nanos " + d.getNanos() + " is not a valid duration");
     }
-    return Duration.ofSeconds(d.getSeconds(), d.getNanos());
+    return ProtoTime.duration(d);
   }
 
   /** The key to make; {@code null} for KEY_TYPE_UNSPECIFIED (the profile default). */
@@ -157,7 +152,7 @@ final class ProtoMapping {
 
   /** An optional time filter. */
   static Instant instant(boolean has, Timestamp t) {
-    return has ? Instant.ofEpochSecond(t.getSeconds(), t.getNanos()) : null;
+    return has ? ProtoTime.instant(t) : null;
   }
 
   /** An optional string filter: empty means "any". */
@@ -166,9 +161,6 @@ final class ProtoMapping {
   }
 
   static Timestamp timestamp(Instant instant) {
-    return Timestamp.newBuilder()
-        .setSeconds(instant.getEpochSecond())
-        .setNanos(instant.getNano())
-        .build();
+    return ProtoTime.timestamp(instant);
   }
 }

@@ -9,6 +9,7 @@ import dev.grpca.proto.v1.Profile;
 import dev.grpca.proto.v1.SubjectField;
 import dev.grpca.proto.v1.SubjectFieldMode;
 import dev.grpca.proto.v1.SubjectFieldRule;
+import dev.grpca.server.proto.ProtoTime;
 import java.util.List;
 
 /**
@@ -153,8 +154,8 @@ public final class BuiltInProfiles {
   public static Profile serverTls(String name, java.time.Duration lifetime) {
     return general(name).toBuilder()
         .setAllowIpSans(true)
-        .setDefaultLifetime(Duration.newBuilder().setSeconds(lifetime.getSeconds()))
-        .setMaxLifetime(Duration.newBuilder().setSeconds(lifetime.getSeconds()))
+        .setDefaultLifetime(ProtoTime.duration(java.time.Duration.ofSeconds(lifetime.getSeconds())))
+        .setMaxLifetime(ProtoTime.duration(java.time.Duration.ofSeconds(lifetime.getSeconds())))
         .setNotAfterBehavior(NotAfterBehavior.NOT_AFTER_BEHAVIOR_TRUNCATE)
         .build();
   }
@@ -164,14 +165,14 @@ public final class BuiltInProfiles {
   }
 
   private static Duration days(long days) {
-    return Duration.newBuilder().setSeconds(days * 86_400).build();
+    return ProtoTime.duration(java.time.Duration.ofDays(days));
   }
 
   private static Duration hours(long hours) {
-    return Duration.newBuilder().setSeconds(hours * 3_600).build();
+    return ProtoTime.duration(java.time.Duration.ofHours(hours));
   }
 
   private static Duration minutes(long minutes) {
-    return Duration.newBuilder().setSeconds(minutes * 60).build();
+    return ProtoTime.duration(java.time.Duration.ofMinutes(minutes));
   }
 }

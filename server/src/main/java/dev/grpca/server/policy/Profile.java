@@ -1,6 +1,5 @@
 package dev.grpca.server.policy;
 
-import com.google.protobuf.util.Durations;
 import dev.grpca.proto.v1.ExtendedKeyUsage;
 import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.KeyUsage;
@@ -8,6 +7,7 @@ import dev.grpca.proto.v1.SubjectField;
 import dev.grpca.proto.v1.SubjectFieldMode;
 import dev.grpca.proto.v1.SubjectFieldRule;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.proto.ProtoTime;
 import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.PublicKeyInfo;
 import java.time.Duration;
@@ -340,7 +340,7 @@ public final class Profile {
   }
 
   private static Duration duration(String field, com.google.protobuf.Duration d) {
-    if (!Durations.isValid(d) || d.getNanos() != 0) {
+    if (!ProtoTime.isValid(d) || d.getNanos() != 0) {
       throw invalid(
           field,
           "seconds " + d.getSeconds() + ", nanos " + d.getNanos() + " (expected: whole seconds)");

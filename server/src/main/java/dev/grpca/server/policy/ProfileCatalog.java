@@ -2,11 +2,11 @@ package dev.grpca.server.policy;
 
 import com.google.protobuf.FieldMask;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.FieldMaskUtil;
 import com.google.protobuf.util.JsonFormat;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.proto.ProtoTime;
 import dev.grpca.server.store.ProfileChange;
 import dev.grpca.server.store.ProfileStore;
 import dev.grpca.server.store.ReadCache;
@@ -188,8 +188,8 @@ public final class ProfileCatalog {
   private static Profile compile(StoredProfile stored) {
     return new Profile(
         parse(stored.spec()).toBuilder()
-            .setCreateTime(timestamp(stored.createTime()))
-            .setUpdateTime(timestamp(stored.updateTime()))
+            .setCreateTime(ProtoTime.timestamp(stored.createTime()))
+            .setUpdateTime(ProtoTime.timestamp(stored.updateTime()))
             .build());
   }
 
@@ -213,12 +213,5 @@ public final class ProfileCatalog {
       throw new IllegalStateException("a stored profile does not parse", e);
     }
     return builder.build();
-  }
-
-  private static Timestamp timestamp(Instant instant) {
-    return Timestamp.newBuilder()
-        .setSeconds(instant.getEpochSecond())
-        .setNanos(instant.getNano())
-        .build();
   }
 }

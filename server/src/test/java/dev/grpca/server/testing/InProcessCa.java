@@ -17,11 +17,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -39,20 +36,31 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * InProcessCa CA = new InProcessCa();}
  */
 public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
+  private final Clock clock;
   private Path dir;
   private CaCore core;
   private GrpcServer grpc;
   private ManagedChannel admin;
   private String token;
 
+  /** On the system clock. */
+  public InProcessCa() {
+    this(Clock.systemUTC());
+  }
+
+  /** Every notion of the CA's time from {@code clock} (a {@link MutableClock}). */
+  public InProcessCa(Clock clock) {
+    this.clock = clock;
+  }
+
   @Override
   public void beforeAll(ExtensionContext context) throws IOException {
     dir = Files.createTempDirectory("grpca-in-process");
-    core = new CaCore(dir, Clock.systemUTC(), GrpcServer.auditCalls());
+    core = new CaCore(dir, clock, GrpcServer.auditCalls());
     String token = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
     AccessControl access =
         new AccessControl(core.database.access(), new SecureRandom(), core.clock);
-    access.ensureAdmin(sha256(token));
+    access.ensureAdmin(AccessControl.sha256(token));
     CertificateQueries queries = new CertificateQueries(core.database.certificates(), core.clock);
     CrlPublisher crls =
         new CrlPublisher(
@@ -121,13 +129,5 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
     grpc.close();
     core.close();
     TestServers.delete(dir);
-  }
-
-  private static byte[] sha256(String token) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
