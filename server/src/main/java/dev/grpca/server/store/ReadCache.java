@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * Keeps what was read from the database for a short time, so that the lookups every call makes (its
@@ -16,6 +17,7 @@ public final class ReadCache<K, V> {
   /** How long a change made by another replica may take to apply here. */
   public static final Duration FRESH = Duration.ofSeconds(1);
 
+  private final LongSupplier nanoTime;
   private final long freshNanos;
   private final int maxSize;
   private final Map<K, Entry<V>> entries = new ConcurrentHashMap<>();
@@ -26,13 +28,19 @@ public final class ReadCache<K, V> {
   private record Entry<V>(V value, long readAt) {}
 
   public ReadCache(Duration fresh, int maxSize) {
+    this(fresh, maxSize, System::nanoTime);
+  }
+
+  /** As above, its time read from {@code nanoTime} (a test's, to move it). */
+  ReadCache(Duration fresh, int maxSize, LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
     this.freshNanos = fresh.toNanos();
     this.maxSize = maxSize;
   }
 
   /** The value for {@code key}: cached if read less than the freshness time ago, else loaded. */
   public V get(K key, Function<K, V> load) {
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
     Entry<V> cached = entries.get(key);
     if (cached != null && now - cached.readAt() < freshNanos) {
       return cached.value();

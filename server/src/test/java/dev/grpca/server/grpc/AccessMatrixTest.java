@@ -42,6 +42,7 @@ import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.Profiles;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
@@ -279,16 +280,7 @@ class AccessMatrixTest {
             c -> {
               var p = ProfileServiceGrpc.newBlockingStub(c.channel());
               String name = "tmp-" + System.nanoTime();
-              p.createProfile(
-                  CreateProfileRequest.newBuilder()
-                      .setProfile(
-                          Profile.newBuilder()
-                              .setName(name)
-                              .setAllowAnyName(true)
-                              .addExtendedKeyUsages(
-                                  dev.grpca.proto.v1.ExtendedKeyUsage
-                                      .EXTENDED_KEY_USAGE_SERVER_AUTH))
-                      .build());
+              p.createProfile(Profiles.create(Profiles.anyNameServer(name)));
               return p.deleteProfile(DeleteProfileRequest.newBuilder().setName(name).build());
             }));
     rpcs.add(new Rpc("ListAll", null, false, c -> certs(c).list(ListRequest.newBuilder().build())));

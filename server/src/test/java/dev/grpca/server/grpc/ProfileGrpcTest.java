@@ -25,6 +25,7 @@ import dev.grpca.proto.v1.UpdateProfileRequest;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.ProfileChange;
 import dev.grpca.server.testing.InProcessCa;
+import dev.grpca.server.testing.Profiles;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -328,14 +329,7 @@ class ProfileGrpcTest {
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(e.getStatus().getDescription()).contains("www.example.com");
     // A profile that uses neither: a request naming nothing has no SAN at all.
-    profiles.createProfile(
-        CreateProfileRequest.newBuilder()
-            .setProfile(
-                Profile.newBuilder()
-                    .setName("no-csr-values")
-                    .setAllowAnyName(true)
-                    .addExtendedKeyUsages(ExtendedKeyUsage.EXTENDED_KEY_USAGE_SERVER_AUTH))
-            .build());
+    profiles.createProfile(Profiles.create(Profiles.anyNameServer("no-csr-values")));
     e =
         failure(
             () ->
@@ -368,14 +362,8 @@ class ProfileGrpcTest {
   @Test
   void issueMakesTheProfilesFirstKeyTypeWhenTheRequestNamesNone() {
     profiles.createProfile(
-        CreateProfileRequest.newBuilder()
-            .setProfile(
-                Profile.newBuilder()
-                    .setName("rsa-only")
-                    .setAllowAnyName(true)
-                    .addAllowedKeyTypes(KeyType.KEY_TYPE_RSA_3072)
-                    .addExtendedKeyUsages(ExtendedKeyUsage.EXTENDED_KEY_USAGE_SERVER_AUTH))
-            .build());
+        Profiles.create(
+            Profiles.anyNameServer("rsa-only").addAllowedKeyTypes(KeyType.KEY_TYPE_RSA_3072)));
     assertThat(issue("rsa-only", "rsa.test").getCertificate().getPublicKeyAlgorithm())
         .isEqualTo("RSA 3072");
     StatusRuntimeException e =

@@ -17,139 +17,135 @@ import dev.grpca.proto.v1.PutPrincipalRequest;
 import dev.grpca.server.CaServer;
 import dev.grpca.server.Main;
 import dev.grpca.server.config.proto.RateLimit;
+import dev.grpca.server.config.proto.ServerConfigFile;
+import dev.grpca.server.testing.Configured;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.TestServers;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Per-principal rate limits: the looping client is stopped, everyone else goes on. */
+@ExtendWith(TestServers.class)
 class RateLimitTest {
-  @TempDir Path data;
 
   @Test
-  void aClientOverItsLimitIsToldWhenToRetryAndOthersAreUnaffected() throws Exception {
-    MutableClock clock = new MutableClock(Instant.now());
-    try (TestServer server =
-        TestServer.start(
-            data,
-            clock,
-            f ->
-                f.addRateLimits(
-                    RateLimit.newBuilder()
-                        .setPrincipal("*")
-                        .setCertificates(3)
-                        .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600))))) {
-      AdminServiceGrpc.AdminServiceBlockingStub admin =
-          AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
-      admin.putPrincipal(
-          PutPrincipalRequest.newBuilder()
-              .setPrincipal(
-                  Principal.newBuilder()
-                      .setName("looper")
-                      .addGrants(
-                          Grant.newBuilder()
-                              .addOperations(Operation.OPERATION_ISSUE)
-                              .addProfiles("default")))
-              .build());
-      String token =
-          admin
-              .createToken(CreateTokenRequest.newBuilder().setPrincipal("looper").build())
-              .getToken();
-      var looper = CertificateServiceGrpc.newBlockingStub(server.channel(token));
-      for (int i = 0; i < 3; i++) {
-        looper.issue(request("loop" + i + ".example.com"));
-      }
-      long stored = server.storedCertificates();
-      StatusRuntimeException e =
-          catchThrowableOfType(
-              () -> looper.issue(request("loop3.example.com")), StatusRuntimeException.class);
-      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-      assertThat(e.getStatus().getDescription())
-          .contains("3 per 1h for principal 'looper'")
-          .contains("retry in 20m");
-      RetryInfo retry =
-          StatusProto.fromThrowable(e).getDetailsList().stream()
-              .filter(d -> d.is(RetryInfo.class))
-              .findFirst()
-              .orElseThrow()
-              .unpack(RetryInfo.class);
-      assertThat(retry.getRetryDelay().getSeconds()).isBetween(1190L, 1200L);
-      assertThat(server.storedCertificates()).isEqualTo(stored);
-
-      // Another principal has a bucket of its own.
-      server.certificates().issue(request("admin.example.com"));
-
-      // A third of the hour later, one certificate's worth has come back.
-      clock.advance(Duration.ofMinutes(20));
-      looper.issue(request("later.example.com"));
-      assertThat(
-              catchThrowableOfType(
-                      () -> looper.issue(request("again.example.com")),
-                      StatusRuntimeException.class)
-                  .getStatus()
-                  .getCode())
-          .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+  @Configured("threeCertificatesAnHourEach")
+  void aClientOverItsLimitIsToldWhenToRetryAndOthersAreUnaffected(
+      TestServer server, MutableClock clock) throws Exception {
+    AdminServiceGrpc.AdminServiceBlockingStub admin =
+        AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
+    admin.putPrincipal(
+        PutPrincipalRequest.newBuilder()
+            .setPrincipal(
+                Principal.newBuilder()
+                    .setName("looper")
+                    .addGrants(
+                        Grant.newBuilder()
+                            .addOperations(Operation.OPERATION_ISSUE)
+                            .addProfiles("default")))
+            .build());
+    String token =
+        admin
+            .createToken(CreateTokenRequest.newBuilder().setPrincipal("looper").build())
+            .getToken();
+    var looper = CertificateServiceGrpc.newBlockingStub(server.channel(token));
+    for (int i = 0; i < 3; i++) {
+      looper.issue(request("loop" + i + ".example.com"));
     }
+    long stored = server.storedCertificates();
+    StatusRuntimeException e =
+        catchThrowableOfType(
+            () -> looper.issue(request("loop3.example.com")), StatusRuntimeException.class);
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(e.getStatus().getDescription())
+        .contains("3 per 1h for principal 'looper'")
+        .contains("retry in 20m");
+    RetryInfo retry =
+        StatusProto.fromThrowable(e).getDetailsList().stream()
+            .filter(d -> d.is(RetryInfo.class))
+            .findFirst()
+            .orElseThrow()
+            .unpack(RetryInfo.class);
+    assertThat(retry.getRetryDelay().getSeconds()).isBetween(1190L, 1200L);
+    assertThat(server.storedCertificates()).isEqualTo(stored);
+
+    // Another principal has a bucket of its own.
+    server.certificates().issue(request("admin.example.com"));
+
+    // A third of the hour later, one certificate's worth has come back.
+    clock.advance(Duration.ofMinutes(20));
+    looper.issue(request("later.example.com"));
+    assertThat(
+            catchThrowableOfType(
+                    () -> looper.issue(request("again.example.com")), StatusRuntimeException.class)
+                .getStatus()
+                .getCode())
+        .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
   }
 
   @Test
-  void twoReplicasOnOneDatabaseShareTheBuckets() throws Exception {
-    try (TestServer first =
-        TestServer.start(
-            data,
+  @Configured("threeDefaultCertificatesAnHour")
+  void twoReplicasOnOneDatabaseShareTheBuckets(TestServer first) throws Exception {
+    // A second server process on the same database and token, on ports of its own.
+    try (CaServer second =
+        Main.start(
+            first
+                .config()
+                .withListener("127.0.0.1", 0)
+                .withHttp("127.0.0.1", TestServer.freePort()),
             Clock.systemUTC(),
-            f ->
-                f.addRateLimits(
-                    RateLimit.newBuilder()
-                        .setProfile("default")
-                        .setCertificates(3)
-                        .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600))))) {
-      // A second server process on the same database and token, on ports of its own.
-      try (CaServer second =
-          Main.start(
-              first
-                  .config()
-                  .withListener("127.0.0.1", 0)
-                  .withHttp("127.0.0.1", TestServer.freePort()),
-              Clock.systemUTC(),
-              Map.of())) {
-        var one = first.certificates();
-        ManagedChannel channel =
-            GrpcaChannels.connect(
-                "localhost:" + second.port(), first.rootPem(), new BearerToken(first.adminToken()));
-        try {
-          var two = CertificateServiceGrpc.newBlockingStub(channel);
-          one.issue(request("r1.example.com"));
-          two.issue(request("r2.example.com"));
-          one.issue(request("r3.example.com"));
-          for (var replica : List.of(one, two)) {
-            assertThat(
-                    catchThrowableOfType(
-                            () -> replica.issue(request("r4.example.com")),
-                            StatusRuntimeException.class)
-                        .getStatus()
-                        .getCode())
-                .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-          }
-        } finally {
-          channel.shutdownNow();
+            Map.of())) {
+      var one = first.certificates();
+      ManagedChannel channel =
+          GrpcaChannels.connect(
+              "localhost:" + second.port(), first.rootPem(), new BearerToken(first.adminToken()));
+      try {
+        var two = CertificateServiceGrpc.newBlockingStub(channel);
+        one.issue(request("r1.example.com"));
+        two.issue(request("r2.example.com"));
+        one.issue(request("r3.example.com"));
+        for (var replica : List.of(one, two)) {
+          assertThat(
+                  catchThrowableOfType(
+                          () -> replica.issue(request("r4.example.com")),
+                          StatusRuntimeException.class)
+                      .getStatus()
+                      .getCode())
+              .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         }
+      } finally {
+        channel.shutdownNow();
       }
     }
   }
 
   private static IssueRequest request(String name) {
     return Requests.issue(name).build();
+  }
+
+  static void threeCertificatesAnHourEach(ServerConfigFile.Builder file) {
+    file.addRateLimits(
+        RateLimit.newBuilder()
+            .setPrincipal("*")
+            .setCertificates(3)
+            .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600)));
+  }
+
+  static void threeDefaultCertificatesAnHour(ServerConfigFile.Builder file) {
+    file.addRateLimits(
+        RateLimit.newBuilder()
+            .setProfile("default")
+            .setCertificates(3)
+            .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600)));
   }
 }

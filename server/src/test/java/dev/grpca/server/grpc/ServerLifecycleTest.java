@@ -26,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** What operators see: health, reflection without a token, and a restart that keeps the CAs. */
 @ExtendWith(TestServers.class)
 class ServerLifecycleTest {
-  @TempDir Path data;
   @TempDir Path work;
 
   @Test
@@ -95,24 +93,22 @@ class ServerLifecycleTest {
   }
 
   @Test
-  void theServerRenewsItsOwnTlsCertificateBeforeItExpires() throws Exception {
-    MutableClock clock = new MutableClock(Instant.now());
-    try (TestServer server = TestServer.start(data, clock)) {
-      X509Certificate first = server.running().tlsIdentity().current();
-      assertThat(servedSerial(server)).isEqualTo(first.getSerialNumber());
-      assertThat(first.getNotAfter().toInstant())
-          .isAfter(clock.instant().plus(Duration.ofDays(7)).minusSeconds(5));
+  void theServerRenewsItsOwnTlsCertificateBeforeItExpires(TestServer server, MutableClock clock)
+      throws Exception {
+    X509Certificate first = server.running().tlsIdentity().current();
+    assertThat(servedSerial(server)).isEqualTo(first.getSerialNumber());
+    assertThat(first.getNotAfter().toInstant())
+        .isAfter(clock.instant().plus(Duration.ofDays(7)).minusSeconds(5));
 
-      server.running().tlsIdentity().renewIfDue();
-      assertThat(server.running().tlsIdentity().current()).isSameAs(first);
+    server.running().tlsIdentity().renewIfDue();
+    assertThat(server.running().tlsIdentity().current()).isSameAs(first);
 
-      clock.advance(Duration.ofDays(5)); // past two thirds of the 7-day lifetime
-      server.running().tlsIdentity().renewIfDue();
-      X509Certificate second = server.running().tlsIdentity().current();
-      assertThat(second.getSerialNumber()).isNotEqualTo(first.getSerialNumber());
-      assertThat(second.getNotAfter()).isAfter(first.getNotAfter());
-      assertThat(servedSerial(server)).isEqualTo(second.getSerialNumber());
-    }
+    clock.advance(Duration.ofDays(5)); // past two thirds of the 7-day lifetime
+    server.running().tlsIdentity().renewIfDue();
+    X509Certificate second = server.running().tlsIdentity().current();
+    assertThat(second.getSerialNumber()).isNotEqualTo(first.getSerialNumber());
+    assertThat(second.getNotAfter()).isAfter(first.getNotAfter());
+    assertThat(servedSerial(server)).isEqualTo(second.getSerialNumber());
   }
 
   /** The serial of the certificate a new TLS handshake is shown. */

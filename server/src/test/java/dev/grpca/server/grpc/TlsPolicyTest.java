@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.grpca.client.BearerToken;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.server.config.proto.GrpcSection;
+import dev.grpca.server.config.proto.ServerConfigFile;
+import dev.grpca.server.testing.Configured;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.TestServers;
@@ -49,21 +51,18 @@ class TlsPolicyTest {
   }
 
   @Test
-  void plaintextIsServedOnlyWhenConfiguredOnLoopback() throws Exception {
-    try (TestServer server =
-        TestServer.start(
-            data, Clock.systemUTC(), f -> f.setGrpc(GrpcSection.newBuilder().setPlaintext(true)))) {
-      ManagedChannel channel =
-          ManagedChannelBuilder.forTarget(server.target()).usePlaintext().build();
-      try {
-        var issued =
-            CertificateServiceGrpc.newBlockingStub(channel)
-                .withCallCredentials(new BearerToken(server.adminToken()))
-                .issue(Requests.issue("plain.example.com").build());
-        assertThat(issued.getCertificate().getSerialNumber()).isNotEmpty();
-      } finally {
-        channel.shutdownNow();
-      }
+  @Configured("plaintext")
+  void plaintextIsServedOnlyWhenConfiguredOnLoopback(TestServer server) throws Exception {
+    ManagedChannel channel =
+        ManagedChannelBuilder.forTarget(server.target()).usePlaintext().build();
+    try {
+      var issued =
+          CertificateServiceGrpc.newBlockingStub(channel)
+              .withCallCredentials(new BearerToken(server.adminToken()))
+              .issue(Requests.issue("plain.example.com").build());
+      assertThat(issued.getCertificate().getSerialNumber()).isNotEmpty();
+    } finally {
+      channel.shutdownNow();
     }
   }
 
@@ -189,5 +188,9 @@ class TlsPolicyTest {
 
   private static List<String> quoted(List<String> words) {
     return words.stream().map(w -> "'" + w + "'").toList();
+  }
+
+  static void plaintext(ServerConfigFile.Builder file) {
+    file.setGrpc(GrpcSection.newBuilder().setPlaintext(true));
   }
 }

@@ -21,7 +21,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -30,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** CRLs over real HTTP, read and used by OpenSSL. */
 @ExtendWith(TestServers.class)
 class CrlTest {
-  @TempDir Path data;
   @TempDir Path work;
 
   @Test
@@ -77,39 +75,37 @@ class CrlTest {
   }
 
   @Test
-  void numbersIncreaseAndExpiredCertificatesDropOff() throws Exception {
-    MutableClock clock = new MutableClock(Instant.now());
-    try (TestServer server = TestServer.start(data, clock)) {
-      Certificate shortLived = issue(server.certificates(), "short.example.com", 3600);
-      revoke(server, shortLived, RevocationReason.REVOCATION_REASON_SUPERSEDED);
-      StoredCrl with = server.running().crls().publish(issuing(server));
-      Files.write(work.resolve("with.der"), with.der());
-      assertThat(
-              openssl(work, "crl", "-inform", "DER", "-in", "with.der", "-noout", "-text").output())
-          .contains(opensslSerial(shortLived));
+  void numbersIncreaseAndExpiredCertificatesDropOff(TestServer server, MutableClock clock)
+      throws Exception {
+    Certificate shortLived = issue(server.certificates(), "short.example.com", 3600);
+    revoke(server, shortLived, RevocationReason.REVOCATION_REASON_SUPERSEDED);
+    StoredCrl with = server.running().crls().publish(issuing(server));
+    Files.write(work.resolve("with.der"), with.der());
+    assertThat(
+            openssl(work, "crl", "-inform", "DER", "-in", "with.der", "-noout", "-text").output())
+        .contains(opensslSerial(shortLived));
 
-      clock.advance(Duration.ofHours(2));
-      // RebuildCrl over gRPC publishes at once; GetCrl returns the same bytes.
-      var rebuilt =
-          server
-              .authorities()
-              .rebuildCrl(dev.grpca.proto.v1.RebuildCrlRequest.getDefaultInstance())
-              .getCrl();
-      assertThat(rebuilt.getCrlNumber()).isGreaterThan(with.number());
-      assertThat(
-              server
-                  .authorities()
-                  .getCrl(dev.grpca.proto.v1.GetCrlRequest.getDefaultInstance())
-                  .getCrl())
-          .isEqualTo(rebuilt);
-      assertThat(rebuilt.getCrlPem()).startsWith("-----BEGIN X509 CRL-----");
-      Files.write(work.resolve("without.der"), rebuilt.getCrlDer().toByteArray());
-      assertThat(
-              openssl(work, "crl", "-inform", "DER", "-in", "without.der", "-noout", "-text")
-                  .output())
-          .doesNotContain(opensslSerial(shortLived))
-          .contains("No Revoked Certificates");
-    }
+    clock.advance(Duration.ofHours(2));
+    // RebuildCrl over gRPC publishes at once; GetCrl returns the same bytes.
+    var rebuilt =
+        server
+            .authorities()
+            .rebuildCrl(dev.grpca.proto.v1.RebuildCrlRequest.getDefaultInstance())
+            .getCrl();
+    assertThat(rebuilt.getCrlNumber()).isGreaterThan(with.number());
+    assertThat(
+            server
+                .authorities()
+                .getCrl(dev.grpca.proto.v1.GetCrlRequest.getDefaultInstance())
+                .getCrl())
+        .isEqualTo(rebuilt);
+    assertThat(rebuilt.getCrlPem()).startsWith("-----BEGIN X509 CRL-----");
+    Files.write(work.resolve("without.der"), rebuilt.getCrlDer().toByteArray());
+    assertThat(
+            openssl(work, "crl", "-inform", "DER", "-in", "without.der", "-noout", "-text")
+                .output())
+        .doesNotContain(opensslSerial(shortLived))
+        .contains("No Revoked Certificates");
   }
 
   @Test

@@ -8,7 +8,9 @@ import dev.grpca.proto.v1.GetRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.server.config.proto.OcspSection;
 import dev.grpca.server.config.proto.OcspSigner;
+import dev.grpca.server.config.proto.ServerConfigFile;
 import dev.grpca.server.testing.Chains;
+import dev.grpca.server.testing.Configured;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.SoftHsm;
@@ -53,7 +55,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(TestServers.class)
 class OcspSignerTest {
-  @TempDir Path data;
   @TempDir Path work;
   static final HttpClient http = HttpClient.newHttpClient();
 
@@ -112,31 +113,29 @@ class OcspSignerTest {
   }
 
   @Test
-  void theSignerRotatesWithAThirdLeftAndExpiredSignerKeysAreDestroyed() throws Exception {
-    MutableClock clock = new MutableClock(Instant.now());
-    try (TestServer server = TestServer.start(data, clock)) {
-      Certificate leaf = issue(server, "rotate.example.com");
-      OcspSigners signers = server.running().ocsp().signers();
-      String first = signerSerial(server, leaf);
+  void theSignerRotatesWithAThirdLeftAndExpiredSignerKeysAreDestroyed(
+      TestServer server, MutableClock clock) throws Exception {
+    Certificate leaf = issue(server, "rotate.example.com");
+    OcspSigners signers = server.running().ocsp().signers();
+    String first = signerSerial(server, leaf);
 
-      clock.advance(Duration.ofHours(31));
-      signers.rotateIfDue();
-      assertThat(signerSerial(server, leaf)).isEqualTo(first);
+    clock.advance(Duration.ofHours(31));
+    signers.rotateIfDue();
+    assertThat(signerSerial(server, leaf)).isEqualTo(first);
 
-      clock.advance(Duration.ofHours(2)); // 33h of 48h: less than a third left
-      signers.rotateIfDue();
-      String second = signerSerial(server, leaf);
-      assertThat(second).isNotEqualTo(first);
-      assertThat(inToken(OcspSigners.label(first))).isTrue();
+    clock.advance(Duration.ofHours(2)); // 33h of 48h: less than a third left
+    signers.rotateIfDue();
+    String second = signerSerial(server, leaf);
+    assertThat(second).isNotEqualTo(first);
+    assertThat(inToken(OcspSigners.label(first))).isTrue();
 
-      clock.advance(Duration.ofHours(33)); // the first expired at 48h, the second is due
-      signers.rotateIfDue();
-      String third = signerSerial(server, leaf);
-      assertThat(third).isNotIn(first, second);
-      assertThat(inToken(OcspSigners.label(first))).isFalse();
-      assertThat(inToken(OcspSigners.label(second))).isTrue();
-      assertThat(inToken(OcspSigners.label(third))).isTrue();
-    }
+    clock.advance(Duration.ofHours(33)); // the first expired at 48h, the second is due
+    signers.rotateIfDue();
+    String third = signerSerial(server, leaf);
+    assertThat(third).isNotIn(first, second);
+    assertThat(inToken(OcspSigners.label(first))).isFalse();
+    assertThat(inToken(OcspSigners.label(second))).isTrue();
+    assertThat(inToken(OcspSigners.label(third))).isTrue();
   }
 
   @Test
@@ -152,27 +151,22 @@ class OcspSignerTest {
   }
 
   @Test
-  void caKeyModeSignsWithTheIssuingCaKeyAndShipsNoCertificate() throws Exception {
-    try (TestServer server =
-        TestServer.start(
-            data,
-            java.time.Clock.systemUTC(),
-            f -> f.setOcsp(OcspSection.newBuilder().setSigner(OcspSigner.OCSP_SIGNER_CA_KEY)))) {
-      Certificate leaf = issue(server, "ca-key.example.com");
-      BasicOCSPResp basic = basic(post(server, request(server, leaf, null)));
-      assertThat(basic.getCerts()).isEmpty();
-      assertThat(basic.isSignatureValid(verifier(intermediate(server)))).isTrue();
-      Chains.write(work, leaf);
-      Files.writeString(work.resolve("cert.pem"), leaf.getCertificatePem());
-      assertThat(
-              Tools.opensslOcsp(
-                  work,
-                  "intermediate.pem",
-                  "cert.pem",
-                  "http://127.0.0.1:" + server.running().httpPort() + "/v1/ocsp"))
-          .contains("Response verify OK")
-          .contains("cert.pem: good");
-    }
+  @Configured("caKeySigner")
+  void caKeyModeSignsWithTheIssuingCaKeyAndShipsNoCertificate(TestServer server) throws Exception {
+    Certificate leaf = issue(server, "ca-key.example.com");
+    BasicOCSPResp basic = basic(post(server, request(server, leaf, null)));
+    assertThat(basic.getCerts()).isEmpty();
+    assertThat(basic.isSignatureValid(verifier(intermediate(server)))).isTrue();
+    Chains.write(work, leaf);
+    Files.writeString(work.resolve("cert.pem"), leaf.getCertificatePem());
+    assertThat(
+            Tools.opensslOcsp(
+                work,
+                "intermediate.pem",
+                "cert.pem",
+                "http://127.0.0.1:" + server.running().httpPort() + "/v1/ocsp"))
+        .contains("Response verify OK")
+        .contains("cert.pem: good");
   }
 
   @Test
@@ -185,24 +179,19 @@ class OcspSignerTest {
   }
 
   @Test
-  void noncesAreEchoedWhenConfiguredAndSuchAnswersAreNotCached() throws Exception {
-    try (TestServer server =
-        TestServer.start(
-            data,
-            java.time.Clock.systemUTC(),
-            f -> f.setOcsp(OcspSection.newBuilder().setEchoNonce(true)))) {
-      Certificate leaf = issue(server, "nonce-echoed.example.com");
-      byte[] nonce = {9, 8, 7, 6, 5, 4, 3, 2};
-      BasicOCSPResp answer = basic(post(server, request(server, leaf, nonce)).body());
-      assertThat(answer.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce).getExtnValue())
-          .isEqualTo(new DEROctetString(nonce)); // the request's extension, as it came
-      HttpResponse<byte[]> get = get(server, request(server, leaf, nonce), null);
-      assertThat(get.headers().firstValue("cache-control")).hasValue("no-store");
-      assertThat(get.headers().firstValue("etag")).isEmpty();
-      // Without a nonce the answer is shared and cacheable as usual.
-      HttpResponse<byte[]> plain = get(server, request(server, leaf, null), null);
-      assertThat(plain.headers().firstValue("cache-control").orElseThrow()).startsWith("public");
-    }
+  @Configured("echoingNonces")
+  void noncesAreEchoedWhenConfiguredAndSuchAnswersAreNotCached(TestServer server) throws Exception {
+    Certificate leaf = issue(server, "nonce-echoed.example.com");
+    byte[] nonce = {9, 8, 7, 6, 5, 4, 3, 2};
+    BasicOCSPResp answer = basic(post(server, request(server, leaf, nonce)).body());
+    assertThat(answer.getExtension(OCSPObjectIdentifiers.id_pkix_ocsp_nonce).getExtnValue())
+        .isEqualTo(new DEROctetString(nonce)); // the request's extension, as it came
+    HttpResponse<byte[]> get = get(server, request(server, leaf, nonce), null);
+    assertThat(get.headers().firstValue("cache-control")).hasValue("no-store");
+    assertThat(get.headers().firstValue("etag")).isEmpty();
+    // Without a nonce the answer is shared and cacheable as usual.
+    HttpResponse<byte[]> plain = get(server, request(server, leaf, null), null);
+    assertThat(plain.headers().firstValue("cache-control").orElseThrow()).startsWith("public");
   }
 
   @Test
@@ -315,5 +304,13 @@ class OcspSignerTest {
     OCSPResp response = new OCSPResp(der);
     assertThat(response.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
     return (BasicOCSPResp) response.getResponseObject();
+  }
+
+  static void caKeySigner(ServerConfigFile.Builder file) {
+    file.setOcsp(OcspSection.newBuilder().setSigner(OcspSigner.OCSP_SIGNER_CA_KEY));
+  }
+
+  static void echoingNonces(ServerConfigFile.Builder file) {
+    file.setOcsp(OcspSection.newBuilder().setEchoNonce(true));
   }
 }
