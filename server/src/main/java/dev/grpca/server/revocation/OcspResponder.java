@@ -458,8 +458,18 @@ public final class OcspResponder {
     return null;
   }
 
+  /**
+   * By issuer, CertID hash algorithm and serial: an answer names the certificate as its request did
+   * (a client matches the CertID it sent, hash algorithm included), so a SHA-1 request and a
+   * SHA-256 one for the same certificate get answers of their own. The serial comes last, as {@link
+   * #invalidate} finds it.
+   */
   private static String cacheKey(Authority issuer, CertificateID id) {
-    return issuer.id() + ":" + SerialNumbers.toHex(id.getSerialNumber().abs());
+    return issuer.id()
+        + ":"
+        + id.getHashAlgOID().getId()
+        + ":"
+        + SerialNumbers.toHex(id.getSerialNumber().abs());
   }
 
   /** The unsigned answers (RFC 6960 §2.3 error statuses), encoded once. */

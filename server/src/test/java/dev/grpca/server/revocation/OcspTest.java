@@ -178,6 +178,28 @@ class OcspTest {
   }
 
   @Test
+  void aSharedAnswerNamesTheCertificateAsEachRequestHashedIt() throws Exception {
+    Certificate c = issue("both-hashes.example.com");
+    CertificateID sha1 = id(c);
+    CertificateID sha256 =
+        new CertificateID(
+            new JcaDigestCalculatorProviderBuilder()
+                .build()
+                .get(
+                    new AlgorithmIdentifier(
+                        org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256)),
+            intermediateHolder(),
+            Certificates.parsePem(c.getCertificatePem()).getSerialNumber());
+    // The SHA-1 answer is signed and kept first; a SHA-256 request must not get it (a client
+    // matches the CertID it sent, hash algorithm included).
+    for (CertificateID id : List.of(sha1, sha256, sha1, sha256)) {
+      OCSPResp response = post(request(List.of(id), null));
+      SingleResp answer = ((BasicOCSPResp) response.getResponseObject()).getResponses()[0];
+      assertThat(answer.getCertID()).isEqualTo(id);
+    }
+  }
+
+  @Test
   void everyRequestOfAMultiRequestIsAnswered() throws Exception {
     Certificate good = issue("multi-good.example.com");
     Certificate revoked = issue("multi-revoked.example.com");
