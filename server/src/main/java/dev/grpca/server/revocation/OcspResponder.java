@@ -16,9 +16,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -338,10 +340,49 @@ public final class OcspResponder {
     return signers;
   }
 
-  /** Drops the cached answer for a serial: called when it is revoked. */
+  /**
+   * Called when a certificate is revoked: its kept answers are dropped, and those someone was
+   * asking about (one per CertID hash algorithm asked with) are signed again at once, so that the
+   * next request finds the revoked answer ready. If that signing fails, the next request signs.
+   */
   public void invalidate(String serialNumber) {
     revocations.incrementAndGet();
-    cache.keySet().removeIf(k -> k.endsWith(":" + serialNumber));
+    String suffix = ":" + serialNumber;
+    List<String> dropped = new ArrayList<>();
+    cache
+        .keySet()
+        .removeIf(
+            k -> {
+              boolean match = k.endsWith(suffix);
+              if (match) {
+                dropped.add(k);
+              }
+              return match;
+            });
+    for (String key : dropped) {
+      try {
+        reSign(key);
+      } catch (RuntimeException e) {
+        log.warn("re-signing the OCSP answer for {} after its revocation failed", serialNumber, e);
+      }
+    }
+  }
+
+  /** Signs (and keeps) the shared answer named by {@code key}, as {@link #cacheKey} made it. */
+  private void reSign(String key) {
+    String[] parts = key.split(":", 3);
+    Authority issuer = authorities.get(parts[0]);
+    CertificateID id;
+    try {
+      id =
+          new CertificateID(
+              digests.get(new AlgorithmIdentifier(new ASN1ObjectIdentifier(parts[1]))),
+              issuer.certificateHolder(),
+              new BigInteger(parts[2], 16));
+    } catch (OCSPException | OperatorCreationException e) {
+      throw new IllegalStateException("CertID for a kept answer " + key, e);
+    }
+    shared(issuer, id, clock.instant());
   }
 
   /**

@@ -118,18 +118,22 @@ class OcspSigningCostTest {
   }
 
   @Test
-  void aRevocationIsInTheNextAnswer() throws Exception {
+  void aRevocationReSignsTheAnswerAtOnce() throws Exception {
     IssuedCertificate leaf = core.issue("revoked-soon.example.com", Map.of());
     byte[] request = request(false, serialOf(leaf));
     assertThat(single(responder.respond(request, SOURCE)).getResponses()[0].getCertStatus())
         .isNull();
+    int before = core.token.signatures();
     new RevocationService(
             core.database.certificates(),
             core.clock,
             (authority, serial) -> responder.invalidate(serial))
         .revoke(leaf.stored().serialNumber(), 1, "tester");
+    // Signed during the Revoke, as someone was asking about it: the next request costs nothing.
+    assertThat(core.token.signatures() - before).isEqualTo(1);
     assertThat(single(responder.respond(request, SOURCE)).getResponses()[0].getCertStatus())
         .isInstanceOf(RevokedStatus.class);
+    assertThat(core.token.signatures() - before).isEqualTo(1);
   }
 
   @Test
