@@ -134,18 +134,16 @@ class RateLimitTest {
   }
 
   static void threeCertificatesAnHourEach(ServerConfigFile.Builder file) {
-    file.addRateLimits(
-        RateLimit.newBuilder()
-            .setPrincipal("*")
-            .setCertificates(3)
-            .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600)));
+    file.addRateLimits(threeAnHour().setPrincipal("*"));
   }
 
   static void threeDefaultCertificatesAnHour(ServerConfigFile.Builder file) {
-    file.addRateLimits(
-        RateLimit.newBuilder()
-            .setProfile("default")
-            .setCertificates(3)
-            .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600)));
+    file.addRateLimits(threeAnHour().setProfile("default"));
+  }
+
+  private static RateLimit.Builder threeAnHour() {
+    return RateLimit.newBuilder()
+        .setCertificates(3)
+        .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600));
   }
 }

@@ -161,15 +161,7 @@ class OcspTest {
   @Test
   void certIdsHashedWithSha256NameTheirIssuerToo() throws Exception {
     Certificate c = issue("sha256-certid.example.com");
-    CertificateID sha256 =
-        new CertificateID(
-            new JcaDigestCalculatorProviderBuilder()
-                .build()
-                .get(
-                    new AlgorithmIdentifier(
-                        org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256)),
-            intermediateHolder(),
-            Certificates.parsePem(c.getCertificatePem()).getSerialNumber());
+    CertificateID sha256 = sha256Id(c);
     OCSPResp response = post(request(List.of(sha256), null));
     assertThat(response.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
     SingleResp answer = ((BasicOCSPResp) response.getResponseObject()).getResponses()[0];
@@ -181,15 +173,7 @@ class OcspTest {
   void aSharedAnswerNamesTheCertificateAsEachRequestHashedIt() throws Exception {
     Certificate c = issue("both-hashes.example.com");
     CertificateID sha1 = id(c);
-    CertificateID sha256 =
-        new CertificateID(
-            new JcaDigestCalculatorProviderBuilder()
-                .build()
-                .get(
-                    new AlgorithmIdentifier(
-                        org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256)),
-            intermediateHolder(),
-            Certificates.parsePem(c.getCertificatePem()).getSerialNumber());
+    CertificateID sha256 = sha256Id(c);
     // The SHA-1 answer is signed and kept first; a SHA-256 request must not get it (a client
     // matches the CertID it sent, hash algorithm included).
     for (CertificateID id : List.of(sha1, sha256, sha1, sha256)) {
@@ -299,6 +283,18 @@ class OcspTest {
 
   private static Certificate issue(String name) {
     return server.certificates().issue(Requests.issue(name).build()).getCertificate();
+  }
+
+  /** {@code c}'s CertID with SHA-256 hashes of its issuer's name and key. */
+  private static CertificateID sha256Id(Certificate c) throws Exception {
+    return new CertificateID(
+        new JcaDigestCalculatorProviderBuilder()
+            .build()
+            .get(
+                new AlgorithmIdentifier(
+                    org.bouncycastle.asn1.nist.NISTObjectIdentifiers.id_sha256)),
+        intermediateHolder(),
+        Certificates.parsePem(c.getCertificatePem()).getSerialNumber());
   }
 
   private static CertificateID id(Certificate c) throws Exception {
