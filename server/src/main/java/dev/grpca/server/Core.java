@@ -33,7 +33,6 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  */
 final class Core {
   static final String PIN_VARIABLE = "GRPCA_HSM_PIN";
-  static final String DB_PASSWORD_VARIABLE = "GRPCA_DB_PASSWORD";
 
   final ServerConfig config;
   final Clock clock;
@@ -77,7 +76,11 @@ final class Core {
   static Database openDatabase(
       ServerConfig.Database config, Map<String, String> env, Supplier<AuditCall> auditCalls) {
     char[] password =
-        Secrets.read(env, DB_PASSWORD_VARIABLE, config.passwordFile(), "database.password_file");
+        Secrets.read(
+            env,
+            ServerConfig.Database.PASSWORD_VARIABLE,
+            config.passwordFile(),
+            "database.password_file");
     return Database.open(
         config.jdbcUrl(), config.user(), password == null ? "" : new String(password), auditCalls);
   }

@@ -14,7 +14,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -56,7 +55,7 @@ class AdminCommandsTest {
         AdminCommands.run(
             List.of(args),
             server.config(),
-            Map.of(),
+            server.env(),
             new PrintStream(bytes, true, StandardCharsets.UTF_8));
     return code + " " + bytes.toString(StandardCharsets.UTF_8).strip();
   }

@@ -17,10 +17,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -114,15 +112,14 @@ class AuditLogTest {
         AdminCommands.run(
             List.of("audit", "verify"),
             server.config(),
-            Map.of(),
+            server.env(),
             new PrintStream(bytes, true, StandardCharsets.UTF_8));
     return code + " " + bytes.toString(StandardCharsets.UTF_8).strip();
   }
 
   /** What an attacker with database access would do. */
   private static void sql(TestServer server, String statement) throws Exception {
-    try (Connection c =
-        DriverManager.getConnection(server.config().database().jdbcUrl(), "grpca", "")) {
+    try (Connection c = server.connect()) {
       c.createStatement().executeUpdate(statement);
     }
   }

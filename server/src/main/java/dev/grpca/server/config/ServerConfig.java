@@ -62,8 +62,14 @@ public record ServerConfig(
   /** The PKCS#11 token. The PIN itself is never part of the configuration. */
   public record Hsm(Path pkcs11Config, Path pinFile) {}
 
-  /** The database. The password itself is never part of the configuration. */
-  public record Database(String jdbcUrl, String user, Path passwordFile) {}
+  /**
+   * The database. The password itself is never part of the configuration: it comes from {@link
+   * #PASSWORD_VARIABLE} or the password file.
+   */
+  public record Database(String jdbcUrl, String user, Path passwordFile) {
+    /** The environment variable that holds the database password (before the file). */
+    public static final String PASSWORD_VARIABLE = "GRPCA_DB_PASSWORD";
+  }
 
   public ServerConfig {
     profiles = List.copyOf(profiles);

@@ -30,7 +30,6 @@ import io.grpc.protobuf.StatusProto;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -104,7 +103,7 @@ class RateLimitTest {
                 .withListener("127.0.0.1", 0)
                 .withHttp("127.0.0.1", TestServer.freePort()),
             Clock.systemUTC(),
-            Map.of())) {
+            first.env())) {
       var one = first.certificates();
       ManagedChannel channel =
           GrpcaChannels.connect(

@@ -7,6 +7,7 @@ import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import dev.grpca.proto.v1.GetCaChainRequest;
 import dev.grpca.proto.v1.GetCaChainResponse;
 import dev.grpca.proto.v1.IssueResponse;
+import dev.grpca.server.testing.Engine;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
@@ -37,6 +38,20 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(TestServers.class)
 class ServerLifecycleTest {
   @TempDir Path work;
+
+  @Test
+  void theServerStoresItsRowsInTheEngineThisRunNames(TestServer server) throws Exception {
+    server.certificates().issue(Requests.issue("engine.example.com").build());
+    try (var c = server.connect();
+        var rows =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT COUNT(*) FROM certificate_name WHERE name = 'engine.example.com'")) {
+      assertThat(c.getMetaData().getDatabaseProductName()).isEqualTo(Engine.current().productName);
+      assertThat(rows.next()).isTrue();
+      assertThat(rows.getLong(1)).isEqualTo(1);
+    }
+  }
 
   @Test
   void healthAndReflectionAnswerWithoutTheTokenAndListTheServices(TestServer server)

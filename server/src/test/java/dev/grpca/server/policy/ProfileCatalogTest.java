@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.grpca.proto.v1.ExtendedKeyUsage;
-import dev.grpca.server.config.ServerConfigs;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.store.ProfileChange;
 import dev.grpca.server.store.jooq.Database;
+import dev.grpca.server.testing.Engine;
 import dev.grpca.server.testing.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +28,8 @@ class ProfileCatalogTest {
 
   @BeforeEach
   void open() {
-    database = Database.open(ServerConfigs.defaultJdbcUrl(dir), "grpca", "");
+    Engine engine = Engine.current();
+    database = Database.open(engine.freshUrl(dir), engine.user(), engine.password());
     catalog = new ProfileCatalog(database.profiles(), id -> id.equals("issuing-ca"), clock);
   }
 

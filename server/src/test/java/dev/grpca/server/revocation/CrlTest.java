@@ -154,9 +154,7 @@ class CrlTest {
       server.running().crls().publish(issuing(server));
     }
     long newest = server.running().crls().latest(issuing(server)).orElseThrow().number();
-    try (var rows =
-        java.sql.DriverManager.getConnection(
-            server.config().database().jdbcUrl(), server.config().database().user(), "")) {
+    try (var rows = server.connect()) {
       var numbers =
           rows.createStatement()
               .executeQuery(

@@ -6,7 +6,6 @@ import dev.grpca.server.testing.CaCore;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
@@ -49,7 +48,7 @@ class OcspFaultTest {
       byte[] unknown = request(core, BigInteger.valueOf(4242));
       // Another session takes the database for itself: H2 closes every other connection and
       // refuses new ones (mode 2; mode 1 would make them wait).
-      try (Connection exclusive = DriverManager.getConnection(core.url, "sa", "");
+      try (Connection exclusive = core.engine.connect(core.url);
           Statement sql = exclusive.createStatement()) {
         sql.execute("SET EXCLUSIVE 2");
         assertThat(status(responder.respond(request, "192.0.2.9"))).isEqualTo(OCSPResp.TRY_LATER);

@@ -44,7 +44,7 @@ class ResponderModeTest {
         ca.certificates().issue(Requests.issue("r.example.com").build()).getCertificate();
     ServerConfig responderConfig = ca.config().withHttp("127.0.0.1", TestServer.freePort());
     try (ResponderServer responder =
-        Main.startResponder(responderConfig, Clock.systemUTC(), Map.of())) {
+        Main.startResponder(responderConfig, Clock.systemUTC(), ca.env())) {
       ca.certificates()
           .revoke(
               Requests.revoke(

@@ -39,8 +39,10 @@ public final class CaCore implements AutoCloseable {
 
   public final Clock clock;
 
-  /** The H2 URL, for a test's own connections. */
+  /** The database's URL, for a test's own connections ({@link Engine#connect}). */
   public final String url;
+
+  public final Engine engine = Engine.current();
 
   public final Database database;
   public final WatchedToken token;
@@ -57,9 +59,9 @@ public final class CaCore implements AutoCloseable {
   /** The same, with audit records learning the caller from {@code auditCalls}. */
   public CaCore(Path dir, Clock clock, Supplier<AuditCall> auditCalls) {
     this.clock = clock;
-    url = "jdbc:h2:file:" + dir.resolve("grpca");
-    database = Database.open(url, "sa", "", auditCalls);
-    token = new WatchedToken(SoftHsm.open(), database, url);
+    url = engine.freshUrl(dir);
+    database = Database.open(url, engine.user(), engine.password(), auditCalls);
+    token = new WatchedToken(SoftHsm.open(), database, () -> engine.connect(url));
     factory =
         new CertificateFactory(
             database.certificates(),

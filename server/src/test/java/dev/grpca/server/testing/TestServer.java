@@ -11,6 +11,7 @@ import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.config.ServerConfigs;
 import dev.grpca.server.config.proto.AuthoritySection;
 import dev.grpca.server.config.proto.CrlSection;
+import dev.grpca.server.config.proto.DatabaseSection;
 import dev.grpca.server.config.proto.HsmSection;
 import dev.grpca.server.config.proto.ServerConfigFile;
 import dev.grpca.server.store.jooq.Database;
@@ -19,6 +20,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,14 +35,16 @@ import java.util.function.Consumer;
  */
 public final class TestServer implements AutoCloseable {
   private final ServerConfig config;
+  private final Engine engine;
   private final Clock clock;
   private final List<ManagedChannel> channels = new ArrayList<>();
   private CaServer running;
   private Database database;
 
-  private TestServer(ServerConfig config, Clock clock) {
+  private TestServer(ServerConfig config, Clock clock, Engine engine) {
     this.config = config;
     this.clock = clock;
+    this.engine = engine;
   }
 
   public static TestServer start(Path dataDir) {
@@ -67,17 +72,22 @@ public final class TestServer implements AutoCloseable {
             .setCrl(
                 CrlSection.newBuilder()
                     .setDebounce(com.google.protobuf.Duration.newBuilder().setSeconds(1)));
+    Engine engine = Engine.current();
+    if (engine != Engine.H2) {
+      file.setDatabase(
+          DatabaseSection.newBuilder().setJdbcUrl(engine.freshUrl(dataDir)).setUser(engine.user()));
+    }
     customize.accept(file);
     ServerConfig loaded = ServerConfigs.from(file.build());
     ServerConfig config = loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort());
-    TestServer server = new TestServer(config, clock);
+    TestServer server = new TestServer(config, clock, engine);
     server.boot();
     return server;
   }
 
   private void boot() {
     try {
-      running = Main.start(config, clock, Map.of());
+      running = Main.start(config, clock, env());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -92,6 +102,18 @@ public final class TestServer implements AutoCloseable {
 
   public ServerConfig config() {
     return config;
+  }
+
+  /** The environment the server starts with: the database password, on an engine that has one. */
+  public Map<String, String> env() {
+    return engine.password().isEmpty()
+        ? Map.of()
+        : Map.of(ServerConfig.Database.PASSWORD_VARIABLE, engine.password());
+  }
+
+  /** A connection of the test's own to the server's database. */
+  public Connection connect() throws SQLException {
+    return engine.connect(config.database().jdbcUrl());
   }
 
   public CaServer running() {

@@ -9,7 +9,6 @@ import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.SerialNumbers;
 import java.security.cert.X509Certificate;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -35,15 +34,21 @@ public final class WatchedToken implements TokenKeys {
 
   private final TokenKeys token;
   private final Database database;
-  private final String url;
+  private final Connector connections;
+
+  /** Opens a connection of the test's own to the database. */
+  public interface Connector {
+    Connection open() throws SQLException;
+  }
+
   private final Map<String, Seen> seen = new ConcurrentHashMap<>();
   private final Map<Signer, Signer> unwrapped = new ConcurrentHashMap<>();
   private final AtomicInteger signatures = new AtomicInteger();
 
-  public WatchedToken(TokenKeys token, Database database, String url) {
+  public WatchedToken(TokenKeys token, Database database, Connector connections) {
     this.token = token;
     this.database = database;
-    this.url = url;
+    this.connections = connections;
   }
 
   public Seen seen(String serial) {
@@ -124,7 +129,7 @@ public final class WatchedToken implements TokenKeys {
 
   /** The TBS bytes in the certificate's row, read through a connection of the test's own. */
   private byte[] recordedTbs(String serial) {
-    try (Connection c = DriverManager.getConnection(url, "sa", "");
+    try (Connection c = connections.open();
         PreparedStatement select =
             c.prepareStatement("SELECT tbs_certificate FROM certificate WHERE serial_number = ?")) {
       select.setString(1, serial);

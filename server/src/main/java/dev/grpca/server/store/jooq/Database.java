@@ -97,10 +97,7 @@ public final class Database implements AutoCloseable {
       String password,
       Supplier<AuditCall> calls,
       boolean compactOnSchedule) {
-    if (!jdbcUrl.startsWith("jdbc:h2:")) {
-      throw new IllegalArgumentException(
-          "database.jdbc_url: " + jdbcUrl + " (expected: a jdbc:h2: URL; PostgreSQL comes later)");
-    }
+    SQLDialect dialect = dialect(jdbcUrl);
     HikariDataSource pool;
     try {
       pool = pool(jdbcUrl, user, password);
@@ -118,11 +115,29 @@ public final class Database implements AutoCloseable {
             .withRenderQuotedNames(RenderQuotedNames.NEVER)
             .withRenderSchema(false)
             .withExecuteLogging(false);
-    H2Maintenance maintenance = jdbcUrl.startsWith("jdbc:h2:mem:") ? null : new H2Maintenance(pool);
+    H2Maintenance maintenance =
+        dialect == SQLDialect.H2 && !jdbcUrl.startsWith("jdbc:h2:mem:")
+            ? new H2Maintenance(pool)
+            : null;
     if (maintenance != null && compactOnSchedule) {
       maintenance.schedule();
     }
-    return new Database(pool, DSL.using(pool, SQLDialect.H2, settings), maintenance, calls);
+    return new Database(pool, DSL.using(pool, dialect, settings), maintenance, calls);
+  }
+
+  /** The engine a JDBC URL names: the embedded H2 or PostgreSQL, nothing else. */
+  static SQLDialect dialect(String jdbcUrl) {
+    if (jdbcUrl.startsWith("jdbc:h2:")) {
+      return SQLDialect.H2;
+    }
+    if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+      return SQLDialect.POSTGRES;
+    }
+    throw new IllegalArgumentException(
+        "database.jdbc_url: "
+            + jdbcUrl
+            + " (expected: jdbc:h2:file:… for the embedded database, or"
+            + " jdbc:postgresql://host:port/database)");
   }
 
   /**

@@ -3,13 +3,13 @@ package dev.grpca.server.store.jooq;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.grpca.server.config.ServerConfigs;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.OcspStanding;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredAuthority;
 import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.testing.Engine;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -19,17 +19,25 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The certificate store on a real H2 file database, migrated by Flyway. */
+/** The certificate store on each real engine (an H2 file, PostgreSQL), migrated by Flyway. */
+@ParameterizedClass(name = "on {0}")
+@EnumSource(Engine.class)
 class JooqCertificateStoreTest {
+  @Parameter Engine engine;
   private static final Instant T0 = Instant.parse("2026-11-23T12:00:00Z");
 
   @TempDir Path dir;
+  private String url;
   private Database database;
 
   @BeforeEach
   void open() {
-    database = Database.open(url(), "grpca", "");
+    url = engine.freshUrl(dir);
+    database = reopen();
     database
         .authorities()
         .insert(new StoredAuthority("issuing", null, "grpca-issuing", "PEM", true, T0));
@@ -40,8 +48,8 @@ class JooqCertificateStoreTest {
     database.close();
   }
 
-  private String url() {
-    return ServerConfigs.defaultJdbcUrl(dir);
+  private Database reopen() {
+    return Database.open(url, engine.user(), engine.password());
   }
 
   @Test
@@ -111,7 +119,7 @@ class JooqCertificateStoreTest {
     database.certificates().markIssued("cafe", "PEM", "00", T0);
     database.close();
 
-    database = Database.open(url(), "grpca", "");
+    database = reopen();
     assertThat(database.certificates().find("cafe").orElseThrow().state())
         .isEqualTo(CertificateState.ISSUED);
     assertThat(database.authorities().find("issuing").orElseThrow().keyLabel())

@@ -2,11 +2,11 @@ package dev.grpca.server.store.jooq;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.grpca.server.config.ServerConfigs;
 import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.CrlStore;
 import dev.grpca.server.store.StoredAuthority;
 import dev.grpca.server.store.StoredCrl;
+import dev.grpca.server.testing.Engine;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,17 +14,33 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Random;
 import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** CRLs stored in parts on a real H2 file database, and the migration that introduced the parts. */
+/**
+ * CRLs stored in parts on each real engine (an H2 file, PostgreSQL), and the migration that
+ * introduced the parts.
+ */
+@ParameterizedClass(name = "on {0}")
+@EnumSource(Engine.class)
 class JooqCrlStoreTest {
   private static final Instant T0 = Instant.parse("2026-11-24T12:00:00Z");
 
+  @Parameter Engine engine;
   @TempDir Path dir;
+  private String url;
+
+  @BeforeEach
+  void fresh() {
+    url = engine.freshUrl(dir);
+  }
 
   private String url() {
-    return ServerConfigs.defaultJdbcUrl(dir);
+    return url;
   }
 
   @Test
@@ -83,12 +99,12 @@ class JooqCrlStoreTest {
   @Test
   void crlsStoredBeforeTheMigrationKeepTheirNumbersButCountAsNone() throws Exception {
     Flyway.configure()
-        .dataSource(url(), "grpca", "")
+        .dataSource(url(), engine.user(), engine.password())
         .locations("classpath:db/migration")
         .target("6")
         .load()
         .migrate();
-    try (Connection c = DriverManager.getConnection(url(), "grpca", "")) {
+    try (Connection c = DriverManager.getConnection(url(), engine.user(), engine.password())) {
       c.createStatement()
           .execute(
               "INSERT INTO authority (id, parent_id, key_label, certificate_pem, is_default,"
@@ -100,7 +116,7 @@ class JooqCrlStoreTest {
                   + Base64.getEncoder().encodeToString(new byte[] {9, 9})
                   + "')");
     }
-    try (Database database = Database.open(url(), "grpca", "")) {
+    try (Database database = Database.open(url(), engine.user(), engine.password())) {
       CrlStore crls = database.crls();
       assertThat(crls.latestInfo("issuing")).isEmpty();
       assertThat(crls.nextNumber("issuing")).isEqualTo(42);
@@ -115,7 +131,7 @@ class JooqCrlStoreTest {
   }
 
   private Database opened() {
-    Database database = Database.open(url(), "grpca", "");
+    Database database = Database.open(url(), engine.user(), engine.password());
     database
         .authorities()
         .insert(new StoredAuthority("issuing", null, "grpca-issuing", "PEM", true, T0));
@@ -128,7 +144,7 @@ class JooqCrlStoreTest {
   }
 
   private long parts(long number) {
-    try (Connection c = DriverManager.getConnection(url(), "grpca", "")) {
+    try (Connection c = DriverManager.getConnection(url(), engine.user(), engine.password())) {
       var rows =
           c.createStatement()
               .executeQuery("SELECT COUNT(*) FROM crl_part WHERE crl_number = " + number);
