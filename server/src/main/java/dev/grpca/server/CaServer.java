@@ -96,6 +96,25 @@ public final class CaServer extends Serving {
                 config.grpc().tlsCertificateLifetime(),
                 core.clock)
             .start(core.scheduler);
+    // What other replicas change applies here at once (PostgreSQL's LISTEN/NOTIFY).
+    core.database
+        .changes()
+        .subscribe(
+            change -> {
+              switch (change.kind()) {
+                case REVOKED -> {
+                  ocsp.invalidate(change.serialNumber());
+                  crls.revoked(change.authorityId());
+                }
+                case TOKENS, PRINCIPALS -> access.forgetCached();
+                case PROFILES -> profiles.forgetCached();
+                case EVERYTHING -> {
+                  ocsp.forgetAll();
+                  access.forgetCached();
+                  profiles.forgetCached();
+                }
+              }
+            });
     RevocationService revocation =
         new RevocationService(
             certificates,

@@ -29,6 +29,16 @@ public final class ResponderServer extends Serving {
     Authorities authorities =
         core.bootstrap().loadExisting(core.config.root(), core.config.intermediate());
     OcspResponder ocsp = core.ocspResponder(authorities);
+    core.database
+        .changes()
+        .subscribe(
+            change -> {
+              switch (change.kind()) {
+                case REVOKED -> ocsp.invalidate(change.serialNumber());
+                case EVERYTHING -> ocsp.forgetAll();
+                default -> {}
+              }
+            });
     HttpSidecar http =
         opened.add(
             core.startHttp(authorities, new CurrentCrls(core.database.crls())::latest, ocsp));

@@ -237,6 +237,15 @@ public final class AccessControl {
     return store.verifyAudit();
   }
 
+  /**
+   * Forgets every cached token and principal: another replica changed them ({@link
+   * dev.grpca.server.store.ChangeFeed}).
+   */
+  public void forgetCached() {
+    tokens.clear();
+    principals.clear();
+  }
+
   /** Hex SHA-256 of a presented token, as tokens are stored. */
   public static String sha256Hex(String token) {
     return HexFormat.of().formatHex(sha256(token));

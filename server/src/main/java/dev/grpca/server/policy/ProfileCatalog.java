@@ -42,6 +42,11 @@ public final class ProfileCatalog {
   /**
    * @param authorityExists whether an authority id names a CA of this server
    */
+  /** Forgets every cached profile: another replica changed one. */
+  public void forgetCached() {
+    recent.clear();
+  }
+
   public ProfileCatalog(ProfileStore store, Predicate<String> authorityExists, Clock clock) {
     this.store = store;
     this.authorityExists = authorityExists;

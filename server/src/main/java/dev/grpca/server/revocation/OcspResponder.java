@@ -368,6 +368,15 @@ public final class OcspResponder {
     }
   }
 
+  /**
+   * Forgets every kept answer: changes made meanwhile by another replica may not have been heard.
+   */
+  public void forgetAll() {
+    revocations.incrementAndGet();
+    cache.clear();
+    gets.clear();
+  }
+
   /** Signs (and keeps) the shared answer named by {@code key}, as {@link #cacheKey} made it. */
   private void reSign(String key) {
     String[] parts = key.split(":", 3);

@@ -59,6 +59,12 @@ public final class TestServer implements AutoCloseable {
   /** The same, with {@code customize} changing the configuration file first. */
   public static TestServer start(
       Path dataDir, Clock clock, Consumer<ServerConfigFile.Builder> customize) {
+    return start(dataDir, clock, customize, Engine.current());
+  }
+
+  /** A server on {@code engine}, whichever engine the run names. */
+  public static TestServer start(
+      Path dataDir, Clock clock, Consumer<ServerConfigFile.Builder> customize, Engine engine) {
     String suffix = SoftHsm.uniqueLabel("ca");
     ServerConfigFile.Builder file =
         ServerConfigFile.newBuilder()
@@ -72,7 +78,6 @@ public final class TestServer implements AutoCloseable {
             .setCrl(
                 CrlSection.newBuilder()
                     .setDebounce(com.google.protobuf.Duration.newBuilder().setSeconds(1)));
-    Engine engine = Engine.current();
     if (engine != Engine.H2) {
       file.setDatabase(
           DatabaseSection.newBuilder().setJdbcUrl(engine.freshUrl(dataDir)).setUser(engine.user()));

@@ -7,6 +7,7 @@ import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.AuthorityStore;
 import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.ChangeFeed;
 import dev.grpca.server.store.CrlStore;
 import dev.grpca.server.store.ProfileStore;
 import java.time.Duration;
@@ -55,6 +56,8 @@ public final class Database implements AutoCloseable {
   private final CrlStore crls;
   private final ProfileStore profiles;
   private final AuthorityStore authorities;
+  private final ChangeFeed changes;
+  private final PostgresChangeFeed listening;
 
   /** Each store is made once: the certificate store's group commit batches every writer's rows. */
   private Database(
@@ -62,11 +65,19 @@ public final class Database implements AutoCloseable {
     this.pool = pool;
     this.dsl = dsl;
     this.maintenance = maintenance;
-    this.certificates = new JooqCertificateStore(dsl, calls);
-    this.access = new JooqAccessStore(dsl, calls);
+    Announcements announcements = new Announcements(dsl.dialect());
+    this.certificates = new JooqCertificateStore(dsl, calls, announcements);
+    this.access = new JooqAccessStore(dsl, calls, announcements);
     this.crls = new JooqCrlStore(dsl);
-    this.profiles = new JooqProfileStore(dsl, calls);
+    this.profiles = new JooqProfileStore(dsl, calls, announcements);
     this.authorities = new JooqAuthorityStore(dsl);
+    if (dsl.dialect().family() == SQLDialect.POSTGRES) {
+      this.listening = new PostgresChangeFeed(pool, announcements);
+      this.changes = listening;
+    } else {
+      this.listening = null;
+      this.changes = listener -> {};
+    }
   }
 
   /**
@@ -200,6 +211,11 @@ public final class Database implements AutoCloseable {
     return authorities;
   }
 
+  /** What other replicas on this database change, as they commit it. */
+  public ChangeFeed changes() {
+    return changes;
+  }
+
   /** One round of the H2 file's compaction now; true when chunks were rewritten. */
   boolean compactNow() throws java.sql.SQLException {
     return maintenance != null && maintenance.compactOnce();
@@ -207,6 +223,9 @@ public final class Database implements AutoCloseable {
 
   @Override
   public void close() {
+    if (listening != null) {
+      listening.close();
+    }
     if (maintenance != null) {
       maintenance.close();
     }

@@ -10,6 +10,7 @@ import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.AuditChain;
 import dev.grpca.server.store.AuditRecord;
+import dev.grpca.server.store.Change;
 import dev.grpca.server.store.jooq.generated.tables.records.ApiTokenRecord;
 import dev.grpca.server.store.jooq.generated.tables.records.AuditRecordRecord;
 import dev.grpca.server.store.jooq.generated.tables.records.PrincipalRecord;
@@ -26,9 +27,11 @@ import org.jooq.Record2;
 
 final class JooqAccessStore implements AccessStore {
   private final DSLContext dsl;
+  private final Announcements announcements;
   private final Supplier<AuditCall> calls;
 
-  JooqAccessStore(DSLContext dsl, Supplier<AuditCall> calls) {
+  JooqAccessStore(DSLContext dsl, Supplier<AuditCall> calls, Announcements announcements) {
+    this.announcements = announcements;
     this.dsl = dsl;
     this.calls = calls;
   }
@@ -60,6 +63,7 @@ final class JooqAccessStore implements AccessStore {
             dsl.transactionResult(
                 tx -> {
                   DSLContext db = tx.dsl();
+                  announcements.announce(db, Change.Kind.PRINCIPALS, name);
                   Optional<PrincipalRecord> existing =
                       db.selectFrom(PRINCIPAL)
                           .where(PRINCIPAL.NAME.eq(name))
@@ -93,6 +97,7 @@ final class JooqAccessStore implements AccessStore {
             dsl.transaction(
                 tx -> {
                   DSLContext db = tx.dsl();
+                  announcements.announce(db, Change.Kind.TOKENS, t.id());
                   db.insertInto(API_TOKEN)
                       .set(API_TOKEN.ID, t.id())
                       .set(API_TOKEN.PRINCIPAL, t.principal())
@@ -152,6 +157,7 @@ final class JooqAccessStore implements AccessStore {
             dsl.transactionResult(
                 tx -> {
                   DSLContext db = tx.dsl();
+                  announcements.announce(db, Change.Kind.TOKENS, id);
                   Optional<ApiTokenRecord> row =
                       db.selectFrom(API_TOKEN)
                           .where(API_TOKEN.ID.eq(id))

@@ -8,6 +8,7 @@ import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.Change;
 import dev.grpca.server.store.OcspStanding;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.Revocation;
@@ -41,10 +42,12 @@ final class JooqCertificateStore implements CertificateStore {
   static final String URI = "URI";
 
   private final DSLContext dsl;
+  private final Announcements announcements;
   private final Supplier<AuditCall> calls;
   private final GroupCommit writes;
 
-  JooqCertificateStore(DSLContext dsl, Supplier<AuditCall> calls) {
+  JooqCertificateStore(DSLContext dsl, Supplier<AuditCall> calls, Announcements announcements) {
+    this.announcements = announcements;
     this.dsl = dsl;
     this.calls = calls;
     this.writes = new GroupCommit(dsl);
@@ -264,6 +267,8 @@ final class JooqCertificateStore implements CertificateStore {
                       .set(CERTIFICATE.REVOCATION_REASON, revocation.reason())
                       .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
                       .execute();
+                  announcements.announce(
+                      db, Change.Kind.REVOKED, row.get().getAuthorityId() + ":" + serial);
                   return Optional.of(new Revocation(time, revocation.reason()));
                 }));
   }

@@ -4,6 +4,7 @@ import static dev.grpca.server.store.jooq.generated.Tables.PROFILE;
 import static dev.grpca.server.store.jooq.generated.Tables.PROFILE_CHANGE;
 
 import dev.grpca.server.store.AuditCall;
+import dev.grpca.server.store.Change;
 import dev.grpca.server.store.ProfileChange;
 import dev.grpca.server.store.ProfileStore;
 import dev.grpca.server.store.StoredProfile;
@@ -17,9 +18,11 @@ import org.jooq.DSLContext;
 
 final class JooqProfileStore implements ProfileStore {
   private final DSLContext dsl;
+  private final Announcements announcements;
   private final Supplier<AuditCall> calls;
 
-  JooqProfileStore(DSLContext dsl, Supplier<AuditCall> calls) {
+  JooqProfileStore(DSLContext dsl, Supplier<AuditCall> calls, Announcements announcements) {
+    this.announcements = announcements;
     this.dsl = dsl;
     this.calls = calls;
   }
@@ -48,6 +51,7 @@ final class JooqProfileStore implements ProfileStore {
             dsl.transactionResult(
                 tx -> {
                   DSLContext db = tx.dsl();
+                  announcements.announce(db, Change.Kind.PROFILES, p.name());
                   if (db.fetchExists(PROFILE, PROFILE.NAME.eq(p.name()))) {
                     return false;
                   }
@@ -70,6 +74,7 @@ final class JooqProfileStore implements ProfileStore {
             dsl.transactionResult(
                 tx -> {
                   DSLContext db = tx.dsl();
+                  announcements.announce(db, Change.Kind.PROFILES, name);
                   Optional<StoredProfile> current =
                       db.selectFrom(PROFILE)
                           .where(PROFILE.NAME.eq(name))
@@ -104,6 +109,7 @@ final class JooqProfileStore implements ProfileStore {
             dsl.transactionResult(
                 tx -> {
                   DSLContext db = tx.dsl();
+                  announcements.announce(db, Change.Kind.PROFILES, name);
                   Optional<ProfileRecord> current =
                       db.selectFrom(PROFILE)
                           .where(PROFILE.NAME.eq(name))

@@ -1,0 +1,128 @@
+package dev.grpca.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.grpca.client.BearerToken;
+import dev.grpca.client.GrpcaChannels;
+import dev.grpca.proto.v1.Certificate;
+import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.RevocationReason;
+import dev.grpca.proto.v1.StatusRequest;
+import dev.grpca.server.testing.Engine;
+import dev.grpca.server.testing.Requests;
+import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.x509.Certificates;
+import io.grpc.ManagedChannel;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two replicas of one CA on one PostgreSQL database and one token, as production runs them: what
+ * one changes, the other applies at once (LISTEN/NOTIFY), not after its caches expire.
+ */
+class ReplicasTest {
+  @TempDir static Path data;
+  static TestServer first;
+  static CaServer second;
+  static ManagedChannel toSecond;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    first = TestServer.start(data, Clock.systemUTC(), file -> {}, Engine.POSTGRES);
+    second =
+        Main.start(
+            first
+                .config()
+                .withListener("127.0.0.1", 0)
+                .withHttp("127.0.0.1", TestServer.freePort()),
+            Clock.systemUTC(),
+            first.env());
+    toSecond =
+        GrpcaChannels.connect(
+            "localhost:" + second.port(), first.rootPem(), new BearerToken(first.adminToken()));
+  }
+
+  @AfterAll
+  static void stop() {
+    toSecond.shutdownNow();
+    second.close();
+    first.close();
+  }
+
+  @Test
+  void aRevokeOnOneIsInTheOthersOcspAndStatusWithinASecond() throws Exception {
+    Certificate c =
+        first
+            .certificates()
+            .issue(Requests.issue("replicated.example.com").build())
+            .getCertificate();
+    byte[] request = ocspRequest(c);
+    // The second replica answers "good" and keeps that answer for ocsp.cacheMaxAge (60 s).
+    assertThat(ocspStatus(second, request)).isNull();
+    assertThat(ocspStatus(second, request)).isNull();
+
+    first
+        .certificates()
+        .revoke(
+            Requests.revoke(
+                c.getSerialNumber(), RevocationReason.REVOCATION_REASON_KEY_COMPROMISE));
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(1));
+    CertificateStatus status = ocspStatus(second, request);
+    while (!(status instanceof RevokedStatus) && Instant.now().isBefore(deadline)) {
+      Thread.sleep(20);
+      status = ocspStatus(second, request);
+    }
+    assertThat(status).isInstanceOf(RevokedStatus.class);
+    assertThat(
+            CertificateServiceGrpc.newBlockingStub(toSecond)
+                .status(StatusRequest.newBuilder().addSerialNumbers(c.getSerialNumber()).build())
+                .getStatuses(0)
+                .getRevocationReason())
+        .isEqualTo(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE);
+  }
+
+  private static byte[] ocspRequest(Certificate c) throws Exception {
+    return new OCSPReqBuilder()
+        .addRequest(
+            new CertificateID(
+                new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
+                new JcaX509CertificateHolder(
+                    first.running().authorities().defaultIssuer().certificate()),
+                Certificates.parsePem(c.getCertificatePem()).getSerialNumber()))
+        .build()
+        .getEncoded();
+  }
+
+  /** The status the replica's sidecar gives (null: good). */
+  private static CertificateStatus ocspStatus(CaServer replica, byte[] request) throws Exception {
+    HttpResponse<byte[]> response =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + replica.httpPort() + "/v1/ocsp"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(request))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    OCSPResp resp = new OCSPResp(response.body());
+    assertThat(resp.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
+    return ((BasicOCSPResp) resp.getResponseObject()).getResponses()[0].getCertStatus();
+  }
+}
