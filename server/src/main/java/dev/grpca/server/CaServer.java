@@ -72,6 +72,8 @@ public final class CaServer extends Serving {
                 config.crl().validity(),
                 config.crl().debounce())
             .start(core.scheduler);
+    // Rows a stopped process left PENDING (it crashed between recording and storing) are failed.
+    core.factory.sweep(core.scheduler);
     ProfileCatalog profiles =
         new ProfileCatalog(core.database.profiles(), authorities::contains, core.clock);
     profiles.declare(config.profiles());

@@ -20,10 +20,13 @@ import java.io.UncheckedIOException;
 import java.security.Provider;
 import java.security.PublicKey;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
@@ -33,6 +36,8 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one path every certificate takes: leaves, renewals, OCSP signers, the server's own TLS
@@ -50,7 +55,16 @@ import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
  * Nothing else in the server asks a token key to sign a certificate.
  */
 public final class CertificateFactory {
+  private static final Logger log = LoggerFactory.getLogger(CertificateFactory.class);
   private static final int MAX_CACHED_KEYS = 64;
+
+  /**
+   * How long a row may stay PENDING before it counts as left by a process that stopped between
+   * recording and storing: far longer than a signing takes (milliseconds), or a call's deadline.
+   */
+  public static final Duration ABANDONED_AFTER = Duration.ofMinutes(10);
+
+  private static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
 
   private final CertificateStore store;
   private final SerialNumbers serials;
@@ -73,6 +87,39 @@ public final class CertificateFactory {
     this.serials = serials;
     this.clock = clock;
     this.verifiers = new JcaContentVerifierProviderBuilder().setProvider(bouncyCastle);
+  }
+
+  /**
+   * Marks FAILED the rows a stopped process left PENDING for longer than {@link #ABANDONED_AFTER}
+   * (their serials are never used again); returns how many. Every replica may run it: it changes
+   * only rows no one is completing.
+   */
+  public int failAbandoned() {
+    int failed = store.failAbandoned(clock.instant().minus(ABANDONED_AFTER));
+    if (failed > 0) {
+      log.warn(
+          "{} certificate row(s) left PENDING for over {} by a process that stopped marked FAILED",
+          failed,
+          ABANDONED_AFTER);
+    }
+    return failed;
+  }
+
+  /** Runs {@link #failAbandoned} now and then once a minute. */
+  public CertificateFactory sweep(ScheduledExecutorService scheduler) {
+    long every = SWEEP_EVERY.toMillis();
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            failAbandoned();
+          } catch (RuntimeException e) {
+            log.warn("marking abandoned PENDING rows failed; trying again in {}", SWEEP_EVERY, e);
+          }
+        },
+        0,
+        every,
+        TimeUnit.MILLISECONDS);
+    return this;
   }
 
   /** The key that signs and the name it signs as, recorded under {@code authorityId}. */

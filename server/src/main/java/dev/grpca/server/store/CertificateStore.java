@@ -19,6 +19,13 @@ public interface CertificateStore {
   /** Marks a pending row whose signing failed. */
   void markFailed(String serialNumber);
 
+  /**
+   * Marks FAILED every row still PENDING that was recorded before {@code recordedBefore}: the
+   * process that recorded it stopped before it stored the certificate. Their serials stay taken.
+   * Returns how many there were.
+   */
+  int failAbandoned(Instant recordedBefore);
+
   /** A certificate row in any state. */
   Optional<StoredCertificate> find(String serialNumber);
 

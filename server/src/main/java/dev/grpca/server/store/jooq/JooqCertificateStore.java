@@ -168,6 +168,17 @@ final class JooqCertificateStore implements CertificateStore {
   }
 
   @Override
+  public int failAbandoned(Instant recordedBefore) {
+    return StoreErrors.guard(
+        () ->
+            dsl.update(CERTIFICATE)
+                .set(CERTIFICATE.STATE, CertificateState.FAILED.name())
+                .where(CERTIFICATE.STATE.eq(CertificateState.PENDING.name()))
+                .and(CERTIFICATE.CREATE_TIME.lt(StoreErrors.utc(recordedBefore)))
+                .execute());
+  }
+
+  @Override
   public Optional<StoredCertificate> find(String serial) {
     return toDomain(
             StoreErrors.guard(

@@ -114,6 +114,26 @@ class JooqCertificateStoreTest {
   }
 
   @Test
+  void rowsLeftPendingBeforeTheCutOffAreMarkedFailedAndTheOthersAreLeftAlone() {
+    var certificates = database.certificates();
+    certificates.recordPending(pending("01d1", T0));
+    certificates.recordPending(pending("0e11", T0.plusSeconds(3600)));
+    certificates.recordPending(pending("0d0e", T0));
+    certificates.markIssued("0d0e", "PEM", "00", T0);
+
+    assertThat(certificates.failAbandoned(T0.plusSeconds(60))).isEqualTo(1);
+    assertThat(certificates.find("01d1").orElseThrow().state()).isEqualTo(CertificateState.FAILED);
+    assertThat(certificates.find("0e11").orElseThrow().state()).isEqualTo(CertificateState.PENDING);
+    assertThat(certificates.find("0d0e").orElseThrow().state()).isEqualTo(CertificateState.ISSUED);
+    // The process that recorded it cannot complete it now, and its serial stays taken.
+    assertThatThrownBy(() -> certificates.markIssued("01d1", "PEM", "00", T0))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> certificates.recordPending(pending("01d1", T0)))
+        .isInstanceOf(DataAccessException.class);
+    assertThat(certificates.failAbandoned(T0.plusSeconds(60))).isZero();
+  }
+
+  @Test
   void whatWasStoredIsThereAfterTheDatabaseIsClosedAndReopened() {
     database.certificates().recordPending(pending("cafe"));
     database.certificates().markIssued("cafe", "PEM", "00", T0);
@@ -189,6 +209,10 @@ class JooqCertificateStoreTest {
   }
 
   private static PendingCertificate pending(String serial) {
+    return pending(serial, T0);
+  }
+
+  private static PendingCertificate pending(String serial, Instant recordedAt) {
     return new PendingCertificate(
         serial,
         "issuing",
@@ -205,7 +229,7 @@ class JooqCertificateStoreTest {
         Map.of("entity", "backend/1"),
         new byte[] {0x30, 0x00},
         "admin",
-        T0,
+        recordedAt,
         null);
   }
 }
