@@ -71,6 +71,7 @@ public final class CaServer extends Serving {
                 core.clock,
                 config.crl().validity(),
                 config.crl().debounce())
+            .onlyWhile(core.lease("crl-publisher"))
             .start(core.scheduler);
     // Rows a stopped process left PENDING (it crashed between recording and storing) are failed.
     core.factory.sweep(core.scheduler);

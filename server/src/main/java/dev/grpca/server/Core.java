@@ -17,8 +17,10 @@ import java.io.IOException;
 import java.security.Provider;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BooleanSupplier;
@@ -37,6 +39,17 @@ final class Core {
   final ServerConfig config;
   final Clock clock;
   final SecureRandom random = new SecureRandom();
+
+  /** This process among the replicas on the database, as leases name their holder. */
+  final String processId =
+      ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+
+  /**
+   * How long a replica holds a job's lease after it last ran the job: a replica that died is
+   * replaced once this has passed, at the next time the job is due on another.
+   */
+  static final Duration LEASE_TIME = Duration.ofSeconds(30);
+
   final Provider bouncyCastle = new BouncyCastleProvider();
   final Database database;
   final Pkcs11Token token;
@@ -83,6 +96,11 @@ final class Core {
             "database.password_file");
     return Database.open(
         config.jdbcUrl(), config.user(), password == null ? "" : new String(password), auditCalls);
+  }
+
+  /** Whether this process holds (after taking or renewing it) the lease on the job {@code name}. */
+  BooleanSupplier lease(String name) {
+    return () -> database.leases().hold(name, processId, clock.instant(), LEASE_TIME);
   }
 
   /** Finds (and in CA mode creates) the root and the issuing CA. */

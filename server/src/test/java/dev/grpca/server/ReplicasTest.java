@@ -100,6 +100,37 @@ class ReplicasTest {
         .isEqualTo(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE);
   }
 
+  @Test
+  void aRevocationBothReplicasHearMakesOneCrl() throws Exception {
+    String issuing = first.running().authorities().defaultIssuer().id();
+    Certificate c =
+        first.certificates().issue(Requests.issue("one-crl.example.com").build()).getCertificate();
+    long before = newestCrl(issuing);
+    first
+        .certificates()
+        .revoke(
+            Requests.revoke(c.getSerialNumber(), RevocationReason.REVOCATION_REASON_SUPERSEDED));
+    // Each replica schedules a publication 1 s (the tests' debounce) after it hears of it; the one
+    // holding the CRL lease publishes, the other does not.
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
+    while (newestCrl(issuing) == before && Instant.now().isBefore(deadline)) {
+      Thread.sleep(50);
+    }
+    Thread.sleep(2500);
+    assertThat(newestCrl(issuing)).isEqualTo(before + 1);
+  }
+
+  private static long newestCrl(String authorityId) throws Exception {
+    try (var c = first.connect();
+        var select = c.prepareStatement("SELECT MAX(crl_number) FROM crl WHERE authority_id = ?")) {
+      select.setString(1, authorityId);
+      try (var rows = select.executeQuery()) {
+        rows.next();
+        return rows.getLong(1);
+      }
+    }
+  }
+
   private static byte[] ocspRequest(Certificate c) throws Exception {
     return new OCSPReqBuilder()
         .addRequest(

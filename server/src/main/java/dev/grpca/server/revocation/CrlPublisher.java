@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +50,9 @@ public final class CrlPublisher {
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private ScheduledExecutorService scheduler;
 
+  /** Whether this process runs the scheduled publications now (of several replicas, one does). */
+  private BooleanSupplier leads = () -> true;
+
   public CrlPublisher(
       Authorities authorities,
       CrlStore store,
@@ -67,6 +71,16 @@ public final class CrlPublisher {
     this.debounce = debounce;
   }
 
+  /**
+   * Runs the scheduled publications (due CRLs, those after revocations) only while {@code leads}
+   * says so: replicas on one database take a lease, so that one of them publishes. RebuildCrl,
+   * which an operator asks for, publishes whoever is asked.
+   */
+  public CrlPublisher onlyWhile(BooleanSupplier leads) {
+    this.leads = leads;
+    return this;
+  }
+
   /** Publishes what is due now, then checks once a minute. */
   public CrlPublisher start(ScheduledExecutorService scheduler) {
     this.scheduler = scheduler;
@@ -83,7 +97,9 @@ public final class CrlPublisher {
           () -> {
             pending.remove(authorityId);
             try {
-              publish(authorityId);
+              if (leads.getAsBoolean()) {
+                publish(authorityId);
+              }
             } catch (RuntimeException e) {
               log.warn(
                   "publishing the CRL of {} failed; the periodic check retries", authorityId, e);
@@ -162,7 +178,7 @@ public final class CrlPublisher {
                       .plus(
                           Duration.between(newest.get().thisUpdate(), newest.get().nextUpdate())
                               .dividedBy(2)));
-      if (due) {
+      if (due && leads.getAsBoolean()) {
         publish(authority.id());
       }
     }

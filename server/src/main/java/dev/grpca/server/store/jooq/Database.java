@@ -9,6 +9,7 @@ import dev.grpca.server.store.AuthorityStore;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.ChangeFeed;
 import dev.grpca.server.store.CrlStore;
+import dev.grpca.server.store.LeaseStore;
 import dev.grpca.server.store.ProfileStore;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -56,6 +57,7 @@ public final class Database implements AutoCloseable {
   private final CrlStore crls;
   private final ProfileStore profiles;
   private final AuthorityStore authorities;
+  private final LeaseStore leases;
   private final ChangeFeed changes;
   private final PostgresChangeFeed listening;
 
@@ -71,6 +73,7 @@ public final class Database implements AutoCloseable {
     this.crls = new JooqCrlStore(dsl);
     this.profiles = new JooqProfileStore(dsl, calls, announcements);
     this.authorities = new JooqAuthorityStore(dsl);
+    this.leases = new JooqLeaseStore(dsl);
     if (dsl.dialect().family() == SQLDialect.POSTGRES) {
       this.listening = new PostgresChangeFeed(pool, announcements);
       this.changes = listening;
@@ -209,6 +212,10 @@ public final class Database implements AutoCloseable {
 
   public AuthorityStore authorities() {
     return authorities;
+  }
+
+  public LeaseStore leases() {
+    return leases;
   }
 
   /** What other replicas on this database change, as they commit it. */
