@@ -6,13 +6,18 @@ HSM_DIR := $(VAR)/dev/hsm
 BUF_VERSION := 1.50.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps lint fmt bench bench-profile bench-flood bench-micro bench-deps clean distclean
+.PHONY: run replicas test build deps lint fmt bench bench-profile bench-flood bench-micro bench-deps clean distclean
 
 ## run: build, make the dev token if missing, start the CA on 127.0.0.1:8443 (Ctrl-C stops it)
 run: deps build
 	./hsm-config/init-token.sh $(HSM_DIR)
 	@# Exit status 130 is the server stopping on Ctrl-C: a normal end, not a failure.
 	SOFTHSM2_CONF=$(CURDIR)/$(HSM_DIR)/softhsm2.conf java -jar server/target/grpca-server.jar $(ARGS) || [ $$? = 130 ]
+
+## replicas: two replicas of one CA on a local PostgreSQL (Debian's postgresql package, installed if missing), sharing the dev token (Ctrl-C stops them)
+replicas: deps build
+	@command -v /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing: postgresql"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+	VAR=$(VAR) scripts/replicas.sh || [ $$? = 130 ]
 
 ## test: every test (fresh SoftHSM token per run, H2, gRPC over loopback, openssl) and buf lint
 test: deps lint
