@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.grpca.client.BearerToken;
 import dev.grpca.client.GrpcaChannels;
+import dev.grpca.proto.v1.AdminServiceGrpc;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.GetRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.StatusRequest;
+import dev.grpca.proto.v1.VerifyAuditLogRequest;
 import dev.grpca.server.testing.Engine;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
@@ -21,6 +24,13 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
 import org.bouncycastle.cert.ocsp.CertificateID;
@@ -118,6 +128,44 @@ class ReplicasTest {
     }
     Thread.sleep(2500);
     assertThat(newestCrl(issuing)).isEqualTo(before + 1);
+  }
+
+  @Test
+  void bothReplicasIssuingAtOnceStoreEveryCertificateTheyReturnAndKeepTheAuditChainIntact()
+      throws Exception {
+    var one = first.certificates();
+    var two = CertificateServiceGrpc.newBlockingStub(toSecond);
+    ExecutorService callers = Executors.newFixedThreadPool(8);
+    List<Future<Certificate>> issued = new ArrayList<>();
+    try {
+      for (int i = 0; i < 80; i++) {
+        var replica = i % 2 == 0 ? one : two;
+        String name = "concurrent-" + i + ".example.com";
+        issued.add(
+            callers.submit(() -> replica.issue(Requests.issue(name).build()).getCertificate()));
+      }
+      Set<String> serials = new HashSet<>();
+      for (Future<Certificate> f : issued) {
+        Certificate c = f.get();
+        assertThat(serials.add(c.getSerialNumber())).isTrue();
+        // Stored before it was returned: the other replica reads the same certificate.
+        var other = c.getSerialNumber().hashCode() % 2 == 0 ? one : two;
+        assertThat(
+                other
+                    .get(GetRequest.newBuilder().setSerialNumber(c.getSerialNumber()).build())
+                    .getCertificate()
+                    .getCertificatePem())
+            .isEqualTo(c.getCertificatePem());
+      }
+      assertThat(serials).hasSize(80);
+    } finally {
+      callers.shutdownNow();
+    }
+    var verdict =
+        AdminServiceGrpc.newBlockingStub(toSecond)
+            .verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance());
+    assertThat(verdict.getOk()).as(verdict.getProblem()).isTrue();
+    assertThat(verdict.getRecords()).isGreaterThanOrEqualTo(80);
   }
 
   private static long newestCrl(String authorityId) throws Exception {
