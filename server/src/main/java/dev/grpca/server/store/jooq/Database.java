@@ -116,13 +116,15 @@ public final class Database implements AutoCloseable {
     try {
       pool = pool(jdbcUrl, user, password);
     } catch (RuntimeException e) {
-      throw CaException.unavailable("cannot open the database " + jdbcUrl, e);
+      throw CaException.unavailable(
+          "cannot open the database " + jdbcUrl + ": " + deepestMessage(e), e);
     }
     try {
       migrate(pool);
     } catch (RuntimeException e) {
       pool.close();
-      throw CaException.unavailable("cannot open or migrate the database " + jdbcUrl, e);
+      throw CaException.unavailable(
+          "cannot open or migrate the database " + jdbcUrl + ": " + deepestMessage(e), e);
     }
     Settings settings =
         new Settings()
@@ -137,6 +139,19 @@ public final class Database implements AutoCloseable {
       maintenance.schedule();
     }
     return new Database(pool, DSL.using(pool, dialect, settings), maintenance, calls);
+  }
+
+  /**
+   * What the driver said at the bottom of the chain ("Connection to 127.0.0.1:5432 refused",
+   * "password authentication failed for user ..."): the one line an operator needs.
+   */
+  private static String deepestMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    return message.lines().findFirst().orElse(message);
   }
 
   /** The engine a JDBC URL names: the embedded H2 or PostgreSQL, nothing else. */
