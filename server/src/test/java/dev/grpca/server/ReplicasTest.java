@@ -2,8 +2,6 @@ package dev.grpca.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.grpca.client.BearerToken;
-import dev.grpca.client.GrpcaChannels;
 import dev.grpca.proto.v1.AdminServiceGrpc;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
@@ -58,22 +56,12 @@ class ReplicasTest {
   @BeforeAll
   static void start() throws Exception {
     first = TestServer.start(data, Clock.systemUTC(), file -> {}, Engine.POSTGRES);
-    second =
-        Main.start(
-            first
-                .config()
-                .withListener("127.0.0.1", 0)
-                .withHttp("127.0.0.1", TestServer.freePort()),
-            Clock.systemUTC(),
-            first.env());
-    toSecond =
-        GrpcaChannels.connect(
-            "localhost:" + second.port(), first.rootPem(), new BearerToken(first.adminToken()));
+    second = first.startReplica();
+    toSecond = first.adminChannel(second);
   }
 
   @AfterAll
   static void stop() {
-    toSecond.shutdownNow();
     second.close();
     first.close();
   }

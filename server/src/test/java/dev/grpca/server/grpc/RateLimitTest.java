@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.rpc.RetryInfo;
-import dev.grpca.client.BearerToken;
-import dev.grpca.client.GrpcaChannels;
 import dev.grpca.proto.v1.AdminServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CreateTokenRequest;
@@ -15,7 +13,6 @@ import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.Principal;
 import dev.grpca.proto.v1.PutPrincipalRequest;
 import dev.grpca.server.CaServer;
-import dev.grpca.server.Main;
 import dev.grpca.server.config.proto.RateLimit;
 import dev.grpca.server.config.proto.ServerConfigFile;
 import dev.grpca.server.testing.Configured;
@@ -27,7 +24,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -96,18 +92,9 @@ class RateLimitTest {
   @Configured("threeDefaultCertificatesAnHour")
   void twoReplicasOnOneDatabaseShareTheBuckets(TestServer first) throws Exception {
     // A second server process on the same database and token, on ports of its own.
-    try (CaServer second =
-        Main.start(
-            first
-                .config()
-                .withListener("127.0.0.1", 0)
-                .withHttp("127.0.0.1", TestServer.freePort()),
-            Clock.systemUTC(),
-            first.env())) {
+    try (CaServer second = first.startReplica()) {
       var one = first.certificates();
-      ManagedChannel channel =
-          GrpcaChannels.connect(
-              "localhost:" + second.port(), first.rootPem(), new BearerToken(first.adminToken()));
+      ManagedChannel channel = first.adminChannel(second);
       try {
         var two = CertificateServiceGrpc.newBlockingStub(channel);
         one.issue(request("r1.example.com"));

@@ -116,6 +116,28 @@ public final class TestServer implements AutoCloseable {
         : Map.of(ServerConfig.Database.PASSWORD_VARIABLE, engine.password());
   }
 
+  /**
+   * A second replica of this server's CA, on the same database and token and ports of its own (the
+   * caller closes it).
+   */
+  public CaServer startReplica() throws IOException {
+    return Main.start(
+        config.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort()), clock, env());
+  }
+
+  /** An admin channel to {@code replica}, trusting this server's root (closed with this server). */
+  public ManagedChannel adminChannel(CaServer replica) {
+    try {
+      ManagedChannel channel =
+          GrpcaChannels.connect(
+              "localhost:" + replica.port(), rootPem(), new BearerToken(adminToken()));
+      channels.add(channel);
+      return channel;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** A connection of the test's own to the server's database. */
   public Connection connect() throws SQLException {
     return engine.connect(config.database().jdbcUrl());
