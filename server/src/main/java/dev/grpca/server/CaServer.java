@@ -59,7 +59,11 @@ public final class CaServer extends Serving {
     AccessControl access = new AccessControl(core.database.access(), core.random, core.clock);
     access.ensureAdmin(adminToken);
 
-    Authorities authorities = core.bootstrap().ensure(config.root(), config.intermediate());
+    // Replicas started together on an empty database: one creates the CA, the others find it.
+    Authorities authorities =
+        core.holding(
+            "authority-bootstrap",
+            () -> core.bootstrap().ensure(config.root(), config.intermediate()));
     writeDevFiles(config, authorities);
 
     CrlPublisher crls =

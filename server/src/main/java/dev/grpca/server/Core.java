@@ -4,6 +4,7 @@ import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.AuthorityBootstrap;
 import dev.grpca.server.authority.CertificateFactory;
 import dev.grpca.server.config.ServerConfig;
+import dev.grpca.server.error.CaException;
 import dev.grpca.server.hsm.Pkcs11Token;
 import dev.grpca.server.http.HttpSidecar;
 import dev.grpca.server.revocation.OcspResponder;
@@ -103,6 +104,36 @@ final class Core {
     return () -> database.leases().hold(name, processId, clock.instant(), LEASE_TIME);
   }
 
+  /**
+   * Runs {@code work} while holding the lease {@code name}, then gives it up: of replicas starting
+   * together on one database, one at a time does it (e.g. creating the CA; the others then find
+   * it). Waits for the lease at most twice {@link #LEASE_TIME}.
+   */
+  <T> T holding(String name, Supplier<T> work) {
+    long deadline = System.nanoTime() + LEASE_TIME.multipliedBy(2).toNanos();
+    while (!database.leases().hold(name, processId, clock.instant(), LEASE_TIME)) {
+      if (System.nanoTime() > deadline) {
+        throw CaException.unavailable(
+            "another replica has held the lease '"
+                + name
+                + "' for over "
+                + LEASE_TIME.multipliedBy(2),
+            null);
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw CaException.unavailable("interrupted waiting for the lease '" + name + "'", e);
+      }
+    }
+    try {
+      return work.get();
+    } finally {
+      database.leases().release(name, processId);
+    }
+  }
+
   /** Finds (and in CA mode creates) the root and the issuing CA. */
   AuthorityBootstrap bootstrap() {
     return new AuthorityBootstrap(token, database.authorities(), factory, urls, clock);
@@ -120,6 +151,14 @@ final class Core {
                     factory,
                     clock,
                     ocsp.signerLifetime())
+                .onlyOneAtATime(
+                    work ->
+                        holding(
+                            "ocsp-signers",
+                            () -> {
+                              work.run();
+                              return null;
+                            }))
                 .start(scheduler)
             : OcspSigners.caKeys(authorities);
     return new OcspResponder(

@@ -9,6 +9,7 @@ import dev.grpca.proto.v1.GetRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.VerifyAuditLogRequest;
+import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.testing.Engine;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
@@ -154,6 +155,49 @@ class ReplicasTest {
             .verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance());
     assertThat(verdict.getOk()).as(verdict.getProblem()).isTrue();
     assertThat(verdict.getRecords()).isGreaterThanOrEqualTo(80);
+  }
+
+  /**
+   * Both come up serving one CA: the one that takes the bootstrap lease makes it, the other waits
+   * for the lease and finds it. (In one JVM the two starts happened one after the other even
+   * without the lease, so the race between processes this guards against needs separate JVMs to
+   * show; what this shows is that the lease is taken, given up and waited for.)
+   */
+  @Test
+  void replicasStartedTogetherOnAnEmptyDatabaseServeOneCa(@TempDir Path empty) throws Exception {
+    ServerConfig config = TestServer.configFor(empty, file -> {}, Engine.POSTGRES);
+    ExecutorService starting = Executors.newFixedThreadPool(2);
+    List<Future<CaServer>> replicas = new ArrayList<>();
+    try {
+      for (int i = 0; i < 2; i++) {
+        ServerConfig own =
+            config.withListener("127.0.0.1", 0).withHttp("127.0.0.1", TestServer.freePort());
+        replicas.add(
+            starting.submit(
+                () -> Main.start(own, Clock.systemUTC(), TestServer.envFor(Engine.POSTGRES))));
+      }
+      CaServer a = replicas.get(0).get();
+      CaServer b = replicas.get(1).get();
+      try {
+        assertThat(b.authorities().defaultIssuer().certificate())
+            .isEqualTo(a.authorities().defaultIssuer().certificate());
+        assertThat(b.authorities().all()).hasSameSizeAs(a.authorities().all());
+        // One OCSP signer per issuer, made by one replica and adopted by the other.
+        var issuer = a.authorities().defaultIssuer();
+        assertThat(b.ocsp().signers().signerFor(b.authorities().defaultIssuer()).certificate())
+            .isEqualTo(a.ocsp().signers().signerFor(issuer).certificate());
+      } finally {
+        a.close();
+        b.close();
+      }
+    } finally {
+      for (Future<CaServer> f : replicas) {
+        if (!f.isDone()) {
+          f.cancel(true);
+        }
+      }
+      starting.shutdownNow();
+    }
   }
 
   private static long newestCrl(String authorityId) throws Exception {

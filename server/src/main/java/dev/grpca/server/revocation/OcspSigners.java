@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
@@ -77,6 +78,12 @@ public final class OcspSigners {
   private final Delegation delegation;
   private final Map<String, ResponseSigner> current = new ConcurrentHashMap<>();
 
+  /**
+   * Runs finding, making and rotating signers so that of several replicas one at a time does it:
+   * the others then adopt the signer it made rather than make their own.
+   */
+  private Consumer<Runnable> exclusively = Runnable::run;
+
   /** What making delegated signers takes; null when the authorities' own keys sign. */
   private record Delegation(
       TokenKeys token,
@@ -107,6 +114,14 @@ public final class OcspSigners {
   }
 
   /**
+   * Finding, making and rotating signers run through {@code exclusively} (a lease, on replicas).
+   */
+  public OcspSigners onlyOneAtATime(Consumer<Runnable> exclusively) {
+    this.exclusively = exclusively;
+    return this;
+  }
+
+  /**
    * Finds or makes every authority's signer (failing start-up if it cannot), then checks once a
    * minute for rotation.
    */
@@ -114,9 +129,12 @@ public final class OcspSigners {
     if (delegation == null) {
       return this;
     }
-    for (Authority authority : authorities.all()) {
-      current.put(authority.id(), takeOver(authority));
-    }
+    exclusively.accept(
+        () -> {
+          for (Authority authority : authorities.all()) {
+            current.put(authority.id(), takeOver(authority));
+          }
+        });
     long every = CHECK_EVERY.toMillis();
     scheduler.scheduleWithFixedDelay(this::rotateIfDue, every, every, TimeUnit.MILLISECONDS);
     return this;
@@ -136,6 +154,14 @@ public final class OcspSigners {
 
   /** Replaces every signer that is due or revoked; never throws. */
   public void rotateIfDue() {
+    try {
+      exclusively.accept(this::rotateDue);
+    } catch (RuntimeException e) {
+      log.warn("rotating OCSP signers failed; retrying in {}", CHECK_EVERY, e);
+    }
+  }
+
+  private void rotateDue() {
     Instant now = delegation.clock().instant();
     boolean rotated = false;
     for (Authority authority : authorities.all()) {

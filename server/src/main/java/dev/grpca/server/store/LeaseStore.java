@@ -11,4 +11,7 @@ public interface LeaseStore {
    * holder's lease has not expired.
    */
   boolean hold(String name, String holder, Instant now, Duration ttl);
+
+  /** Gives the lease {@code name} up, if {@code holder} holds it. */
+  void release(String name, String holder);
 }

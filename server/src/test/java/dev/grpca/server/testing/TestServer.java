@@ -65,6 +65,17 @@ public final class TestServer implements AutoCloseable {
   /** A server on {@code engine}, whichever engine the run names. */
   public static TestServer start(
       Path dataDir, Clock clock, Consumer<ServerConfigFile.Builder> customize, Engine engine) {
+    TestServer server = new TestServer(configFor(dataDir, customize, engine), clock, engine);
+    server.boot();
+    return server;
+  }
+
+  /**
+   * The configuration {@link #start} serves with, without starting anything: a fresh database on
+   * {@code engine}, CAs under labels of their own in the run's token, loopback ports.
+   */
+  public static ServerConfig configFor(
+      Path dataDir, Consumer<ServerConfigFile.Builder> customize, Engine engine) {
     String suffix = SoftHsm.uniqueLabel("ca");
     ServerConfigFile.Builder file =
         ServerConfigFile.newBuilder()
@@ -84,10 +95,14 @@ public final class TestServer implements AutoCloseable {
     }
     customize.accept(file);
     ServerConfig loaded = ServerConfigs.from(file.build());
-    ServerConfig config = loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort());
-    TestServer server = new TestServer(config, clock, engine);
-    server.boot();
-    return server;
+    return loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort());
+  }
+
+  /** The environment a server on {@code engine} starts with (its database password). */
+  public static Map<String, String> envFor(Engine engine) {
+    return engine.password().isEmpty()
+        ? Map.of()
+        : Map.of(ServerConfig.Database.PASSWORD_VARIABLE, engine.password());
   }
 
   private void boot() {
@@ -111,9 +126,7 @@ public final class TestServer implements AutoCloseable {
 
   /** The environment the server starts with: the database password, on an engine that has one. */
   public Map<String, String> env() {
-    return engine.password().isEmpty()
-        ? Map.of()
-        : Map.of(ServerConfig.Database.PASSWORD_VARIABLE, engine.password());
+    return envFor(engine);
   }
 
   /**

@@ -54,4 +54,14 @@ final class JooqLeaseStore implements LeaseStore {
       return false;
     }
   }
+
+  @Override
+  public void release(String name, String holder) {
+    StoreErrors.run(
+        () ->
+            dsl.deleteFrom(LEASE)
+                .where(LEASE.NAME.eq(name))
+                .and(LEASE.HOLDER.eq(holder))
+                .execute());
+  }
 }
