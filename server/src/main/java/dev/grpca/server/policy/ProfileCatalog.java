@@ -42,15 +42,15 @@ public final class ProfileCatalog {
   /**
    * @param authorityExists whether an authority id names a CA of this server
    */
-  /** Forgets every cached profile: another replica changed one. */
-  public void forgetCached() {
-    recent.clear();
-  }
-
   public ProfileCatalog(ProfileStore store, Predicate<String> authorityExists, Clock clock) {
     this.store = store;
     this.authorityExists = authorityExists;
     this.clock = clock;
+  }
+
+  /** Forgets every cached profile: another replica changed one. */
+  public void forgetCached() {
+    recent.clear();
   }
 
   /** The profile a request names: INVALID_ARGUMENT when it names none, NOT_FOUND when unknown. */
