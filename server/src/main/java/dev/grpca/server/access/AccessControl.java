@@ -45,7 +45,8 @@ public final class AccessControl {
 
   /**
    * Tokens (by SHA-256) and principals as recently read: every call looks both up. Changes made
-   * here clear them; another replica's revocation applies within {@link ReadCache#FRESH}.
+   * here clear them; another replica's apply as they commit on PostgreSQL ({@link #forgetCached}),
+   * and within {@link ReadCache#FRESH} otherwise.
    */
   private final ReadCache<String, Optional<StoredToken>> tokens =
       new ReadCache<>(ReadCache.FRESH, 10_000);

@@ -60,9 +60,9 @@ import org.slf4j.LoggerFactory;
  * unsigned: no anonymous request makes the token sign for nothing. One that does not parse gets
  * {@code malformedRequest}. Nonces are ignored unless echoing is configured, so responses can be
  * cached: single-request answers are reused for at most the configured cache age (never past half
- * their validity), and a revocation in this process drops the cached answer at once. A request
- * whose nonce is echoed gets an answer signed for it alone; such answers are limited per source
- * address ({@code tryLater} past the limit).
+ * their validity), and a revocation (in this process, or heard from another) re-signs the kept
+ * answer at once ({@link #invalidate}). A request whose nonce is echoed gets an answer signed for
+ * it alone; such answers are limited per source address ({@code tryLater} past the limit).
  */
 public final class OcspResponder {
   private static final Logger log = LoggerFactory.getLogger(OcspResponder.class);
