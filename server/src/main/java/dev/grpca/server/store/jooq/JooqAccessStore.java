@@ -252,28 +252,26 @@ final class JooqAccessStore implements AccessStore {
                   double[] levels = new double[buckets.size()];
                   for (int i = 0; i < buckets.size(); i++) {
                     Bucket b = buckets.get(i);
-                    Optional<RateBucketRecord> row =
-                        db.selectFrom(RATE_BUCKET)
-                            .where(RATE_BUCKET.BUCKET_KEY.eq(b.key()))
-                            .forUpdate()
-                            .fetchOptional();
-                    double level = b.capacity();
-                    if (row.isPresent()) {
-                      double elapsed =
-                          Math.max(
-                              0,
-                              Duration.between(StoreErrors.instant(row.get().getUpdateTime()), now)
-                                      .toNanos()
-                                  / 1e9);
-                      level =
-                          Math.min(b.capacity(), row.get().getTokens() + elapsed * b.perSecond());
-                    } else {
+                    Optional<RateBucketRecord> row = lockBucket(db, b.key());
+                    if (row.isEmpty()) {
+                      // A full bucket, unless another caller (here or on another replica) made it
+                      // first: then this waits for that one's lock and reads its level.
                       db.insertInto(RATE_BUCKET)
                           .set(RATE_BUCKET.BUCKET_KEY, b.key())
-                          .set(RATE_BUCKET.TOKENS, level)
+                          .set(RATE_BUCKET.TOKENS, b.capacity())
                           .set(RATE_BUCKET.UPDATE_TIME, StoreErrors.utc(now))
+                          .onDuplicateKeyIgnore()
                           .execute();
+                      row = lockBucket(db, b.key());
                     }
+                    double elapsed =
+                        Math.max(
+                            0,
+                            Duration.between(StoreErrors.instant(row.get().getUpdateTime()), now)
+                                    .toNanos()
+                                / 1e9);
+                    double level =
+                        Math.min(b.capacity(), row.get().getTokens() + elapsed * b.perSecond());
                     // A hair under one (refill arithmetic in floating point) counts as one.
                     levels[i] = Math.max(level, Math.floor(level + 1e-9));
                     level = levels[i];
@@ -290,6 +288,13 @@ final class JooqAccessStore implements AccessStore {
                   }
                   return wait;
                 }));
+  }
+
+  private static Optional<RateBucketRecord> lockBucket(DSLContext db, String key) {
+    return db.selectFrom(RATE_BUCKET)
+        .where(RATE_BUCKET.BUCKET_KEY.eq(key))
+        .forUpdate()
+        .fetchOptional();
   }
 
   private static StoredPrincipal principalOf(PrincipalRecord r) {
