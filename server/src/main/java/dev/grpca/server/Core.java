@@ -21,7 +21,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BooleanSupplier;
@@ -47,9 +49,19 @@ final class Core {
 
   /**
    * How long a replica holds a job's lease after it last ran the job: a replica that died is
-   * replaced once this has passed, at the next time the job is due on another.
+   * replaced once this has passed, at the next time the job is due on another. (One that stops
+   * gives its leases up at once.)
    */
-  static final Duration LEASE_TIME = Duration.ofSeconds(30);
+  static final Duration LEASE_TIME = Duration.ofSeconds(10);
+
+  /**
+   * How long {@link #holding} holds its lease: longer than the work it guards takes (making a CA's
+   * keys in a slow HSM), so that no other replica starts the same work meanwhile.
+   */
+  static final Duration WORK_LEASE_TIME = Duration.ofMinutes(2);
+
+  /** The job leases this process has asked for, given up when it stops. */
+  private final Set<String> jobLeases = ConcurrentHashMap.newKeySet();
 
   final Provider bouncyCastle = new BouncyCastleProvider();
   final Database database;
@@ -67,6 +79,8 @@ final class Core {
     this.config = config;
     this.clock = clock;
     this.database = opened.add(openDatabase(config.database(), env, auditCalls));
+    // Closed before the database, after the scheduler: a stopping replica's jobs pass on at once.
+    opened.add(this::releaseJobLeases);
     char[] pin = Secrets.read(env, PIN_VARIABLE, config.hsm().pinFile(), "hsm.pin_file");
     this.token = Pkcs11Token.open(config.hsm().pkcs11Config(), pin, random);
     this.factory =
@@ -101,24 +115,29 @@ final class Core {
 
   /** Whether this process holds (after taking or renewing it) the lease on the job {@code name}. */
   BooleanSupplier lease(String name) {
+    jobLeases.add(name);
     return () -> database.leases().hold(name, processId, clock.instant(), LEASE_TIME);
+  }
+
+  private void releaseJobLeases() {
+    for (String name : jobLeases) {
+      database.leases().release(name, processId);
+    }
   }
 
   /**
    * Runs {@code work} while holding the lease {@code name}, then gives it up: of replicas starting
    * together on one database, one at a time does it (e.g. creating the CA; the others then find
-   * it). Waits for the lease at most twice {@link #LEASE_TIME}.
+   * it). Waits for the lease a little longer than {@link #WORK_LEASE_TIME}, which a replica that
+   * died holding it still holds.
    */
   <T> T holding(String name, Supplier<T> work) {
-    long deadline = System.nanoTime() + LEASE_TIME.multipliedBy(2).toNanos();
-    while (!database.leases().hold(name, processId, clock.instant(), LEASE_TIME)) {
+    Duration patience = WORK_LEASE_TIME.plusSeconds(10);
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (!database.leases().hold(name, processId, clock.instant(), WORK_LEASE_TIME)) {
       if (System.nanoTime() > deadline) {
         throw CaException.unavailable(
-            "another replica has held the lease '"
-                + name
-                + "' for over "
-                + LEASE_TIME.multipliedBy(2),
-            null);
+            "another replica has held the lease '" + name + "' for over " + patience, null);
       }
       try {
         Thread.sleep(200);

@@ -5,16 +5,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.grpca.proto.v1.AdminServiceGrpc;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.CreateTokenRequest;
 import dev.grpca.proto.v1.GetRequest;
+import dev.grpca.proto.v1.Grant;
+import dev.grpca.proto.v1.Operation;
+import dev.grpca.proto.v1.Principal;
+import dev.grpca.proto.v1.PutPrincipalRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.VerifyAuditLogRequest;
 import dev.grpca.server.config.ServerConfig;
+import dev.grpca.server.config.proto.RateLimit;
 import dev.grpca.server.testing.Engine;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.x509.Certificates;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,8 +32,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,10 +63,22 @@ class ReplicasTest {
   static CaServer second;
   static ManagedChannel toSecond;
   static final HttpClient http = HttpClient.newHttpClient();
+  static final int LIMIT = 5;
 
   @BeforeAll
   static void start() throws Exception {
-    first = TestServer.start(data, Clock.systemUTC(), file -> {}, Engine.POSTGRES);
+    first =
+        TestServer.start(
+            data,
+            Clock.systemUTC(),
+            // One principal's limit, for the test of it; nobody else is limited.
+            file ->
+                file.addRateLimits(
+                    RateLimit.newBuilder()
+                        .setPrincipal("limited")
+                        .setCertificates(LIMIT)
+                        .setPer(com.google.protobuf.Duration.newBuilder().setSeconds(3600))),
+            Engine.POSTGRES);
     second = first.startReplica();
     toSecond = first.adminChannel(second);
   }
@@ -155,6 +177,55 @@ class ReplicasTest {
             .verifyAuditLog(VerifyAuditLogRequest.getDefaultInstance());
     assertThat(verdict.getOk()).as(verdict.getProblem()).isTrue();
     assertThat(verdict.getRecords()).isGreaterThanOrEqualTo(80);
+  }
+
+  @Test
+  void aRateLimitIsOneBucketForAllReplicas() throws Exception {
+    var admin = AdminServiceGrpc.newBlockingStub(toSecond);
+    admin.putPrincipal(
+        PutPrincipalRequest.newBuilder()
+            .setPrincipal(
+                Principal.newBuilder()
+                    .setName("limited")
+                    .addGrants(
+                        Grant.newBuilder()
+                            .addOperations(Operation.OPERATION_ISSUE)
+                            .addProfiles("default")))
+            .build());
+    String token =
+        admin
+            .createToken(CreateTokenRequest.newBuilder().setPrincipal("limited").build())
+            .getToken();
+    var one = CertificateServiceGrpc.newBlockingStub(first.channel(token));
+    var two = CertificateServiceGrpc.newBlockingStub(first.channel(second.port(), token));
+    ExecutorService callers = Executors.newFixedThreadPool(6);
+    List<Future<Status.Code>> outcomes = new ArrayList<>();
+    try {
+      for (int i = 0; i < 4 * LIMIT; i++) {
+        var replica = i % 2 == 0 ? one : two;
+        String name = "limited-" + i + ".example.com";
+        outcomes.add(
+            callers.submit(
+                () -> {
+                  try {
+                    replica.issue(Requests.issue(name).build());
+                    return Status.Code.OK;
+                  } catch (StatusRuntimeException e) {
+                    return e.getStatus().getCode();
+                  }
+                }));
+      }
+      Map<Status.Code, Integer> counts = new EnumMap<>(Status.Code.class);
+      for (Future<Status.Code> f : outcomes) {
+        counts.merge(f.get(), 1, Integer::sum);
+      }
+      // Two replicas with a bucket each would have let twice the limit through.
+      assertThat(counts)
+          .containsExactlyInAnyOrderEntriesOf(
+              Map.of(Status.Code.OK, LIMIT, Status.Code.RESOURCE_EXHAUSTED, 3 * LIMIT));
+    } finally {
+      callers.shutdownNow();
+    }
   }
 
   /**

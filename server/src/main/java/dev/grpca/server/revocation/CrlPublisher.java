@@ -43,7 +43,16 @@ public final class CrlPublisher {
   private final Clock clock;
   private final Duration validity;
   private final Duration debounce;
-  private final Set<String> pending = ConcurrentHashMap.newKeySet();
+  private static final TimeUnit MILLIS = TimeUnit.MILLISECONDS;
+
+  /**
+   * Authorities with revocations no stored CRL lists yet, each with the number of the newest CRL
+   * when the last of them was heard of: a CRL numbered above it lists them.
+   */
+  private final Map<String, Long> pending = new ConcurrentHashMap<>();
+
+  /** Authorities with a publication after revocations scheduled. */
+  private final Set<String> waiting = ConcurrentHashMap.newKeySet();
 
   private final CurrentCrls current;
 
@@ -90,24 +99,62 @@ public final class CrlPublisher {
     return this;
   }
 
-  /** A certificate of {@code authorityId} was revoked: publish within the debounce time. */
+  /**
+   * A certificate of {@code authorityId} was revoked: publish within the debounce time. On a
+   * replica that does not lead, wait for the leader's CRL instead, and publish it itself once the
+   * leader's lease has run out without one (the leader died).
+   */
   public void revoked(String authorityId) {
-    if (scheduler != null && pending.add(authorityId)) {
-      scheduler.schedule(
-          () -> {
-            pending.remove(authorityId);
-            try {
-              if (leads.getAsBoolean()) {
-                publish(authorityId);
-              }
-            } catch (RuntimeException e) {
-              log.warn(
-                  "publishing the CRL of {} failed; the periodic check retries", authorityId, e);
-            }
-          },
-          debounce.toMillis(),
-          TimeUnit.MILLISECONDS);
+    if (scheduler == null) {
+      return;
     }
+    long newest;
+    try {
+      newest = store.latestInfo(authorityId).map(CrlInfo::number).orElse(0L);
+    } catch (RuntimeException e) {
+      newest = 0; // Then any CRL stored later counts as the one that lists the revocation.
+    }
+    // The first revocation of a burst schedules the publication; later ones only raise the number
+    // the CRL that lists them all must be above.
+    pending.merge(authorityId, newest, Math::max);
+    if (waiting.add(authorityId)) {
+      scheduler.schedule(() -> publishAfterRevocation(authorityId), debounce.toMillis(), MILLIS);
+    }
+  }
+
+  private void publishAfterRevocation(String authorityId) {
+    // Each step takes the authority out of pending before waiting: a revocation heard in between
+    // is then listed by the CRL this publishes or schedules a wait of its own.
+    long above = pending.getOrDefault(authorityId, -1L);
+    try {
+      if (leads.getAsBoolean()) {
+        pending.remove(authorityId);
+        waiting.remove(authorityId);
+        try {
+          publish(authorityId);
+        } catch (RuntimeException e) {
+          log.warn("publishing the CRL of {} failed; retrying", authorityId, e);
+          pending.merge(authorityId, above, Math::min);
+          if (waiting.add(authorityId)) {
+            retryLater(authorityId);
+          }
+        }
+        return;
+      }
+      long newest = store.latestInfo(authorityId).map(CrlInfo::number).orElse(0L);
+      if (newest > above && pending.remove(authorityId, above)) {
+        waiting.remove(authorityId); // The leader published after the revocations.
+        return;
+      }
+    } catch (RuntimeException e) {
+      log.warn("checking for the CRL of {} failed; retrying", authorityId, e);
+    }
+    retryLater(authorityId);
+  }
+
+  private void retryLater(String authorityId) {
+    scheduler.schedule(
+        () -> publishAfterRevocation(authorityId), Math.max(debounce.toMillis(), 1000), MILLIS);
   }
 
   /** The newest stored CRL of an authority (see {@link CurrentCrls}). */

@@ -70,11 +70,28 @@ public final class TestServer implements AutoCloseable {
     return server;
   }
 
+  /** A server with {@code config} as it is (e.g. a replica of a server in another JVM). */
+  public static TestServer start(ServerConfig config, Engine engine) {
+    TestServer server = new TestServer(config, Clock.systemUTC(), engine);
+    server.boot();
+    return server;
+  }
+
   /**
    * The configuration {@link #start} serves with, without starting anything: a fresh database on
    * {@code engine}, CAs under labels of their own in the run's token, loopback ports.
    */
   public static ServerConfig configFor(
+      Path dataDir, Consumer<ServerConfigFile.Builder> customize, Engine engine) {
+    ServerConfig loaded = ServerConfigs.from(fileFor(dataDir, customize, engine).build());
+    return loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort());
+  }
+
+  /**
+   * The configuration file behind {@link #configFor}, ports left to the caller: for a server in a
+   * JVM of its own, or replicas of one CA.
+   */
+  public static ServerConfigFile.Builder fileFor(
       Path dataDir, Consumer<ServerConfigFile.Builder> customize, Engine engine) {
     String suffix = SoftHsm.uniqueLabel("ca");
     ServerConfigFile.Builder file =
@@ -94,8 +111,7 @@ public final class TestServer implements AutoCloseable {
           DatabaseSection.newBuilder().setJdbcUrl(engine.freshUrl(dataDir)).setUser(engine.user()));
     }
     customize.accept(file);
-    ServerConfig loaded = ServerConfigs.from(file.build());
-    return loaded.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort());
+    return file;
   }
 
   /** The environment a server on {@code engine} starts with (its database password). */
@@ -140,10 +156,17 @@ public final class TestServer implements AutoCloseable {
 
   /** An admin channel to {@code replica}, trusting this server's root (closed with this server). */
   public ManagedChannel adminChannel(CaServer replica) {
+    return channel(replica.port(), adminToken());
+  }
+
+  /**
+   * A channel to the server listening on {@code port} (a replica of this one, in this JVM or
+   * another) with {@code token}, trusting this server's root (closed with this server).
+   */
+  public ManagedChannel channel(int port, String token) {
     try {
       ManagedChannel channel =
-          GrpcaChannels.connect(
-              "localhost:" + replica.port(), rootPem(), new BearerToken(adminToken()));
+          GrpcaChannels.connect("localhost:" + port, rootPem(), new BearerToken(token));
       channels.add(channel);
       return channel;
     } catch (IOException e) {
