@@ -58,7 +58,7 @@ class ReplicaFailoverTest {
       var one = leader.certificates();
       Certificate a = one.issue(Requests.issue("a.example.com").build()).getCertificate();
       Certificate b = one.issue(Requests.issue("b.example.com").build()).getCertificate();
-      long before = newestCrl(leader, issuing);
+      long before = leader.newestCrl(issuing);
       one.revoke(
           Requests.revoke(a.getSerialNumber(), RevocationReason.REVOCATION_REASON_SUPERSEDED));
       assertThat(waitForCrlAbove(leader, issuing, before, Duration.ofSeconds(10)))
@@ -110,7 +110,7 @@ class ReplicaFailoverTest {
               toChild
                   .issue(Requests.issue("lead-" + attempt + ".example.com").build())
                   .getCertificate();
-          long before = newestCrl(survivor, issuing);
+          long before = survivor.newestCrl(issuing);
           toChild.revoke(
               Requests.revoke(c.getSerialNumber(), RevocationReason.REVOCATION_REASON_SUPERSEDED));
           waitForCrlAbove(survivor, issuing, before, Duration.ofSeconds(10));
@@ -184,7 +184,7 @@ class ReplicaFailoverTest {
 
         // The CRL job passes to the survivor once the dead child's lease runs out.
         Certificate last = returned.peek();
-        long before = newestCrl(survivor, issuing);
+        long before = survivor.newestCrl(issuing);
         toSurvivor.revoke(
             Requests.revoke(last.getSerialNumber(), RevocationReason.REVOCATION_REASON_SUPERSEDED));
         assertThat(
@@ -246,25 +246,14 @@ class ReplicaFailoverTest {
     }
   }
 
-  private static long newestCrl(TestServer server, String authorityId) throws Exception {
-    try (var c = server.connect();
-        var select = c.prepareStatement("SELECT MAX(crl_number) FROM crl WHERE authority_id = ?")) {
-      select.setString(1, authorityId);
-      try (var rows = select.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
-      }
-    }
-  }
-
   /** The newest CRL number once it is above {@code before}, or as it is after {@code patience}. */
   private static long waitForCrlAbove(
       TestServer server, String authorityId, long before, Duration patience) throws Exception {
     Instant deadline = Instant.now().plus(patience);
-    long newest = newestCrl(server, authorityId);
+    long newest = server.newestCrl(authorityId);
     while (newest <= before && Instant.now().isBefore(deadline)) {
       Thread.sleep(100);
-      newest = newestCrl(server, authorityId);
+      newest = server.newestCrl(authorityId);
     }
     return newest;
   }

@@ -17,16 +17,12 @@ import dev.grpca.proto.v1.VerifyAuditLogRequest;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.config.proto.RateLimit;
 import dev.grpca.server.testing.Engine;
+import dev.grpca.server.testing.Ocsp;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
-import dev.grpca.server.x509.Certificates;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,14 +36,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
-import org.bouncycastle.cert.ocsp.BasicOCSPResp;
-import org.bouncycastle.cert.ocsp.CertificateID;
 import org.bouncycastle.cert.ocsp.CertificateStatus;
-import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
-import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.cert.ocsp.RevokedStatus;
-import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,7 +52,6 @@ class ReplicasTest {
   static TestServer first;
   static CaServer second;
   static ManagedChannel toSecond;
-  static final HttpClient http = HttpClient.newHttpClient();
   static final int LIMIT = 5;
 
   @BeforeAll
@@ -96,10 +85,10 @@ class ReplicasTest {
             .certificates()
             .issue(Requests.issue("replicated.example.com").build())
             .getCertificate();
-    byte[] request = ocspRequest(c);
+    byte[] request = Ocsp.request(first.running().authorities().defaultIssuer().certificate(), c);
     // The second replica answers "good" and keeps that answer for ocsp.cacheMaxAge (60 s).
-    assertThat(ocspStatus(second, request)).isNull();
-    assertThat(ocspStatus(second, request)).isNull();
+    assertThat(Ocsp.status(second, request)).isNull();
+    assertThat(Ocsp.status(second, request)).isNull();
 
     first
         .certificates()
@@ -107,10 +96,10 @@ class ReplicasTest {
             Requests.revoke(
                 c.getSerialNumber(), RevocationReason.REVOCATION_REASON_KEY_COMPROMISE));
     Instant deadline = Instant.now().plus(Duration.ofSeconds(1));
-    CertificateStatus status = ocspStatus(second, request);
+    CertificateStatus status = Ocsp.status(second, request);
     while (!(status instanceof RevokedStatus) && Instant.now().isBefore(deadline)) {
       Thread.sleep(20);
-      status = ocspStatus(second, request);
+      status = Ocsp.status(second, request);
     }
     assertThat(status).isInstanceOf(RevokedStatus.class);
     assertThat(
@@ -126,7 +115,7 @@ class ReplicasTest {
     String issuing = first.running().authorities().defaultIssuer().id();
     Certificate c =
         first.certificates().issue(Requests.issue("one-crl.example.com").build()).getCertificate();
-    long before = newestCrl(issuing);
+    long before = first.newestCrl(issuing);
     first
         .certificates()
         .revoke(
@@ -134,11 +123,11 @@ class ReplicasTest {
     // Each replica schedules a publication 1 s (the tests' debounce) after it hears of it; the one
     // holding the CRL lease publishes, the other does not.
     Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
-    while (newestCrl(issuing) == before && Instant.now().isBefore(deadline)) {
+    while (first.newestCrl(issuing) == before && Instant.now().isBefore(deadline)) {
       Thread.sleep(50);
     }
     Thread.sleep(2500);
-    assertThat(newestCrl(issuing)).isEqualTo(before + 1);
+    assertThat(first.newestCrl(issuing)).isEqualTo(before + 1);
   }
 
   @Test
@@ -269,42 +258,5 @@ class ReplicasTest {
       }
       starting.shutdownNow();
     }
-  }
-
-  private static long newestCrl(String authorityId) throws Exception {
-    try (var c = first.connect();
-        var select = c.prepareStatement("SELECT MAX(crl_number) FROM crl WHERE authority_id = ?")) {
-      select.setString(1, authorityId);
-      try (var rows = select.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
-      }
-    }
-  }
-
-  private static byte[] ocspRequest(Certificate c) throws Exception {
-    return new OCSPReqBuilder()
-        .addRequest(
-            new CertificateID(
-                new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
-                new JcaX509CertificateHolder(
-                    first.running().authorities().defaultIssuer().certificate()),
-                Certificates.parsePem(c.getCertificatePem()).getSerialNumber()))
-        .build()
-        .getEncoded();
-  }
-
-  /** The status the replica's sidecar gives (null: good). */
-  private static CertificateStatus ocspStatus(CaServer replica, byte[] request) throws Exception {
-    HttpResponse<byte[]> response =
-        http.send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + replica.httpPort() + "/v1/ocsp"))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(request))
-                .build(),
-            HttpResponse.BodyHandlers.ofByteArray());
-    OCSPResp resp = new OCSPResp(response.body());
-    assertThat(resp.getStatus()).isEqualTo(OCSPResp.SUCCESSFUL);
-    return ((BasicOCSPResp) resp.getResponseObject()).getResponses()[0].getCertStatus();
   }
 }

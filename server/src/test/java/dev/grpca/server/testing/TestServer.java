@@ -271,6 +271,18 @@ public final class TestServer implements AutoCloseable {
         .withInterceptors(PER_CALL_DEADLINE);
   }
 
+  /** The number of the newest CRL stored for {@code authorityId} (0: none). */
+  public long newestCrl(String authorityId) throws SQLException {
+    try (Connection c = connect();
+        var select = c.prepareStatement("SELECT MAX(crl_number) FROM crl WHERE authority_id = ?")) {
+      select.setString(1, authorityId);
+      try (var rows = select.executeQuery()) {
+        rows.next();
+        return rows.getLong(1);
+      }
+    }
+  }
+
   /** Rows in the certificate table, read through a connection of the test's own. */
   public long storedCertificates() {
     return database().certificates().count();
