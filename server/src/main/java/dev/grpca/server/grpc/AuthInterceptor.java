@@ -11,6 +11,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthGrpc;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -76,10 +77,14 @@ final class AuthInterceptor implements ServerInterceptor {
         caller = access.byCertificate(peer, serial);
       }
     } catch (CaException e) {
-      if (e.kind() != ErrorKind.UNAUTHENTICATED) {
-        throw e;
+      if (e.kind() == ErrorKind.UNAUTHENTICATED) {
+        return refuse(call, e.getMessage());
       }
-      return refuse(call, e.getMessage());
+      // The credentials could not be checked (the database is unavailable): the call gets the
+      // error's own status, as it would inside the service.
+      StatusRuntimeException status = ErrorInterceptor.toStatus(e);
+      call.close(status.getStatus(), status.getTrailers());
+      return new ServerCall.Listener<>() {};
     }
     RequestLog.current().caller(caller);
     return next.startCall(call, headers);

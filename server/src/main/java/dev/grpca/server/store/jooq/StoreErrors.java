@@ -1,6 +1,7 @@
 package dev.grpca.server.store.jooq;
 
 import dev.grpca.server.error.CaException;
+import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientException;
 import java.time.Instant;
@@ -32,11 +33,32 @@ final class StoreErrors {
         });
   }
 
+  /**
+   * Whether anything in the chain says the database cannot be reached or is going away: a
+   * connection error (SQLSTATE class 08, or the pool timing out), or the server shutting down or
+   * refusing connections for now (PostgreSQL's 57P01-57P03, 53300 too many connections).
+   */
   private static boolean isUnavailable(DataAccessException e) {
-    Throwable cause = e.getCause();
-    return cause instanceof SQLTransientException
-        || cause instanceof SQLNonTransientConnectionException
-        || e.sqlStateClass() == org.jooq.exception.SQLStateClass.C08_CONNECTION_EXCEPTION;
+    if (e.sqlStateClass() == org.jooq.exception.SQLStateClass.C08_CONNECTION_EXCEPTION) {
+      return true;
+    }
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t instanceof SQLTransientException || t instanceof SQLNonTransientConnectionException) {
+        return true;
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        String state = sql.getSQLState();
+        if (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")) {
+          return true;
+        }
+      }
+      for (Throwable suppressed : t.getSuppressed()) {
+        if (suppressed instanceof DataAccessException inner && isUnavailable(inner)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   static OffsetDateTime utc(Instant instant) {
