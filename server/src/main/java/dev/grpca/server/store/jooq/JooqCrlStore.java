@@ -189,39 +189,48 @@ final class JooqCrlStore implements CrlStore {
   @Override
   public void forEachRevoked(String authorityId, Instant now, Consumer<Revoked> entry) {
     StoreErrors.run(
-        () ->
+        () -> {
+          if (dsl.dialect().family() == SQLDialect.H2) {
             dsl.connection(
                 connection -> {
                   // H2 keeps a whole result before the first row is read, spilling it to a
                   // temporary file past MAX_MEMORY_ROWS (about 20k rows at -Xmx512m): lazy
                   // execution streams it instead (1M rows: 0.9 s against 1.7 s).
-                  boolean h2 = dsl.dialect().family() == SQLDialect.H2;
                   DSLContext db = dsl.configuration().derive(connection).dsl();
-                  if (h2) {
-                    db.execute("SET LAZY_QUERY_EXECUTION TRUE");
-                  }
-                  try (Cursor<Record3<String, OffsetDateTime, Integer>> rows =
-                      db.select(
-                              CERTIFICATE.SERIAL_NUMBER,
-                              CERTIFICATE.REVOCATION_TIME,
-                              CERTIFICATE.REVOCATION_REASON)
-                          .from(CERTIFICATE)
-                          .where(CERTIFICATE.AUTHORITY_ID.eq(authorityId))
-                          .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
-                          // Revoked: a range on the index's second column, which H2 uses to skip
-                          // the authority's unrevoked rows (it does not for IS NOT NULL).
-                          .and(CERTIFICATE.REVOCATION_TIME.gt(EPOCH))
-                          .and(CERTIFICATE.NOT_AFTER.ge(StoreErrors.utc(now)))
-                          .fetchSize(FETCH_SIZE)
-                          .fetchLazy()) {
-                    for (Record3<String, OffsetDateTime, Integer> r : rows) {
-                      entry.accept(new Revoked(r.value1(), r.value2().toInstant(), r.value3()));
-                    }
+                  db.execute("SET LAZY_QUERY_EXECUTION TRUE");
+                  try {
+                    readRevoked(db, authorityId, now, entry);
                   } finally {
-                    if (h2) {
-                      db.execute("SET LAZY_QUERY_EXECUTION FALSE");
-                    }
+                    db.execute("SET LAZY_QUERY_EXECUTION FALSE");
                   }
-                }));
+                });
+          } else {
+            // PostgreSQL's driver reads FETCH_SIZE rows at a time only inside a transaction; in
+            // autocommit it holds the whole result in the heap before the first row.
+            dsl.transaction(tx -> readRevoked(tx.dsl(), authorityId, now, entry));
+          }
+        });
+  }
+
+  private static void readRevoked(
+      DSLContext db, String authorityId, Instant now, Consumer<Revoked> entry) {
+    try (Cursor<Record3<String, OffsetDateTime, Integer>> rows =
+        db.select(
+                CERTIFICATE.SERIAL_NUMBER,
+                CERTIFICATE.REVOCATION_TIME,
+                CERTIFICATE.REVOCATION_REASON)
+            .from(CERTIFICATE)
+            .where(CERTIFICATE.AUTHORITY_ID.eq(authorityId))
+            .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
+            // Revoked: a range on the index's second column, which H2 uses to skip the
+            // authority's unrevoked rows (it does not for IS NOT NULL).
+            .and(CERTIFICATE.REVOCATION_TIME.gt(EPOCH))
+            .and(CERTIFICATE.NOT_AFTER.ge(StoreErrors.utc(now)))
+            .fetchSize(FETCH_SIZE)
+            .fetchLazy()) {
+      for (Record3<String, OffsetDateTime, Integer> r : rows) {
+        entry.accept(new Revoked(r.value1(), r.value2().toInstant(), r.value3()));
+      }
+    }
   }
 }
