@@ -51,6 +51,20 @@ final class BenchPostgres implements AutoCloseable {
     return passwordFile;
   }
 
+  String password() throws IOException {
+    return Files.readString(passwordFile);
+  }
+
+  /** The rows in {@code table} of the grpca database. */
+  long rows(String table) throws SQLException, IOException {
+    try (Connection c = java.sql.DriverManager.getConnection(jdbcUrl(), USER, password());
+        Statement sql = c.createStatement();
+        ResultSet rows = sql.executeQuery("SELECT count(*) FROM " + table)) {
+      rows.next();
+      return rows.getLong(1);
+    }
+  }
+
   String version() throws SQLException {
     try (Connection c = server.getPostgresDatabase().getConnection();
         Statement sql = c.createStatement();

@@ -69,6 +69,50 @@ final class RevokedRows {
     }
   }
 
+  /**
+   * The same rows on PostgreSQL, made by the server itself over {@code generate_series} (50k rows
+   * per statement, each committed), then {@code ANALYZE}d as autovacuum would do soon after.
+   */
+  static void addPostgres(
+      String jdbcUrl,
+      String user,
+      String password,
+      long count,
+      long first,
+      String pem,
+      String tbsBase64)
+      throws SQLException {
+    try (Connection db = DriverManager.getConnection(jdbcUrl, user, password)) {
+      String authority = defaultAuthority(db);
+      try (PreparedStatement insert =
+          db.prepareStatement(
+              "INSERT INTO certificate (serial_number, authority_id, profile, state, subject,"
+                  + " common_name, public_key_algorithm, not_before, not_after, tbs_certificate,"
+                  + " certificate_pem, sha256_fingerprint, requested_by, create_time, issue_time,"
+                  + " revocation_time, revocation_reason)"
+                  + " SELECT s, ?, 'default', 'ISSUED', 'CN=' || n, n, 'EC P-256', t,"
+                  + " t + INTERVAL '90 days', ?, ?, s || s, 'bench', t, t,"
+                  + " t + (1 + random() * 86400) * INTERVAL '1 second',"
+                  + " CASE WHEN r < 0.4 THEN 0 WHEN r < 0.6 THEN 1 WHEN r < 0.8 THEN 4 ELSE 5 END"
+                  + " FROM (SELECT replace(gen_random_uuid()::text, '-', '') s,"
+                  + " 'host-' || x || '.bench.example' n, random() r,"
+                  + " date_trunc('second', now()) + (x * 5 - 86400 * 60) * INTERVAL '1 second' t"
+                  + " FROM generate_series(?::bigint, ?::bigint) x) g")) {
+        for (long from = first; from < first + count; from += 2 * CHUNK) {
+          insert.setString(1, authority);
+          insert.setString(2, tbsBase64);
+          insert.setString(3, pem);
+          insert.setLong(4, from);
+          insert.setLong(5, Math.min(first + count, from + 2 * CHUNK) - 1);
+          insert.executeUpdate();
+        }
+      }
+      try (Statement analyze = db.createStatement()) {
+        analyze.execute("ANALYZE certificate");
+      }
+    }
+  }
+
   static String defaultAuthority(Connection db) throws SQLException {
     try (PreparedStatement query =
             db.prepareStatement("SELECT id FROM authority WHERE is_default = TRUE");
