@@ -6,7 +6,7 @@ HSM_DIR := $(VAR)/dev/hsm
 BUF_VERSION := 1.50.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run replicas test build deps lint fmt bench bench-profile bench-flood bench-micro bench-deps clean distclean
+.PHONY: run replicas test build deps lint fmt bench bench-profile bench-flood bench-postgres bench-micro bench-deps clean distclean
 
 ## run: build, make the dev token if missing, start the CA on 127.0.0.1:8443 (Ctrl-C stops it)
 run: deps build
@@ -63,6 +63,10 @@ bench-profile: deps bench-deps build
 ## bench-flood: the row "Issue while OCSP is flooded" alone (2 min), for working on it
 bench-flood: deps bench-deps build
 	$(BENCH_RUN) $(BENCH_SECONDS) --flood
+
+## bench-postgres: the Sign and Issue rows on H2, then on PostgreSQL (4 min), for working on the PostgreSQL write path
+bench-postgres: deps bench-deps build
+	$(BENCH_RUN) $(BENCH_SECONDS) --postgres
 
 ## bench-micro: JMH micro-benchmarks of the hot parts (token signing, certificate build and check, CSR, OCSP, CRL)
 JMH_ARGS ?= -f 1 -wi 2 -w 2s -i 3 -r 2s

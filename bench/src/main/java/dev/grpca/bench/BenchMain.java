@@ -60,6 +60,15 @@ public final class BenchMain {
   private final Duration measure;
   private final StringBuilder report = new StringBuilder();
 
+  /** Issue EC P-256 under the default profile, as the load generators send it. */
+  private static IssueRequest issueP256() {
+    return IssueRequest.newBuilder()
+        .setProfile("default")
+        .addDnsNames("bench.example.com")
+        .setKeyType(KeyType.KEY_TYPE_EC_P256)
+        .build();
+  }
+
   /** Sign calls/s on H2 by callers, for the PostgreSQL rows to be put beside. */
   private Map<Integer, Double> h2Sign = Map.of();
 
@@ -89,6 +98,8 @@ public final class BenchMain {
       bench.profileSign();
     } else if (List.of(args).contains("--flood")) {
       bench.floodOnly();
+    } else if (List.of(args).contains("--postgres")) {
+      bench.postgresOnly();
     } else {
       bench.standardSet();
     }
@@ -118,6 +129,27 @@ public final class BenchMain {
   }
 
   /**
+   * The Sign and Issue rows on H2, then on PostgreSQL ({@code make bench-postgres}), without the
+   * OCSP, CRL and start-up rows: for working on the PostgreSQL write path.
+   */
+  private void postgresOnly() throws Exception {
+    double p256;
+    try (ServerProcess server = ServerProcess.start(setup, "server", "512m", List.of())) {
+      ManagedChannel channel = setup.adminChannel();
+      try {
+        CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
+        p256 = hsmLimits();
+        print("## Issuance on H2, for the PostgreSQL rows below%n");
+        rowHeader();
+        h2Sign = signAndIssueRows(server, stub, p256, "", signRequest(), issueP256(), null);
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+    postgresIssuance(p256, null, null);
+  }
+
+  /**
    * The Issue-under-an-OCSP-flood row alone ({@code make bench-flood}), after the JIT warm-up of
    * Issue: for working on that row without the other six minutes.
    */
@@ -126,12 +158,7 @@ public final class BenchMain {
       ManagedChannel channel = setup.adminChannel();
       try {
         CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
-        IssueRequest issue =
-            IssueRequest.newBuilder()
-                .setProfile("default")
-                .addDnsNames("bench.example.com")
-                .setKeyType(KeyType.KEY_TYPE_EC_P256)
-                .build();
+        IssueRequest issue = issueP256();
         LoadGenerator.Call call = () -> deadline(stub).issue(issue);
         LoadGenerator.closedLoop("JIT warm-up", 4, Duration.ZERO, JIT_WARM_UP, server, call);
         issueUnderOcspFlood(server, stub, hsmLimits(), call);
@@ -169,12 +196,7 @@ public final class BenchMain {
     try {
       CertificateServiceBlockingStub stub = CertificateServiceGrpc.newBlockingStub(channel);
       SignRequest sign = signRequest();
-      IssueRequest issueP256 =
-          IssueRequest.newBuilder()
-              .setProfile("default")
-              .addDnsNames("bench.example.com")
-              .setKeyType(KeyType.KEY_TYPE_EC_P256)
-              .build();
+      IssueRequest issueP256 = issueP256();
       IssueRequest issueRsa = issueP256.toBuilder().setKeyType(KeyType.KEY_TYPE_RSA_2048).build();
       print("## Issuance over gRPC with TLS and a bearer token, against the EC P-256 limit%n");
       rowHeader();
@@ -276,17 +298,7 @@ public final class BenchMain {
           rowHeader();
           Map<Integer, Double> pgSign =
               signAndIssueRows(
-                  server,
-                  stub,
-                  p256,
-                  " on PostgreSQL",
-                  signRequest(),
-                  IssueRequest.newBuilder()
-                      .setProfile("default")
-                      .addDnsNames("bench.example.com")
-                      .setKeyType(KeyType.KEY_TYPE_EC_P256)
-                      .build(),
-                  null);
+                  server, stub, p256, " on PostgreSQL", signRequest(), issueP256(), null);
           StringBuilder ratios = new StringBuilder();
           for (int callers : pgSign.keySet()) {
             ratios.append(
@@ -304,7 +316,9 @@ public final class BenchMain {
           channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
       }
-      postgresCrlAndStart(pg, onPg, leafPem, leafTbs);
+      if (leafPem != null) {
+        postgresCrlAndStart(pg, onPg, leafPem, leafTbs);
+      }
     }
   }
 
