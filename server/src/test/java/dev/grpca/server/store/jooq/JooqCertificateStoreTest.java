@@ -134,6 +134,12 @@ class JooqCertificateStoreTest {
   }
 
   @Test
+  void theSweepForAbandonedRowsFindsThemThroughAnIndexNotByReadingTheTable() {
+    String plan = ((JooqCertificateStore) database.certificates()).abandonedPlan();
+    assertThat(plan.toLowerCase(java.util.Locale.ROOT)).contains("certificate_issue_order");
+  }
+
+  @Test
   void whatWasStoredIsThereAfterTheDatabaseIsClosedAndReopened() {
     database.certificates().recordPending(pending("cafe"));
     database.certificates().markIssued("cafe", "PEM", "00", T0);
