@@ -17,7 +17,7 @@ run: deps build
 ## replicas: two replicas of one CA on a local PostgreSQL (Debian's postgresql package, installed if missing), sharing the dev token (Ctrl-C stops them)
 replicas: deps build
 	@command -v /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing: postgresql"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
-	VAR=$(VAR) scripts/replicas.sh || [ $$? = 130 ]
+	VAR=$(VAR) scripts/replicas.sh || { s=$$?; [ $$s = 130 ] || [ $$s = 143 ]; } # stopped by Ctrl-C or kill
 
 ## test: every test (fresh SoftHSM token per run, H2, gRPC over loopback, openssl) and buf lint
 test: deps lint
