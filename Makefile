@@ -64,7 +64,7 @@ bench-profile: deps bench-deps build
 bench-flood: deps bench-deps build
 	$(BENCH_RUN) $(BENCH_SECONDS) --flood
 
-## bench-postgres: the Sign and Issue rows on H2, then on PostgreSQL (4 min), for working on the PostgreSQL write path
+## bench-postgres: the Sign and Issue rows on H2, then those and start-up and RebuildCrl at 1M on PostgreSQL (5 min)
 bench-postgres: deps bench-deps build
 	$(BENCH_RUN) $(BENCH_SECONDS) --postgres
 

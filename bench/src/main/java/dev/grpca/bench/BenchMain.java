@@ -129,11 +129,12 @@ public final class BenchMain {
   }
 
   /**
-   * The Sign and Issue rows on H2, then on PostgreSQL ({@code make bench-postgres}), without the
-   * OCSP, CRL and start-up rows: for working on the PostgreSQL write path.
+   * The Sign and Issue rows on H2, then on PostgreSQL with its start-up and CRL rows ({@code make
+   * bench-postgres}), without the H2 OCSP, CRL and start-up rows: for working on PostgreSQL.
    */
   private void postgresOnly() throws Exception {
     double p256;
+    String leafPem;
     try (ServerProcess server = ServerProcess.start(setup, "server", "512m", List.of())) {
       ManagedChannel channel = setup.adminChannel();
       try {
@@ -142,11 +143,12 @@ public final class BenchMain {
         print("## Issuance on H2, for the PostgreSQL rows below%n");
         rowHeader();
         h2Sign = signAndIssueRows(server, stub, p256, "", signRequest(), issueP256(), null);
+        leafPem = deadline(stub).issue(issueP256()).getCertificate().getCertificatePem();
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
-    postgresIssuance(p256, null, null);
+    postgresIssuance(p256, leafPem, tbsOf(leafPem));
   }
 
   /**
@@ -337,6 +339,7 @@ public final class BenchMain {
     long begin = System.nanoTime();
     RevokedRows.addPostgres(pg.jdbcUrl(), pg.user(), pg.password(), CRL_LARGE, 1, leafPem, leafTbs);
     double insertSeconds = (System.nanoTime() - begin) / 1e9;
+    pg.settle();
     Rebuilt r = startAndRebuild(onPg, "server-pg-" + CRL_LARGE, CRL_LARGE);
     print("## CRL and start-up with the server on PostgreSQL%n");
     print(

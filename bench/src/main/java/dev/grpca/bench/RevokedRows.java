@@ -71,7 +71,8 @@ final class RevokedRows {
 
   /**
    * The same rows on PostgreSQL, made by the server itself over {@code generate_series} (50k rows
-   * per statement, each committed), then {@code ANALYZE}d as autovacuum would do soon after.
+   * per statement, each committed); {@link BenchPostgres#settle} then does what autovacuum and the
+   * checkpointer would do soon after.
    */
   static void addPostgres(
       String jdbcUrl,
@@ -106,9 +107,6 @@ final class RevokedRows {
           insert.setLong(5, Math.min(first + count, from + 2 * CHUNK) - 1);
           insert.executeUpdate();
         }
-      }
-      try (Statement analyze = db.createStatement()) {
-        analyze.execute("ANALYZE certificate");
       }
     }
   }
