@@ -27,7 +27,45 @@ import java.time.ZoneOffset;
 final class RevokedRows {
   private static final int CHUNK = 20_000;
 
+  /** The columns both engines fill, and the first of the values each one's SELECT gives. */
+  private static final String INSERT_SELECT =
+      "INSERT INTO certificate (serial_number, authority_id, profile, state, subject,"
+          + " common_name, public_key_algorithm, not_before, not_after, tbs_certificate,"
+          + " certificate_pem, sha256_fingerprint, requested_by, create_time, issue_time,"
+          + " revocation_time, revocation_reason)"
+          + " SELECT s, ?, 'default', 'ISSUED', 'CN=' || n, n, 'EC P-256', t,";
+
+  /**
+   * The reason from a random {@code r}: unspecified (no reason extension) 40%; keyCompromise,
+   * superseded and cessationOfOperation 20% each.
+   */
+  private static final String REASON =
+      " CASE WHEN r < 0.4 THEN 0 WHEN r < 0.6 THEN 1 WHEN r < 0.8 THEN 4 ELSE 5 END";
+
   private RevokedRows() {}
+
+  /**
+   * Runs {@code insert} (parameters: authority, TBS, PEM, first and last row number) over rows
+   * {@code first} to {@code first + count - 1}, {@code chunk} rows a statement.
+   */
+  private static void inChunks(
+      PreparedStatement insert,
+      int chunk,
+      String authority,
+      String tbsBase64,
+      String pem,
+      long first,
+      long count)
+      throws SQLException {
+    for (long from = first; from < first + count; from += chunk) {
+      insert.setString(1, authority);
+      insert.setString(2, tbsBase64);
+      insert.setString(3, pem);
+      insert.setLong(4, from);
+      insert.setLong(5, Math.min(first + count, from + chunk) - 1);
+      insert.executeUpdate();
+    }
+  }
 
   /** Adds {@code count} rows numbered from {@code first}. */
   static void add(String jdbcUrl, long count, long first, String pem, String tbsBase64)
@@ -38,30 +76,17 @@ final class RevokedRows {
       String authority = defaultAuthority(db);
       try (PreparedStatement insert =
           db.prepareStatement(
-              "INSERT INTO certificate (serial_number, authority_id, profile, state, subject,"
-                  + " common_name, public_key_algorithm, not_before, not_after, tbs_certificate,"
-                  + " certificate_pem, sha256_fingerprint, requested_by, create_time, issue_time,"
-                  + " revocation_time, revocation_reason)"
-                  + " SELECT s, ?, 'default', 'ISSUED', 'CN=' || n, n, 'EC P-256', t,"
+              INSERT_SELECT
                   + " DATEADD(DAY, 90, t), ?, ?, s || s, 'bench', t, t,"
                   + " DATEADD(SECOND, 1 + RAND() * 86400, t),"
-                  // unspecified (no reason extension) 40%; keyCompromise, superseded and
-                  // cessationOfOperation 20% each
-                  + " CASE WHEN r < 0.4 THEN 0 WHEN r < 0.6 THEN 1 WHEN r < 0.8 THEN 4 ELSE 5 END"
+                  + REASON
                   // 122 random bits (a version 4 UUID) as 32 hex digits: unique in practice
                   + " FROM (SELECT REPLACE(CAST(RANDOM_UUID() AS VARCHAR), '-', '') s,"
                   + " 'host-' || X || '.bench.example' n, RAND() r,"
                   // issued in order, one every 5 s from 60 days ago (row 1M: 2 days ago)
                   + " DATEADD(SECOND, X * 5 - 86400 * 60, CURRENT_TIMESTAMP(0)) t"
                   + " FROM SYSTEM_RANGE(?, ?))")) {
-        for (long from = first; from < first + count; from += CHUNK) {
-          insert.setString(1, authority);
-          insert.setString(2, tbsBase64);
-          insert.setString(3, pem);
-          insert.setLong(4, from);
-          insert.setLong(5, Math.min(first + count, from + CHUNK) - 1);
-          insert.executeUpdate();
-        }
+        inChunks(insert, CHUNK, authority, tbsBase64, pem, first, count);
       }
       try (Statement compact = db.createStatement()) {
         compact.execute("SHUTDOWN COMPACT");
@@ -87,26 +112,15 @@ final class RevokedRows {
       String authority = defaultAuthority(db);
       try (PreparedStatement insert =
           db.prepareStatement(
-              "INSERT INTO certificate (serial_number, authority_id, profile, state, subject,"
-                  + " common_name, public_key_algorithm, not_before, not_after, tbs_certificate,"
-                  + " certificate_pem, sha256_fingerprint, requested_by, create_time, issue_time,"
-                  + " revocation_time, revocation_reason)"
-                  + " SELECT s, ?, 'default', 'ISSUED', 'CN=' || n, n, 'EC P-256', t,"
+              INSERT_SELECT
                   + " t + INTERVAL '90 days', ?, ?, s || s, 'bench', t, t,"
                   + " t + (1 + random() * 86400) * INTERVAL '1 second',"
-                  + " CASE WHEN r < 0.4 THEN 0 WHEN r < 0.6 THEN 1 WHEN r < 0.8 THEN 4 ELSE 5 END"
+                  + REASON
                   + " FROM (SELECT replace(gen_random_uuid()::text, '-', '') s,"
                   + " 'host-' || x || '.bench.example' n, random() r,"
                   + " date_trunc('second', now()) + (x * 5 - 86400 * 60) * INTERVAL '1 second' t"
                   + " FROM generate_series(?::bigint, ?::bigint) x) g")) {
-        for (long from = first; from < first + count; from += 2 * CHUNK) {
-          insert.setString(1, authority);
-          insert.setString(2, tbsBase64);
-          insert.setString(3, pem);
-          insert.setLong(4, from);
-          insert.setLong(5, Math.min(first + count, from + 2 * CHUNK) - 1);
-          insert.executeUpdate();
-        }
+        inChunks(insert, 2 * CHUNK, authority, tbsBase64, pem, first, count);
       }
     }
   }

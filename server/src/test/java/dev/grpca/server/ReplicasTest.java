@@ -5,12 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.grpca.proto.v1.AdminServiceGrpc;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
-import dev.grpca.proto.v1.CreateTokenRequest;
 import dev.grpca.proto.v1.GetRequest;
-import dev.grpca.proto.v1.Grant;
-import dev.grpca.proto.v1.Operation;
-import dev.grpca.proto.v1.Principal;
-import dev.grpca.proto.v1.PutPrincipalRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.VerifyAuditLogRequest;
@@ -18,6 +13,7 @@ import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.config.proto.RateLimit;
 import dev.grpca.server.testing.Engine;
 import dev.grpca.server.testing.Ocsp;
+import dev.grpca.server.testing.Principals;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import io.grpc.ManagedChannel;
@@ -171,20 +167,7 @@ class ReplicasTest {
   @Test
   void aRateLimitIsOneBucketForAllReplicas() throws Exception {
     var admin = AdminServiceGrpc.newBlockingStub(toSecond);
-    admin.putPrincipal(
-        PutPrincipalRequest.newBuilder()
-            .setPrincipal(
-                Principal.newBuilder()
-                    .setName("limited")
-                    .addGrants(
-                        Grant.newBuilder()
-                            .addOperations(Operation.OPERATION_ISSUE)
-                            .addProfiles("default")))
-            .build());
-    String token =
-        admin
-            .createToken(CreateTokenRequest.newBuilder().setPrincipal("limited").build())
-            .getToken();
+    String token = Principals.issuerToken(admin, "limited");
     var one = CertificateServiceGrpc.newBlockingStub(first.channel(token));
     var two = CertificateServiceGrpc.newBlockingStub(first.channel(second.port(), token));
     ExecutorService callers = Executors.newFixedThreadPool(6);

@@ -6,17 +6,13 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.google.rpc.RetryInfo;
 import dev.grpca.proto.v1.AdminServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
-import dev.grpca.proto.v1.CreateTokenRequest;
-import dev.grpca.proto.v1.Grant;
 import dev.grpca.proto.v1.IssueRequest;
-import dev.grpca.proto.v1.Operation;
-import dev.grpca.proto.v1.Principal;
-import dev.grpca.proto.v1.PutPrincipalRequest;
 import dev.grpca.server.CaServer;
 import dev.grpca.server.config.proto.RateLimit;
 import dev.grpca.server.config.proto.ServerConfigFile;
 import dev.grpca.server.testing.Configured;
 import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.Principals;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.TestServers;
@@ -39,20 +35,7 @@ class RateLimitTest {
       TestServer server, MutableClock clock) throws Exception {
     AdminServiceGrpc.AdminServiceBlockingStub admin =
         AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
-    admin.putPrincipal(
-        PutPrincipalRequest.newBuilder()
-            .setPrincipal(
-                Principal.newBuilder()
-                    .setName("looper")
-                    .addGrants(
-                        Grant.newBuilder()
-                            .addOperations(Operation.OPERATION_ISSUE)
-                            .addProfiles("default")))
-            .build());
-    String token =
-        admin
-            .createToken(CreateTokenRequest.newBuilder().setPrincipal("looper").build())
-            .getToken();
+    String token = Principals.issuerToken(admin, "looper");
     var looper = CertificateServiceGrpc.newBlockingStub(server.channel(token));
     for (int i = 0; i < 3; i++) {
       looper.issue(request("loop" + i + ".example.com"));
