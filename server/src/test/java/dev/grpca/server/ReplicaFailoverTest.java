@@ -2,7 +2,6 @@ package dev.grpca.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.util.JsonFormat;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc.CertificateServiceBlockingStub;
@@ -18,12 +17,6 @@ import dev.grpca.server.testing.Engine;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.TestServer;
 import io.grpc.StatusRuntimeException;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,7 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicaFailoverTest {
   private static final String CRL_LEASE = "crl-publisher";
-  private static final HttpClient http = HttpClient.newHttpClient();
 
   @Test
   void aStoppedReplicaHandsItsCrlJobOverAtOnce(@TempDir Path data) throws Exception {
@@ -90,7 +82,7 @@ class ReplicaFailoverTest {
     int childGrpc = TestServer.freePort();
     file.setGrpc(GrpcSection.newBuilder().setHost("127.0.0.1").setPort(childGrpc))
         .setHttp(HttpSection.newBuilder().setHost("127.0.0.1").setPort(childHttp));
-    Process child = startInItsOwnJvm(file, data);
+    Process child = TestServer.spawn(file, data, "child");
     try {
       ServerConfig own =
           ServerConfigs.from(file.build())
@@ -195,44 +187,6 @@ class ReplicaFailoverTest {
       }
     } finally {
       child.destroyForcibly();
-    }
-  }
-
-  /** {@code java -cp <this test run's class path> dev.grpca.server.Main --config FILE}. */
-  private static Process startInItsOwnJvm(ServerConfigFile.Builder file, Path data)
-      throws IOException, InterruptedException {
-    Path config = data.resolve("child.json");
-    Files.writeString(config, JsonFormat.printer().print(file));
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName(),
-                "--config",
-                config.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(data.resolve("child.log").toFile());
-    builder.environment().putAll(TestServer.envFor(Engine.POSTGRES));
-    Process child = builder.start();
-    URI ready = URI.create("http://127.0.0.1:" + file.getHttp().getPort() + "/readyz");
-    Instant deadline = Instant.now().plusSeconds(90);
-    while (true) {
-      assertThat(child.isAlive())
-          .as("the replica exited: %s", Files.readString(data.resolve("child.log")))
-          .isTrue();
-      try {
-        if (http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding())
-                .statusCode()
-            == 200) {
-          return child;
-        }
-      } catch (IOException notYet) {
-        // Not listening yet.
-      }
-      assertThat(Instant.now()).as("the replica did not get ready").isBefore(deadline);
-      Thread.sleep(200);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.grpca.server.testing;
 
+import com.google.protobuf.util.JsonFormat;
 import dev.grpca.client.BearerToken;
 import dev.grpca.client.GrpcaChannels;
 import dev.grpca.proto.v1.AuthorityServiceGrpc;
@@ -18,6 +19,10 @@ import dev.grpca.server.store.jooq.Database;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -112,6 +117,70 @@ public final class TestServer implements AutoCloseable {
     }
     customize.accept(file);
     return file;
+  }
+
+  /**
+   * A server in a JVM of its own with {@code file} as its configuration ({@code java -cp <this test
+   * run's class path> dev.grpca.server.Main --config DIR/NAME.json}, output in {@code
+   * DIR/NAME.log}), as replicas run: separate processes, each with its own PKCS#11 library state.
+   * Returns once its {@code /readyz} (on {@code file}'s HTTP port) answers 200; the caller kills
+   * it.
+   */
+  public static Process spawn(ServerConfigFile.Builder file, Path dir, String name)
+      throws IOException, InterruptedException {
+    Process process = spawnUnready(file, dir, name);
+    awaitReady(process, file, dir, name);
+    return process;
+  }
+
+  /** As {@link #spawn}, without waiting for it to be ready (see {@link #awaitReady}). */
+  public static Process spawnUnready(ServerConfigFile.Builder file, Path dir, String name)
+      throws IOException {
+    Path config = dir.resolve(name + ".json");
+    Files.writeString(config, JsonFormat.printer().print(file));
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "--config",
+                config.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(name + ".log").toFile());
+    if (file.getDatabase().getJdbcUrl().startsWith("jdbc:postgresql:")) {
+      builder.environment().putAll(envFor(Engine.POSTGRES));
+    }
+    return builder.start();
+  }
+
+  /** Waits (90 s at most) until {@code process}'s {@code /readyz} answers 200. */
+  public static void awaitReady(
+      Process process, ServerConfigFile.Builder file, Path dir, String name)
+      throws IOException, InterruptedException {
+    URI ready = URI.create("http://127.0.0.1:" + file.getHttp().getPort() + "/readyz");
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (true) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            name + " exited: " + Files.readString(dir.resolve(name + ".log")));
+      }
+      try {
+        if (http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode()
+            == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // Not listening yet.
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(name + " did not get ready in 90 s");
+      }
+      Thread.sleep(200);
+    }
   }
 
   /** The environment a server on {@code engine} starts with (its database password). */
