@@ -200,7 +200,7 @@ final class JooqCertificateStore implements CertificateStore {
             db.execute("SET enable_seqscan = off");
           }
           try {
-            return db.explain(abandoned(db, Instant.now())).plan();
+            return db.explain(abandoned(db, Instant.EPOCH)).plan();
           } finally {
             if (postgres) {
               db.execute("RESET enable_seqscan");
