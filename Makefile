@@ -6,7 +6,7 @@ HSM_DIR := $(VAR)/dev/hsm
 BUF_VERSION := 1.50.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run replicas test build deps lint fmt bench bench-profile bench-flood bench-postgres bench-micro bench-deps clean distclean
+.PHONY: run replicas test build deps lint fmt bench bench-profile bench-flood bench-postgres bench-metrics bench-micro bench-deps clean distclean
 
 ## run: build, make the dev token if missing, start the CA on 127.0.0.1:8443 (Ctrl-C stops it)
 run: deps build
@@ -26,7 +26,7 @@ test: deps lint
 build:
 	$(MVN) -q package -DskipTests -Dspotless.check.skip=true
 
-## deps: what building and testing need from Debian/Ubuntu: SoftHSM2, OpenSC's pkcs11-tool, OpenSSL, GnuTLS's tools, curl, npm (for buf)
+## deps: what building and testing need from Debian/Ubuntu: SoftHSM2, OpenSC's pkcs11-tool, OpenSSL, GnuTLS's tools, curl, npm (for buf), Prometheus's promtool
 deps:
 	@missing=""; \
 	command -v softhsm2-util >/dev/null || missing="$$missing softhsm2"; \
@@ -39,6 +39,8 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# promtool checks the /metrics scrape and the alert rules; the package's server is not started.
+	@command -v promtool >/dev/null || { echo "installing: prometheus (for promtool)"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 ## lint: buf lint (DEFAULT rules) over the contract; buf comes from npm
 lint:
@@ -67,6 +69,10 @@ bench-flood: deps bench-deps build
 ## bench-postgres: the Sign and Issue rows on H2, then those and start-up and RebuildCrl at 1M on PostgreSQL (5 min)
 bench-postgres: deps bench-deps build
 	$(BENCH_RUN) $(BENCH_SECONDS) --postgres
+
+## bench-metrics: the metrics rows alone (2 min): Sign with metrics on vs off, and a /metrics scrape
+bench-metrics: deps bench-deps build
+	$(BENCH_RUN) $(BENCH_SECONDS) --metrics
 
 ## bench-micro: JMH micro-benchmarks of the hot parts (token signing, certificate build and check, CSR, OCSP, CRL)
 JMH_ARGS ?= -f 1 -wi 2 -w 2s -i 3 -r 2s

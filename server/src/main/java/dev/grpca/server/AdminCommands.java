@@ -6,6 +6,7 @@ import dev.grpca.proto.v1.Principal;
 import dev.grpca.server.access.AccessControl;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.AuditChain;
 import dev.grpca.server.store.jooq.Database;
@@ -51,7 +52,8 @@ final class AdminCommands {
       out.println("usage:\n" + USAGE);
       return 2;
     }
-    try (Database database = Core.openDatabase(config.database(), env, () -> AuditCall.INTERNAL)) {
+    try (Database database =
+        Core.openDatabase(config.database(), env, () -> AuditCall.INTERNAL, Metrics.disabled())) {
       AccessControl access =
           new AccessControl(database.access(), new SecureRandom(), Clock.systemUTC());
       String command = args.get(0) + " " + args.get(1);

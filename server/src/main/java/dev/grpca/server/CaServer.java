@@ -10,6 +10,8 @@ import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.http.HttpSidecar;
 import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.MetricsServer;
 import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.revocation.CrlPublisher;
@@ -36,6 +38,7 @@ public final class CaServer extends Serving {
   private final GrpcServer grpc;
   private final ServerTlsIdentity tls;
   private final CrlPublisher crls;
+  private final MetricsServer metrics;
 
   private CaServer(
       ServerConfig config,
@@ -45,8 +48,10 @@ public final class CaServer extends Serving {
       ServerTlsIdentity tls,
       CrlPublisher crls,
       OcspResponder ocsp,
+      MetricsServer metrics,
       Opened opened) {
     super(http, authorities, ocsp, opened);
+    this.metrics = metrics;
     this.config = config;
     this.grpc = grpc;
     this.tls = tls;
@@ -74,7 +79,8 @@ public final class CaServer extends Serving {
                 core.urls,
                 core.clock,
                 config.crl().validity(),
-                config.crl().debounce())
+                config.crl().debounce(),
+                core.metrics)
             .onlyWhile(core.lease("crl-publisher"))
             .start(core.scheduler);
     // Rows a stopped process left PENDING (it crashed between recording and storing) are failed.
@@ -95,7 +101,8 @@ public final class CaServer extends Serving {
             core.random,
             core.bouncyCastle,
             core.urls,
-            core.clock);
+            core.clock,
+            core.metrics);
     ServerTlsIdentity tls =
         new ServerTlsIdentity(
                 issuance,
@@ -103,6 +110,8 @@ public final class CaServer extends Serving {
                 config.grpc().tlsCertificateLifetime(),
                 core.clock)
             .start(core.scheduler);
+    core.metrics.gauge(
+        MetricNames.TLS_EXPIRY, () -> core.secondsUntil(tls.current().getNotAfter().toInstant()));
     // What other replicas change applies here at once (PostgreSQL's LISTEN/NOTIFY).
     core.database
         .changes()
@@ -129,7 +138,8 @@ public final class CaServer extends Serving {
             (authority, serial) -> {
               ocsp.invalidate(serial);
               crls.revoked(authority);
-            });
+            },
+            core.metrics);
     GrpcServer grpc =
         opened.add(
             GrpcServer.start(
@@ -138,22 +148,30 @@ public final class CaServer extends Serving {
                 new GrpcServer.Services(
                     access,
                     core.database.access(),
-                    new RateLimiter(config.rateLimits(), core.database.access(), core.clock),
+                    new RateLimiter(
+                        config.rateLimits(), core.database.access(), core.clock, core.metrics),
                     issuance,
                     queries,
                     revocation,
                     authorities,
                     profiles,
                     crls,
-                    core.clock)));
-    HttpSidecar http = opened.add(core.startHttp(authorities, crls::latest, ocsp));
+                    core.clock,
+                    core.metrics)));
+    HttpSidecar http = opened.add(core.startHttp(authorities, crls::latest, ocsp, opened));
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
-    return new CaServer(config, grpc, http, authorities, tls, crls, ocsp, opened);
+    return new CaServer(
+        config, grpc, http, authorities, tls, crls, ocsp, core.metricsServer, opened);
   }
 
   /** The gRPC port. */
   public int port() {
     return grpc.port();
+  }
+
+  /** Where /metrics is served: its own listener's port, or the sidecar's. */
+  public int metricsPort() {
+    return metrics == null ? httpPort() : metrics.port();
   }
 
   /** The CRL publisher. */

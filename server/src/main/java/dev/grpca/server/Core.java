@@ -1,12 +1,17 @@
 package dev.grpca.server;
 
 import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.authority.Authority;
 import dev.grpca.server.authority.AuthorityBootstrap;
 import dev.grpca.server.authority.CertificateFactory;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.hsm.Pkcs11Token;
 import dev.grpca.server.http.HttpSidecar;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
+import dev.grpca.server.metrics.MetricsEndpoint;
+import dev.grpca.server.metrics.MetricsServer;
 import dev.grpca.server.revocation.OcspResponder;
 import dev.grpca.server.revocation.OcspSigners;
 import dev.grpca.server.store.AuditCall;
@@ -19,6 +24,7 @@ import java.security.Provider;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -26,6 +32,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -69,6 +77,7 @@ final class Core {
   final CertificateFactory factory;
   final IssuerUrls urls;
   final ScheduledExecutorService scheduler;
+  final Metrics metrics;
 
   private Core(
       ServerConfig config,
@@ -78,17 +87,59 @@ final class Core {
       Opened opened) {
     this.config = config;
     this.clock = clock;
-    this.database = opened.add(openDatabase(config.database(), env, auditCalls));
+    this.metrics = config.metrics().enabled() ? Metrics.create() : Metrics.disabled();
+    if (config.metrics().jmx()) {
+      opened.add(metrics.startJmx());
+    }
+    this.database = opened.add(openDatabase(config.database(), env, auditCalls, metrics));
     // Closed before the database, after the scheduler: a stopping replica's jobs pass on at once.
     opened.add(this::releaseJobLeases);
     char[] pin = Secrets.read(env, PIN_VARIABLE, config.hsm().pinFile(), "hsm.pin_file");
-    this.token = Pkcs11Token.open(config.hsm().pkcs11Config(), pin, random);
+    this.token = Pkcs11Token.open(config.hsm().pkcs11Config(), pin, random, metrics);
     this.factory =
         new CertificateFactory(
-            database.certificates(), new SerialNumbers(random), bouncyCastle, clock);
+            database.certificates(), new SerialNumbers(random), bouncyCastle, clock, metrics);
     this.urls = new IssuerUrls(config.http().publicBaseUrl());
     this.scheduler = scheduler();
     opened.add(scheduler::shutdownNow);
+    metrics.gauge(MetricNames.TOKEN_UP, () -> token.ping() ? 1 : 0);
+    metrics.gauge(MetricNames.DB_UP, () -> database.ping() ? 1 : 0);
+    if (metrics.enabled()) {
+      // Read in the background: a scrape never waits on the database, even when it is down.
+      AtomicInteger pending = new AtomicInteger();
+      metrics.gauge(MetricNames.PENDING_ROWS, pending::get);
+      scheduler.scheduleWithFixedDelay(
+          () -> {
+            try {
+              pending.set(database.certificates().countPending());
+            } catch (RuntimeException e) {
+              // The database gauge says it is unreachable; the count stays as last read.
+            }
+          },
+          0,
+          PENDING_EVERY.toMillis(),
+          TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** How often the number of PENDING rows is read for its gauge. */
+  private static final Duration PENDING_EVERY = Duration.ofSeconds(15);
+
+  /** Seconds from now until {@code instant}; NaN when there is none. */
+  double secondsUntil(Instant instant) {
+    return instant == null
+        ? Double.NaN
+        : Duration.between(clock.instant(), instant).toMillis() / 1000.0;
+  }
+
+  /** The expiry of each CA certificate, as gauges. */
+  void caExpiryGauges(Authorities authorities) {
+    for (Authority authority : authorities.all()) {
+      metrics.gauge(
+          MetricNames.CA_EXPIRY,
+          () -> secondsUntil(authority.certificate().getNotAfter().toInstant()),
+          authority.id());
+    }
   }
 
   /** Opens the database and the token, everything else the modes share made once. */
@@ -102,7 +153,10 @@ final class Core {
   }
 
   static Database openDatabase(
-      ServerConfig.Database config, Map<String, String> env, Supplier<AuditCall> auditCalls) {
+      ServerConfig.Database config,
+      Map<String, String> env,
+      Supplier<AuditCall> auditCalls,
+      Metrics metrics) {
     char[] password =
         Secrets.read(
             env,
@@ -110,7 +164,11 @@ final class Core {
             config.passwordFile(),
             "database.password_file");
     return Database.open(
-        config.jdbcUrl(), config.user(), password == null ? "" : new String(password), auditCalls);
+        config.jdbcUrl(),
+        config.user(),
+        password == null ? "" : new String(password),
+        auditCalls,
+        metrics);
   }
 
   /** Whether this process holds (after taking or renewing it) the lease on the job {@code name}. */
@@ -180,6 +238,14 @@ final class Core {
                             }))
                 .start(scheduler)
             : OcspSigners.caKeys(authorities);
+    if (ocsp.delegated()) {
+      for (Authority authority : authorities.all()) {
+        metrics.gauge(
+            MetricNames.OCSP_SIGNER_EXPIRY,
+            () -> secondsUntil(signers.signerNotAfter(authority.id())),
+            authority.id());
+      }
+    }
     return new OcspResponder(
         authorities,
         signers,
@@ -189,17 +255,32 @@ final class Core {
         ocsp.cacheMaxAge(),
         ocsp.echoNonce(),
         ocsp.perRequestAnswersPerMinute(),
-        bouncyCastle);
+        bouncyCastle,
+        metrics);
   }
 
-  /** The sidecar; /readyz checks the database and the token. */
+  /**
+   * The sidecar; /readyz checks the database and the token. /metrics is served there, or on a
+   * listener of its own ({@code metrics.port}) opened here, or (metrics off) nowhere.
+   */
   HttpSidecar startHttp(
-      Authorities authorities, Function<String, Optional<StoredCrl>> crls, OcspResponder ocsp)
+      Authorities authorities,
+      Function<String, Optional<StoredCrl>> crls,
+      OcspResponder ocsp,
+      Opened opened)
       throws IOException {
     ServerConfig.Http http = config.http();
     Map<String, BooleanSupplier> ready = Map.of("database", database::ping, "hsm", token::ping);
+    caExpiryGauges(authorities);
+    MetricsEndpoint endpoint = metrics.enabled() ? new MetricsEndpoint(metrics) : null;
+    if (endpoint != null && config.metrics().ownListener()) {
+      metricsServer =
+          opened.add(
+              MetricsServer.start(config.metrics().host(), config.metrics().port(), endpoint));
+      endpoint = null;
+    }
     try {
-      return HttpSidecar.start(http, authorities, crls, ocsp, ready, clock);
+      return HttpSidecar.start(http, authorities, crls, ocsp, ready, clock, metrics, endpoint);
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {
@@ -207,6 +288,9 @@ final class Core {
           "cannot start the HTTP sidecar on " + http.host() + ":" + http.port(), e);
     }
   }
+
+  /** The listener of /metrics when it has its own; null otherwise. */
+  MetricsServer metricsServer;
 
   /** One daemon thread for the background jobs: TLS renewal, CRL publishing, OCSP signers. */
   private static ScheduledExecutorService scheduler() {

@@ -51,6 +51,7 @@ public final class Main {
     Serving running;
     try {
       ServerConfig config = ServerConfigs.load(args.configFile());
+      LogFormat.apply(config.logFormat());
       running =
           args.responder()
               ? startResponder(config, Clock.systemUTC(), System.getenv())

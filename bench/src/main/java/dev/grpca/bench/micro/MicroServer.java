@@ -38,7 +38,8 @@ final class MicroServer {
     return Pkcs11Token.open(
         hsm.resolve("pkcs11.cfg"),
         Files.readString(hsm.resolve("user.pin")).strip().toCharArray(),
-        new SecureRandom());
+        new SecureRandom(),
+        dev.grpca.server.metrics.Metrics.disabled());
   }
 
   /**

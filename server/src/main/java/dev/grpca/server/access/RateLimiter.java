@@ -1,7 +1,10 @@
 package dev.grpca.server.access;
 
+import com.codahale.metrics.Counter;
 import dev.grpca.server.config.ServerConfig.RateLimit;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.policy.DurationText;
 import dev.grpca.server.store.AccessStore;
 import java.time.Clock;
@@ -20,8 +23,10 @@ public final class RateLimiter {
   private final List<RateLimit> limits;
   private final AccessStore store;
   private final Clock clock;
+  private final Counter refused;
 
-  public RateLimiter(List<RateLimit> limits, AccessStore store, Clock clock) {
+  public RateLimiter(List<RateLimit> limits, AccessStore store, Clock clock, Metrics metrics) {
+    this.refused = metrics.counter(MetricNames.RATE_LIMITED);
     this.limits = List.copyOf(limits);
     this.store = store;
     this.clock = clock;
@@ -52,6 +57,7 @@ public final class RateLimiter {
     }
     double wait = store.take(buckets, clock.instant());
     if (wait > 0) {
+      refused.inc();
       Duration retry = Duration.ofMillis((long) Math.ceil(wait * 1000));
       List<String> described = new ArrayList<>();
       for (RateLimit l : applied) {

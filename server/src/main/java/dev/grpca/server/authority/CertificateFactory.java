@@ -1,6 +1,9 @@
 package dev.grpca.server.authority;
 
+import com.codahale.metrics.Timer;
 import dev.grpca.server.hsm.Signer;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.StoredCertificate;
@@ -70,6 +73,12 @@ public final class CertificateFactory {
   private final SerialNumbers serials;
   private final Clock clock;
   private final JcaContentVerifierProviderBuilder verifiers;
+  private final Metrics metrics;
+  private final Timer buildAndCheck;
+  private final Timer record;
+  private final Timer sign;
+  private final Timer verify;
+  private final Timer storeStep;
 
   /**
    * One verifier per signing public key, kept: Bouncy Castle caches its precomputed multiples of
@@ -82,7 +91,17 @@ public final class CertificateFactory {
    *     JDK 17)
    */
   public CertificateFactory(
-      CertificateStore store, SerialNumbers serials, Provider bouncyCastle, Clock clock) {
+      CertificateStore store,
+      SerialNumbers serials,
+      Provider bouncyCastle,
+      Clock clock,
+      Metrics metrics) {
+    this.metrics = metrics;
+    this.buildAndCheck = metrics.timer(MetricNames.ISSUANCE_STEP, "build_check");
+    this.record = metrics.timer(MetricNames.ISSUANCE_STEP, "record");
+    this.sign = metrics.timer(MetricNames.ISSUANCE_STEP, "sign");
+    this.verify = metrics.timer(MetricNames.ISSUANCE_STEP, "verify");
+    this.storeStep = metrics.timer(MetricNames.ISSUANCE_STEP, "store");
     this.store = store;
     this.serials = serials;
     this.clock = clock;
@@ -132,15 +151,40 @@ public final class CertificateFactory {
 
   /** What the certificate's row says besides what the certificate says. */
   public record Recording(
-      String profile, Map<String, String> labels, String requestedBy, String renewedFrom) {
+      String profile,
+      Map<String, String> labels,
+      String requestedBy,
+      String renewedFrom,
+      boolean system) {
     public Recording {
       labels = Map.copyOf(labels);
     }
 
+    /** A certificate a caller asked for (a renewal when {@code renewedFrom} is not null). */
+    public Recording(
+        String profile, Map<String, String> labels, String requestedBy, String renewedFrom) {
+      this(profile, labels, requestedBy, renewedFrom, false);
+    }
+
     /** A certificate the server makes for itself, recorded as requested by its profile. */
     public static Recording system(String profile) {
-      return new Recording(profile, Map.of(), profile, null);
+      return new Recording(profile, Map.of(), profile, null, true);
     }
+
+    /**
+     * What metrics count it as: leaf, renewal, or for the server's own certificates their built-in
+     * profile's name without "grpca-" (ca, ocsp-signer, server).
+     */
+    String kind() {
+      if (system || profile.startsWith(SYSTEM_PREFIX)) {
+        return profile.startsWith(SYSTEM_PREFIX)
+            ? profile.substring(SYSTEM_PREFIX.length())
+            : profile;
+      }
+      return renewedFrom == null ? "leaf" : "renewal";
+    }
+
+    private static final String SYSTEM_PREFIX = "grpca-";
   }
 
   /**
@@ -151,12 +195,14 @@ public final class CertificateFactory {
     private final SigningKey by;
     private final TBSCertificate tbs;
     private final PendingCertificate pending;
+    private final String kind;
     private final AtomicBoolean used = new AtomicBoolean();
 
-    private Prepared(SigningKey by, TBSCertificate tbs, PendingCertificate pending) {
+    private Prepared(SigningKey by, TBSCertificate tbs, PendingCertificate pending, String kind) {
       this.by = by;
       this.tbs = tbs;
       this.pending = pending;
+      this.kind = kind;
     }
 
     /** The serial, in the wire form. */
@@ -183,6 +229,7 @@ public final class CertificateFactory {
   }
 
   private Prepared prepare(SigningKey by, CertificateSpec spec, Recording recording) {
+    long start = System.nanoTime();
     TBSCertificate tbs = TbsCertificates.build(spec, by.issuer());
     CertificateChecks.require(SignedCertificates.withPlaceholderSignature(tbs), spec, by.issuer());
     String commonName = SubjectFields.of(spec.subject()).commonName();
@@ -205,7 +252,8 @@ public final class CertificateFactory {
             recording.requestedBy(),
             clock.instant(),
             recording.renewedFrom());
-    return new Prepared(by, tbs, pending);
+    buildAndCheck.update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    return new Prepared(by, tbs, pending, recording.kind());
   }
 
   /**
@@ -219,16 +267,24 @@ public final class CertificateFactory {
           "certificate " + prepared.serialNumber() + " was already issued from this preparation");
     }
     PendingCertificate pending = prepared.pending;
+    long start = System.nanoTime();
     store.recordPending(pending);
+    long recorded = System.nanoTime();
+    record.update(recorded - start, TimeUnit.NANOSECONDS);
     byte[] der;
     try {
       der = signAndVerify(prepared.by.signer(), prepared.tbs, pending.tbsCertificate());
     } catch (RuntimeException e) {
       throw markFailed(pending, e);
     }
+    long verified = System.nanoTime();
     String pem = Pem.certificate(der);
     String fingerprint = Certificates.sha256Fingerprint(der);
     Instant issueTime = store.markIssued(pending.serialNumber(), pem, fingerprint, clock.instant());
+    storeStep.update(System.nanoTime() - verified, TimeUnit.NANOSECONDS);
+    metrics
+        .counter(MetricNames.CERTIFICATES_ISSUED, prepared.kind, prepared.by.authorityId())
+        .inc();
     return pending.issued(pem, fingerprint, issueTime);
   }
 
@@ -247,7 +303,10 @@ public final class CertificateFactory {
    * never leaves the server.
    */
   private byte[] signAndVerify(Signer signer, TBSCertificate tbs, byte[] recordedTbs) {
+    long start = System.nanoTime();
     byte[] signature = signer.sign(recordedTbs);
+    long signed = System.nanoTime();
+    sign.update(signed - start, TimeUnit.NANOSECONDS);
     try {
       byte[] der = SignedCertificates.assemble(tbs, tbs.getSignature(), signature);
       X509CertificateHolder certificate = new X509CertificateHolder(der);
@@ -259,6 +318,7 @@ public final class CertificateFactory {
       if (!Arrays.equals(signedTbs, recordedTbs)) {
         throw new IllegalStateException("the signed TBS certificate is not the one recorded");
       }
+      verify.update(System.nanoTime() - signed, TimeUnit.NANOSECONDS);
       return der;
     } catch (IOException e) {
       throw new UncheckedIOException("encoding a signed certificate", e);

@@ -18,7 +18,9 @@ public record ServerConfig(
     Http http,
     Crl crl,
     Ocsp ocsp,
-    List<RateLimit> rateLimits) {
+    List<RateLimit> rateLimits,
+    Metrics metrics,
+    String logFormat) {
 
   /**
    * Certificates per interval for a principal ("*": each on its own; null: anyone) and a profile
@@ -37,6 +39,17 @@ public record ServerConfig(
       Duration signerLifetime,
       boolean echoNonce,
       int perRequestAnswersPerMinute) {}
+
+  /**
+   * Metrics. {@code port} 0: /metrics is on the sidecar; otherwise on its own listener at {@code
+   * host}:{@code port}.
+   */
+  public record Metrics(boolean enabled, String host, int port, boolean jmx) {
+    /** Whether /metrics has a listener of its own. */
+    public boolean ownListener() {
+      return port != 0;
+    }
+  }
 
   /** CRL publishing. */
   public record Crl(Duration validity, Duration debounce) {}
@@ -99,7 +112,9 @@ public record ServerConfig(
         http,
         crl,
         ocsp,
-        rateLimits);
+        rateLimits,
+        metrics,
+        logFormat);
   }
 
   /** The same configuration with the HTTP sidecar elsewhere; port 0 lets the OS choose. */
@@ -116,7 +131,9 @@ public record ServerConfig(
         new Http(host, port, "http://" + host + ":" + port),
         crl,
         ocsp,
-        rateLimits);
+        rateLimits,
+        metrics,
+        logFormat);
   }
 
   /** Where the server writes the files a developer needs: the root, the chain. */

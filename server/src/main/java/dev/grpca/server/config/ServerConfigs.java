@@ -8,6 +8,7 @@ import dev.grpca.server.config.proto.AuthoritySection;
 import dev.grpca.server.config.proto.CrlSection;
 import dev.grpca.server.config.proto.GrpcSection;
 import dev.grpca.server.config.proto.HttpSection;
+import dev.grpca.server.config.proto.MetricsSection;
 import dev.grpca.server.config.proto.OcspSection;
 import dev.grpca.server.config.proto.ServerConfigFile;
 import dev.grpca.server.error.CaException;
@@ -98,7 +99,9 @@ public final class ServerConfigs {
         http(f.getHttp()),
         crl(f.getCrl()),
         ocsp(f.getOcsp()),
-        rateLimits(f.getRateLimitsList()));
+        rateLimits(f.getRateLimitsList()),
+        metrics(f.getMetrics()),
+        logFormat(f.getLog().getFormat()));
   }
 
   /**
@@ -210,6 +213,28 @@ public final class ServerConfigs {
           "crl.debounce: " + DurationText.human(debounce) + " (expected: <= 5m)");
     }
     return new ServerConfig.Crl(validity, debounce);
+  }
+
+  private static ServerConfig.Metrics metrics(MetricsSection m) {
+    int port = m.getPort();
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(
+          "metrics.port: " + port + " (expected: 1..65535, or unset for the sidecar)");
+    }
+    if (port == 0 && !m.getHost().isEmpty()) {
+      throw new IllegalArgumentException(
+          "metrics.host: '" + m.getHost() + "' without metrics.port (expected: both, or neither)");
+    }
+    return new ServerConfig.Metrics(
+        !m.getDisabled(), or(m.getHost(), "127.0.0.1"), port, !m.getJmxDisabled());
+  }
+
+  private static String logFormat(String format) {
+    String f = or(format, "text");
+    if (!f.equals("text") && !f.equals("json")) {
+      throw new IllegalArgumentException("log.format: '" + format + "' (expected: text or json)");
+    }
+    return f;
   }
 
   private static ServerConfig.Http http(HttpSection h) {

@@ -73,14 +73,24 @@ final class AccessLogInterceptor implements ServerInterceptor {
           @Override
           public void close(Status status, Metadata trailers) {
             long micros = (System.nanoTime() - start) / 1_000;
-            String line = "rpc={} principal={} serial={} status={} time_us={} request_id={}";
-            Object[] args = {
-              method, entry.principal(), entry.serial(), status.getCode(), micros, requestId
-            };
-            if (quiet) {
-              log.debug(line, args);
-            } else {
-              log.info(line, args);
+            // The same fields twice: in the text line, and as key-value pairs, which the JSON
+            // log format (log.format: json) writes as fields of their own.
+            (quiet ? log.atDebug() : log.atInfo())
+                .setMessage("rpc={} principal={} serial={} status={} time_us={} request_id={}")
+                .addArgument(method)
+                .addArgument(entry.principal())
+                .addArgument(entry.serial())
+                .addArgument(status.getCode())
+                .addArgument(micros)
+                .addArgument(requestId)
+                .addKeyValue("rpc", method)
+                .addKeyValue("principal", entry.principal())
+                .addKeyValue("serial", entry.serial())
+                .addKeyValue("status", status.getCode().name())
+                .addKeyValue("time_us", micros)
+                .addKeyValue("request_id", requestId)
+                .log();
+            if (!quiet) {
               record(entry, status);
             }
             trailers.put(REQUEST_ID, requestId);

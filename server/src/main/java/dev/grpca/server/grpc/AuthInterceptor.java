@@ -4,6 +4,8 @@ import dev.grpca.server.access.AccessControl;
 import dev.grpca.server.access.Caller;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.x509.SerialNumbers;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
@@ -39,10 +41,12 @@ final class AuthInterceptor implements ServerInterceptor {
 
   private final AccessControl access;
   private final Predicate<String> revokedSerial;
+  private final Metrics metrics;
 
-  AuthInterceptor(AccessControl access, Predicate<String> revokedSerial) {
+  AuthInterceptor(AccessControl access, Predicate<String> revokedSerial, Metrics metrics) {
     this.access = access;
     this.revokedSerial = revokedSerial;
+    this.metrics = metrics;
   }
 
   static boolean isOpen(String serviceName) {
@@ -60,25 +64,36 @@ final class AuthInterceptor implements ServerInterceptor {
     try {
       if (value != null) {
         if (!value.regionMatches(true, 0, PREFIX, 0, PREFIX.length())) {
-          return refuse(call, "the authorization header is not 'Bearer <token>'");
+          return refuse(call, "malformed", "the authorization header is not 'Bearer <token>'");
         }
-        caller = access.byToken(value.substring(PREFIX.length()).strip());
+        try {
+          caller = access.byToken(value.substring(PREFIX.length()).strip());
+        } catch (CaException e) {
+          if (e.kind() == ErrorKind.UNAUTHENTICATED) {
+            return refuse(call, "bad_token", e.getMessage());
+          }
+          throw e;
+        }
       } else {
         X509Certificate peer = peerCertificate(call);
         if (peer == null) {
           return refuse(
               call,
+              "missing",
               "missing credentials: send 'authorization: Bearer <token>' or a client certificate");
         }
         String serial = SerialNumbers.toHex(peer.getSerialNumber());
         if (revokedSerial.test(serial)) {
-          return refuse(call, "the client certificate " + serial + " has been revoked");
+          return refuse(
+              call,
+              "revoked_certificate",
+              "the client certificate " + serial + " has been revoked");
         }
         caller = access.byCertificate(peer, serial);
       }
     } catch (CaException e) {
       if (e.kind() == ErrorKind.UNAUTHENTICATED) {
-        return refuse(call, e.getMessage());
+        return refuse(call, "bad_certificate", e.getMessage());
       }
       // The credentials could not be checked (the database is unavailable): the call gets the
       // error's own status, as it would inside the service.
@@ -104,7 +119,8 @@ final class AuthInterceptor implements ServerInterceptor {
     }
   }
 
-  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String message) {
+  private <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String kind, String message) {
+    metrics.counter(MetricNames.AUTH_FAILURES, kind).inc();
     call.close(Status.UNAUTHENTICATED.withDescription(message), new Metadata());
     return new ServerCall.Listener<>() {};
   }

@@ -11,6 +11,7 @@ import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.revocation.RevocationService;
@@ -86,7 +87,8 @@ public final class GrpcServer implements AutoCloseable {
       Authorities authorities,
       ProfileCatalog profiles,
       CrlPublisher crls,
-      Clock clock) {}
+      Clock clock,
+      Metrics metrics) {}
 
   /** Builds and starts the server on TCP with TLS (or plaintext on loopback, if configured). */
   public static GrpcServer start(ServerConfig.Grpc config, ServerTlsIdentity tls, Services s)
@@ -127,13 +129,16 @@ public final class GrpcServer implements AutoCloseable {
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance())
-        // Called last-added first: the access log sees every call, auth runs before errors.
+        // Called last-added first: metrics and the access log see every call, auth runs before
+        // errors.
         .intercept(new ErrorInterceptor())
         .intercept(
             new AuthInterceptor(
                 s.access(),
-                serial -> s.queries().find(serial).map(c -> c.revocation() != null).orElse(false)))
-        .intercept(new AccessLogInterceptor(s.accessStore(), MUTATING, AUDITED_HERE, s.clock()));
+                serial -> s.queries().find(serial).map(c -> c.revocation() != null).orElse(false),
+                s.metrics()))
+        .intercept(new AccessLogInterceptor(s.accessStore(), MUTATING, AUDITED_HERE, s.clock()))
+        .intercept(new MetricsInterceptor(s.metrics()));
     services.forEach(builder::addService);
     Server server = builder.build().start();
     health.setStatus("", ServingStatus.SERVING);

@@ -1,7 +1,11 @@
 package dev.grpca.server.hsm;
 
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Timer;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.x509.KeyAlgorithm;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,6 +31,8 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A PKCS#11 token reached through the JDK's SunPKCS11 provider. Keys are generated inside the token
@@ -41,18 +47,25 @@ public final class Pkcs11Token implements TokenKeys {
   private final Provider provider;
   private final KeyStore keyStore;
   private final SecureRandom random;
+  private final Metrics metrics;
 
-  private Pkcs11Token(Provider provider, KeyStore keyStore, SecureRandom random) {
+  /** Signatures being made now: SunPKCS11 holds one session for each. */
+  private final AtomicInteger busy = new AtomicInteger();
+
+  private Pkcs11Token(Provider provider, KeyStore keyStore, SecureRandom random, Metrics metrics) {
     this.provider = provider;
     this.keyStore = keyStore;
     this.random = random;
+    this.metrics = metrics;
+    metrics.gauge(MetricNames.TOKEN_SESSIONS, busy::get);
   }
 
   /**
    * Configures SunPKCS11 from {@code configFile} and logs in with {@code pin}. The PIN array is
    * cleared before this returns.
    */
-  public static Pkcs11Token open(Path configFile, char[] pin, SecureRandom random) {
+  public static Pkcs11Token open(
+      Path configFile, char[] pin, SecureRandom random, Metrics metrics) {
     try {
       if (!Files.isReadable(configFile)) {
         throw new CaException(
@@ -65,7 +78,7 @@ public final class Pkcs11Token implements TokenKeys {
       Provider provider = base.configure(configFile.toAbsolutePath().toString());
       KeyStore keyStore = KeyStore.getInstance("PKCS11", provider);
       keyStore.load(null, pin);
-      return new Pkcs11Token(provider, keyStore, random);
+      return new Pkcs11Token(provider, keyStore, random, metrics);
     } catch (GeneralSecurityException | IOException | ProviderException e) {
       throw CaException.unavailable(
           "cannot open the PKCS#11 token configured in " + configFile + ": " + rootMessage(e), e);
@@ -103,10 +116,7 @@ public final class Pkcs11Token implements TokenKeys {
       X509Certificate x509 = (X509Certificate) certificate;
       KeyAlgorithm algorithm = algorithmOf(x509.getPublicKey());
       return Optional.of(
-          new TokenKey(
-              label,
-              new Pkcs11Signer(provider, (PrivateKey) key, x509.getPublicKey(), algorithm),
-              x509));
+          new TokenKey(label, signer((PrivateKey) key, x509.getPublicKey(), algorithm), x509));
     } catch (GeneralSecurityException | ProviderException e) {
       throw CaException.unavailable("cannot read key '" + label + "' from the token", e);
     }
@@ -121,7 +131,7 @@ public final class Pkcs11Token implements TokenKeys {
     }
     try {
       KeyPair pair = algorithm.generate(provider, random);
-      return new Pkcs11Signer(provider, pair.getPrivate(), pair.getPublic(), algorithm);
+      return signer(pair.getPrivate(), pair.getPublic(), algorithm);
     } catch (GeneralSecurityException | ProviderException e) {
       throw CaException.unavailable("cannot generate a " + algorithm.displayName() + " key", e);
     }
@@ -176,6 +186,22 @@ public final class Pkcs11Token implements TokenKeys {
     }
   }
 
+  private Pkcs11Signer signer(PrivateKey key, PublicKey publicKey, KeyAlgorithm algorithm) {
+    String keyType = algorithm.name().toLowerCase(java.util.Locale.ROOT);
+    return new Pkcs11Signer(
+        provider,
+        key,
+        publicKey,
+        algorithm,
+        new SignMeters(
+            metrics.timer(MetricNames.TOKEN_SIGN, keyType),
+            metrics.counter(MetricNames.TOKEN_SIGN_ERRORS, keyType),
+            busy));
+  }
+
+  /** What a signer counts: its signatures' time, its failures, and the sessions busy. */
+  private record SignMeters(Timer time, Counter errors, AtomicInteger busy) {}
+
   /** Reads the token's objects again; the session stays logged in, so no PIN is needed. */
   private void reload() throws GeneralSecurityException {
     try {
@@ -227,13 +253,19 @@ public final class Pkcs11Token implements TokenKeys {
     private final PrivateKey privateKey;
     private final PublicKey publicKey;
     private final KeyAlgorithm algorithm;
+    private final SignMeters meters;
 
     Pkcs11Signer(
-        Provider provider, PrivateKey privateKey, PublicKey publicKey, KeyAlgorithm algorithm) {
+        Provider provider,
+        PrivateKey privateKey,
+        PublicKey publicKey,
+        KeyAlgorithm algorithm,
+        SignMeters meters) {
       this.provider = provider;
       this.privateKey = privateKey;
       this.publicKey = publicKey;
       this.algorithm = algorithm;
+      this.meters = meters;
     }
 
     @Override
@@ -248,13 +280,20 @@ public final class Pkcs11Token implements TokenKeys {
 
     @Override
     public byte[] sign(byte[] data) {
+      long start = System.nanoTime();
+      meters.busy().incrementAndGet();
       try {
         Signature signature = Signature.getInstance(algorithm.signatureAlgorithm(), provider);
         signature.initSign(privateKey);
         signature.update(data);
-        return signature.sign();
+        byte[] signed = signature.sign();
+        meters.time().update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        return signed;
       } catch (GeneralSecurityException | ProviderException e) {
+        meters.errors().inc();
         throw CaException.unavailable("the HSM could not sign", e);
+      } finally {
+        meters.busy().decrementAndGet();
       }
     }
 

@@ -1,9 +1,13 @@
 package dev.grpca.server.http;
 
+import com.codahale.metrics.Counter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
+import dev.grpca.server.metrics.MetricsEndpoint;
 import dev.grpca.server.revocation.OcspAnswer;
 import dev.grpca.server.revocation.OcspResponder;
 import dev.grpca.server.store.StoredCrl;
@@ -18,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.eclipse.jetty.http.DateGenerator;
@@ -43,8 +48,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The plain-HTTP sidecar for TLS stacks and probes (RFC 5280 and RFC 6960 expect http:// URLs).
  * Unauthenticated and read-only: issuer certificates (DER and PEM), chains, the latest stored CRLs,
- * OCSP (POST to {@code /v1/ocsp}, GET under it), {@code /healthz} and {@code /readyz}. Anything
- * else is 404; any other method is 405.
+ * OCSP (POST to {@code /v1/ocsp}, GET under it), {@code /healthz}, {@code /readyz} and, unless it
+ * has a listener of its own, {@code /metrics}. Anything else is 404; any other method is 405.
  */
 public final class HttpSidecar implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpSidecar.class);
@@ -80,7 +85,9 @@ public final class HttpSidecar implements AutoCloseable {
       Function<String, Optional<StoredCrl>> crls,
       OcspResponder ocsp,
       Map<String, BooleanSupplier> ready,
-      Clock clock)
+      Clock clock,
+      Metrics metrics,
+      MetricsEndpoint metricsEndpoint)
       throws Exception {
     QueuedThreadPool threads = new QueuedThreadPool(32, 2);
     threads.setName("grpca-http");
@@ -96,7 +103,7 @@ public final class HttpSidecar implements AutoCloseable {
     connector.setPort(config.port());
     connector.setIdleTimeout(30_000);
     server.addConnector(connector);
-    server.setHandler(new Routes(authorities, crls, ocsp, ready, clock));
+    server.setHandler(new Routes(authorities, crls, ocsp, ready, clock, metrics, metricsEndpoint));
     server.start();
     log.info("HTTP sidecar on {}:{}", config.host(), connector.getLocalPort());
     return new HttpSidecar(server, connector);
@@ -126,18 +133,41 @@ public final class HttpSidecar implements AutoCloseable {
     private final OcspResponder ocsp;
     private final Map<String, BooleanSupplier> ready;
     private final Clock clock;
+    private final Metrics metrics;
+    private final MetricsEndpoint metricsEndpoint;
+
+    /** OCSP answers given, by result, for GET and for POST: no string is built per answer. */
+    private final Map<String, Counter> ocspGets = new ConcurrentHashMap<>();
+
+    private final Map<String, Counter> ocspPosts = new ConcurrentHashMap<>();
 
     Routes(
         Authorities authorities,
         Function<String, Optional<StoredCrl>> crls,
         OcspResponder ocsp,
         Map<String, BooleanSupplier> ready,
-        Clock clock) {
+        Clock clock,
+        Metrics metrics,
+        MetricsEndpoint metricsEndpoint) {
       this.authorities = authorities;
       this.crls = crls;
       this.ocsp = ocsp;
       this.ready = Map.copyOf(ready);
       this.clock = clock;
+      this.metrics = metrics;
+      this.metricsEndpoint = metricsEndpoint;
+    }
+
+    private void countOcsp(boolean get, OcspAnswer answer) {
+      Map<String, Counter> counts = get ? ocspGets : ocspPosts;
+      Counter counter = counts.get(answer.result());
+      if (counter == null) {
+        counter =
+            counts.computeIfAbsent(
+                answer.result(),
+                r -> metrics.counter(MetricNames.OCSP_REQUESTS, get ? "get" : "post", r));
+      }
+      counter.inc();
     }
 
     /**
@@ -154,6 +184,7 @@ public final class HttpSidecar implements AutoCloseable {
           && rawPath.startsWith(OCSP_GET)) {
         OcspAnswer held = ocsp.heldGet(rawPath.substring(OCSP_GET.length()));
         if (held != null) {
+          countOcsp(true, held);
           ocspAnswer(held, clock.instant(), request, response, callback);
           return true;
         }
@@ -177,6 +208,10 @@ public final class HttpSidecar implements AutoCloseable {
       String rawPath = request.getHttpURI().getPath();
       if (HttpMethod.POST.is(method) && "/v1/ocsp".equals(rawPath)) {
         ocspPost(request, response, callback);
+        return;
+      }
+      if (metricsEndpoint != null && MetricsEndpoint.PATH.equals(rawPath)) {
+        metricsEndpoint.serve(request, response, callback);
         return;
       }
       if (HttpMethod.GET.is(method) && rawPath != null && rawPath.startsWith(OCSP_GET)) {
@@ -260,7 +295,9 @@ public final class HttpSidecar implements AutoCloseable {
       }
       // RFC 5019 §6: POSTs are not cached by HTTP caches.
       response.getHeaders().put(NO_STORE);
-      ocspBody(response, callback, ocsp.respond(body, Request.getRemoteAddr(request)).der());
+      OcspAnswer answer = ocsp.respond(body, Request.getRemoteAddr(request));
+      countOcsp(false, answer);
+      ocspBody(response, callback, answer.der());
     }
 
     /**
@@ -273,6 +310,7 @@ public final class HttpSidecar implements AutoCloseable {
         return;
       }
       OcspAnswer answer = ocsp.respondToGet(encoded, Request.getRemoteAddr(request));
+      countOcsp(true, answer);
       ocspAnswer(answer, clock.instant(), request, response, callback);
     }
 

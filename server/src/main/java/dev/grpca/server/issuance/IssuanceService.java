@@ -1,10 +1,13 @@
 package dev.grpca.server.issuance;
 
+import com.codahale.metrics.Timer;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.authority.CertificateFactory;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.policy.DurationText;
 import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.IssuanceRequest;
@@ -28,6 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 
@@ -46,6 +50,8 @@ public final class IssuanceService {
   private final Provider verifier;
   private final IssuerUrls urls;
   private final Clock clock;
+  private final Metrics metrics;
+  private final Timer policyStep;
 
   public IssuanceService(
       ProfileCatalog profiles,
@@ -56,7 +62,10 @@ public final class IssuanceService {
       SecureRandom random,
       Provider verifier,
       IssuerUrls urls,
-      Clock clock) {
+      Clock clock,
+      Metrics metrics) {
+    this.metrics = metrics;
+    this.policyStep = metrics.timer(MetricNames.ISSUANCE_STEP, "policy");
     this.profiles = profiles;
     this.authorities = authorities;
     this.policy = policy;
@@ -70,7 +79,14 @@ public final class IssuanceService {
 
   /** Issue: the server makes the key pair ({@code null}: the profile's first allowed type). */
   public IssueResult issue(IssuanceRequest request, KeyAlgorithm algorithm) {
-    return issue(profiles.require(request.profile()), request, algorithm);
+    return counted(
+        "Issue",
+        attempt -> {
+          IssueResult result =
+              issue(attempt.profile(profiles.require(request.profile())), request, algorithm);
+          attempt.validated(result.certificate() == null);
+          return result;
+        });
   }
 
   /** Issue under a profile the caller cannot name (the server's own TLS certificate). */
@@ -80,7 +96,7 @@ public final class IssuanceService {
     Instant now = clock.instant();
     // Policy runs before the key is made: a refused request costs no key generation.
     PublicKeyInfo key = PublicKeyInfo.of(keyAlgorithm);
-    Template template = policy.apply(request, profile, key, "key_type", issuer.issuer(), now);
+    Template template = policy(request, profile, key, "key_type", issuer, now);
     KeyPair keyPair;
     try {
       keyPair = keyAlgorithm.generate(null, random);
@@ -98,13 +114,20 @@ public final class IssuanceService {
    * names nothing, from the CSR (checked the same way).
    */
   public IssuedCertificate sign(IssuanceRequest request, String csrPem) {
-    Profile profile = profiles.require(request.profile());
+    return counted(
+        "Sign",
+        attempt ->
+            attempt.validated(
+                sign(attempt.profile(profiles.require(request.profile())), request, csrPem)));
+  }
+
+  private IssuedCertificate sign(Profile profile, IssuanceRequest request, String csrPem) {
     Csr csr = Csr.parse(csrPem, verifier);
     IssuanceRequest named = request.hasNames() ? request : withCsrNames(request, csr, profile);
     Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
     PublicKeyInfo key = PublicKeyInfo.of(csr.publicKey());
-    Template template = policy.apply(named, profile, key, "csr_pem", issuer.issuer(), now);
+    Template template = policy(named, profile, key, "csr_pem", issuer, now);
     return certify(named, profile, template, csr.publicKey(), issuer, null);
   }
 
@@ -116,6 +139,16 @@ public final class IssuanceService {
    */
   public IssuedCertificate renew(
       String serialText, Duration lifetime, String principal, String presentedSerial) {
+    return counted(
+        "Renew", attempt -> renew(attempt, serialText, lifetime, principal, presentedSerial));
+  }
+
+  private IssuedCertificate renew(
+      Attempt attempt,
+      String serialText,
+      Duration lifetime,
+      String principal,
+      String presentedSerial) {
     String serial = SerialNumbers.requireHex("serial_number", serialText);
     if (presentedSerial != null && !presentedSerial.equals(serial)) {
       throw CaException.denied(
@@ -139,6 +172,7 @@ public final class IssuanceService {
                         ErrorKind.FAILED_PRECONDITION,
                         "serial_number",
                         "its profile '" + old.profile() + "' no longer exists"));
+    attempt.profile(profile);
     if (now.isAfter(old.notAfter().plus(profile.renewGrace()))) {
       throw CaException.field(
           ErrorKind.FAILED_PRECONDITION,
@@ -170,8 +204,67 @@ public final class IssuanceService {
             principal);
     Authority issuer = authorities.get(profile.authorityId());
     PublicKeyInfo key = PublicKeyInfo.of(publicKey);
-    Template template = policy.apply(request, profile, key, "serial_number", issuer.issuer(), now);
+    Template template = policy(request, profile, key, "serial_number", issuer, now);
     return certify(request, profile, template, publicKey, issuer, serial);
+  }
+
+  private Template policy(
+      IssuanceRequest request,
+      Profile profile,
+      PublicKeyInfo key,
+      String keyField,
+      Authority issuer,
+      Instant now) {
+    long start = System.nanoTime();
+    try {
+      return policy.apply(request, profile, key, keyField, issuer.issuer(), now);
+    } finally {
+      policyStep.update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /**
+   * What one Issue, Sign or Renew request came to, for {@link MetricNames#ISSUANCE}: its profile
+   * and authority once known (never a name the caller made up), and whether it only validated.
+   */
+  private final class Attempt {
+    private String profile = "-";
+    private String authority = "-";
+    private boolean validated;
+
+    Profile profile(Profile p) {
+      profile = p.name();
+      String id = p.authorityId();
+      authority = id.isEmpty() || authorities.contains(id) ? authorities.get(id).id() : "-";
+      return p;
+    }
+
+    <T> T validated(T issued) {
+      validated = issued == null;
+      return issued;
+    }
+
+    void validated(boolean only) {
+      validated = only;
+    }
+  }
+
+  private <T> T counted(String rpc, java.util.function.Function<Attempt, T> work) {
+    Attempt attempt = new Attempt();
+    String outcome = "failed";
+    try {
+      T result = work.apply(attempt);
+      outcome = attempt.validated ? "validated" : "issued";
+      return result;
+    } catch (CaException e) {
+      outcome =
+          e.kind() == ErrorKind.UNAVAILABLE || e.kind() == ErrorKind.INTERNAL
+              ? "failed"
+              : "refused";
+      throw e;
+    } finally {
+      metrics.counter(MetricNames.ISSUANCE, rpc, attempt.profile, attempt.authority, outcome).inc();
+    }
   }
 
   /** The CSR's subject and SANs, each only where the profile says to use it. */

@@ -2,6 +2,8 @@ package dev.grpca.server.revocation;
 
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.CrlStore;
 import dev.grpca.server.store.StoredCrl;
@@ -57,6 +59,14 @@ public final class CrlPublisher {
   private final CurrentCrls current;
 
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  private final Metrics metrics;
+
+  /**
+   * The newest stored CRL of each authority as last seen here (published here, or read by the
+   * minutely check), for the gauges: a scrape reads memory, never the database.
+   */
+  private final Map<String, CrlInfo> newest = new ConcurrentHashMap<>();
+
   private ScheduledExecutorService scheduler;
 
   /** Whether this process runs the scheduled publications now (of several replicas, one does). */
@@ -69,7 +79,23 @@ public final class CrlPublisher {
       IssuerUrls urls,
       Clock clock,
       Duration validity,
-      Duration debounce) {
+      Duration debounce,
+      Metrics metrics) {
+    this.metrics = metrics;
+    for (Authority authority : authorities.all()) {
+      String id = authority.id();
+      metrics.gauge(MetricNames.CRL_ENTRIES, () -> newest(id, CrlInfo::entries), id);
+      metrics.gauge(MetricNames.CRL_BYTES, () -> newest(id, CrlInfo::size), id);
+      metrics.gauge(MetricNames.CRL_NUMBER, () -> newest(id, CrlInfo::number), id);
+      metrics.gauge(
+          MetricNames.CRL_THIS_UPDATE, () -> newest(id, i -> i.thisUpdate().getEpochSecond()), id);
+      metrics.gauge(
+          MetricNames.CRL_NEXT_UPDATE,
+          () ->
+              newest(
+                  id, i -> Duration.between(clock.instant(), i.nextUpdate()).toMillis() / 1000.0),
+          id);
+    }
     this.authorities = authorities;
     this.store = store;
     this.current = new CurrentCrls(store);
@@ -186,6 +212,10 @@ public final class CrlPublisher {
         if (store.save(crl)) {
           long saved = System.nanoTime();
           current.hold(crl);
+          seen(crl.info());
+          metrics
+              .timer(MetricNames.CRL_BUILD, authority.id())
+              .update(built - started, TimeUnit.NANOSECONDS);
           try {
             store.dropBelow(authority.id(), number - (KEEP - 1));
           } catch (RuntimeException e) {
@@ -216,6 +246,7 @@ public final class CrlPublisher {
     Instant now = clock.instant();
     for (Authority authority : authorities.all()) {
       Optional<CrlInfo> newest = store.latestInfo(authority.id());
+      newest.ifPresent(this::seen);
       boolean due =
           newest.isEmpty()
               || !now.isBefore(
@@ -229,6 +260,15 @@ public final class CrlPublisher {
         publish(authority.id());
       }
     }
+  }
+
+  private void seen(CrlInfo info) {
+    newest.merge(info.authorityId(), info, (a, b) -> a.number() >= b.number() ? a : b);
+  }
+
+  private Number newest(String authorityId, java.util.function.Function<CrlInfo, Number> value) {
+    CrlInfo info = newest.get(authorityId);
+    return info == null ? Double.NaN : value.apply(info);
   }
 
   private void publishDueQuietly() {

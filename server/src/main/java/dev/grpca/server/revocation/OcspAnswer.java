@@ -13,7 +13,9 @@ import java.util.Locale;
  * process stops reusing it too. Times and {@code key} are null for answers not to be cached
  * (errors, echoed nonces, multi-request answers). A cacheable answer carries its RFC 5019 values
  * ready for the HTTP headers, made once: {@code etag} (a hash of the response), {@code
- * lastModified} (thisUpdate) and {@code expires} (nextUpdate) as HTTP dates.
+ * lastModified} (thisUpdate) and {@code expires} (nextUpdate) as HTTP dates. {@code result} is what
+ * it says, as metrics count it: good, revoked, unauthorized, malformed, try_later or
+ * internal_error.
  */
 public record OcspAnswer(
     byte[] der,
@@ -23,19 +25,25 @@ public record OcspAnswer(
     String etag,
     String lastModified,
     String expires,
-    String key) {
+    String key,
+    String result) {
   public boolean cacheable() {
     return reuseUntil != null;
   }
 
   /** An answer for this request alone, or an error. */
-  static OcspAnswer unshared(byte[] der, Instant thisUpdate, Instant nextUpdate) {
-    return new OcspAnswer(der, thisUpdate, nextUpdate, null, null, null, null, null);
+  static OcspAnswer unshared(byte[] der, Instant thisUpdate, Instant nextUpdate, String result) {
+    return new OcspAnswer(der, thisUpdate, nextUpdate, null, null, null, null, null, result);
   }
 
   /** An answer HTTP caches and this responder may reuse until {@code reuseUntil}. */
   static OcspAnswer shared(
-      byte[] der, Instant thisUpdate, Instant nextUpdate, Instant reuseUntil, String key) {
+      byte[] der,
+      Instant thisUpdate,
+      Instant nextUpdate,
+      Instant reuseUntil,
+      String key,
+      String result) {
     return new OcspAnswer(
         der,
         thisUpdate,
@@ -44,7 +52,8 @@ public record OcspAnswer(
         etag(der),
         HTTP_DATE.format(thisUpdate),
         HTTP_DATE.format(nextUpdate),
-        key);
+        key,
+        result);
   }
 
   /** RFC 9110's IMF-fixdate, e.g. "Tue, 01 Dec 2026 09:29:37 GMT". */

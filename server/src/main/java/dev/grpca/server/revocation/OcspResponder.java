@@ -1,9 +1,12 @@
 package dev.grpca.server.revocation;
 
+import com.codahale.metrics.Counter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.OcspStanding;
@@ -103,6 +106,10 @@ public final class OcspResponder {
   /** Counts revocations, so that an answer signed while one happened is not kept. */
   private final AtomicLong revocations = new AtomicLong();
 
+  private final Counter cacheHits;
+  private final Counter cacheMisses;
+  private final Counter signed;
+
   /** An authority's name and key hashes under one CertID hash algorithm. */
   private record IssuerHashes(byte[] name, byte[] key) {}
 
@@ -118,8 +125,13 @@ public final class OcspResponder {
       Duration cacheMaxAge,
       boolean echoNonce,
       int perRequestAnswersPerMinute,
-      Provider bc) {
+      Provider bc,
+      Metrics metrics) {
     this.authorities = authorities;
+    this.cacheHits = metrics.counter(MetricNames.OCSP_CACHE, "hit");
+    this.cacheMisses = metrics.counter(MetricNames.OCSP_CACHE, "miss");
+    this.signed = metrics.counter(MetricNames.OCSP_PRESIGNED);
+    metrics.gauge(MetricNames.OCSP_OLDEST_ANSWER, this::oldestAnswerAge);
     this.signers = signers;
     this.store = store;
     this.clock = clock;
@@ -202,8 +214,10 @@ public final class OcspResponder {
     String key = cacheKey(issuer, id);
     OcspAnswer cached = cache.get(key);
     if (cached != null && now.isBefore(cached.reuseUntil())) {
+      cacheHits.inc();
       return cached;
     }
+    cacheMisses.inc();
     CompletableFuture<OcspAnswer> mine = new CompletableFuture<>();
     CompletableFuture<OcspAnswer> theirs = signing.putIfAbsent(key, mine);
     if (theirs != null) {
@@ -256,7 +270,11 @@ public final class OcspResponder {
    */
   public OcspAnswer heldGet(String encoded) {
     OcspAnswer held = gets.get(encoded);
-    return held != null && isCurrent(held, clock.instant()) ? held : null;
+    if (held != null && isCurrent(held, clock.instant())) {
+      cacheHits.inc();
+      return held;
+    }
+    return null;
   }
 
   /**
@@ -333,6 +351,19 @@ public final class OcspResponder {
     if (answers.size() >= MAX_CACHED) {
       answers.clear();
     }
+  }
+
+  /** Seconds since the thisUpdate of the oldest answer kept to be served (0: none kept). */
+  private double oldestAnswerAge() {
+    Instant now = clock.instant();
+    Instant oldest = null;
+    for (OcspAnswer answer : cache.values()) {
+      if (now.isBefore(answer.reuseUntil())
+          && (oldest == null || answer.thisUpdate().isBefore(oldest))) {
+        oldest = answer.thisUpdate();
+      }
+    }
+    return oldest == null ? 0 : Duration.between(oldest, now).toMillis() / 1000.0;
   }
 
   /** Who signs the answers. */
@@ -427,9 +458,16 @@ public final class OcspResponder {
               signer.certificates(),
               Date.from(thisUpdate));
       byte[] der = new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+      signed.inc();
+      String result = "good";
+      for (CertificateStatus status : statuses) {
+        if (status != CertificateStatus.GOOD) {
+          result = "revoked";
+        }
+      }
       return reuseUntil == null
-          ? OcspAnswer.unshared(der, thisUpdate, nextUpdate)
-          : OcspAnswer.shared(der, thisUpdate, nextUpdate, reuseUntil, key);
+          ? OcspAnswer.unshared(der, thisUpdate, nextUpdate, result)
+          : OcspAnswer.shared(der, thisUpdate, nextUpdate, reuseUntil, key, result);
     } catch (OCSPException | OperatorCreationException | IOException e) {
       log.warn("could not sign an OCSP response", e);
       return status(OCSPResponseStatus.INTERNAL_ERROR);
@@ -532,7 +570,14 @@ public final class OcspResponder {
             OcspAnswer.unshared(
                 new OCSPResp(new OCSPResponse(new OCSPResponseStatus(status), null)).getEncoded(),
                 null,
-                null);
+                null,
+                switch (status) {
+                  case OCSPResponseStatus.MALFORMED_REQUEST -> "malformed";
+                  case OCSPResponseStatus.INTERNAL_ERROR -> "internal_error";
+                  case OCSPResponseStatus.TRY_LATER -> "try_later";
+                  case OCSPResponseStatus.UNAUTHORIZED -> "unauthorized";
+                  default -> "error";
+                });
       } catch (IOException e) {
         throw new ExceptionInInitializerError(e);
       }

@@ -141,6 +141,12 @@ public final class OcspSigners {
   }
 
   /** The signer for {@code authority}'s responses now. */
+  /** When the delegated signer in use for {@code authorityId} expires; null if there is none. */
+  public Instant signerNotAfter(String authorityId) {
+    ResponseSigner signer = current.get(authorityId);
+    return signer == null ? null : signer.certificate().getNotAfter().toInstant();
+  }
+
   public ResponseSigner signerFor(Authority authority) {
     if (delegation == null) {
       return new ResponseSigner(authority.signer(), null, Instant.MAX);

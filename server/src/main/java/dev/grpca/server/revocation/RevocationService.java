@@ -3,6 +3,8 @@ package dev.grpca.server.revocation;
 import dev.grpca.server.authority.AuthorityBootstrap;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredCertificate;
@@ -33,8 +35,26 @@ public final class RevocationService {
    * @param revokedIn told the authority id and serial after each revocation (the CRL publisher, the
    *     OCSP cache)
    */
+  private final Metrics metrics;
+
+  /** RFC 5280 CRLReason names by code (7 is unused; 8 and 10 are refused above). */
+  private static final String[] REASONS = {
+    "unspecified",
+    "keyCompromise",
+    "cACompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+    "certificateHold",
+    "unused",
+    "removeFromCRL",
+    "privilegeWithdrawn",
+    "aACompromise"
+  };
+
   public RevocationService(
-      CertificateStore store, Clock clock, BiConsumer<String, String> revokedIn) {
+      CertificateStore store, Clock clock, BiConsumer<String, String> revokedIn, Metrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.clock = clock;
     this.revokedIn = revokedIn;
@@ -73,6 +93,9 @@ public final class RevocationService {
             .revoke(serial, new Revocation(clock.instant(), reason))
             .orElseThrow(() -> SerialNumbers.notIssuedHere(serial));
     log.info("certificate {} revoked by {} (reason {})", serial, principal, revocation.reason());
+    if (certificate.revocation() == null) {
+      metrics.counter(MetricNames.CERTIFICATES_REVOKED, REASONS[revocation.reason()]).inc();
+    }
     revokedIn.accept(certificate.authorityId(), serial);
     return revocation;
   }

@@ -26,6 +26,9 @@ public interface CertificateStore {
    */
   int failAbandoned(Instant recordedBefore);
 
+  /** How many rows are PENDING now (recorded, not yet signed and stored); never reads the table. */
+  int countPending();
+
   /** A certificate row in any state. */
   Optional<StoredCertificate> find(String serialNumber);
 

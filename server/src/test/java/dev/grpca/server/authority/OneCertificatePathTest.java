@@ -9,6 +9,7 @@ import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssuedCertificate;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.revocation.OcspSigners;
 import dev.grpca.server.revocation.RevocationService;
@@ -98,7 +99,8 @@ class OneCertificatePathTest {
     String serial =
         SerialNumbers.toHex(authorities.defaultIssuer().certificate().getSerialNumber());
     RevocationService revocation =
-        new RevocationService(database.certificates(), clock, (authority, revoked) -> {});
+        new RevocationService(
+            database.certificates(), clock, (authority, revoked) -> {}, Metrics.disabled());
     assertThatThrownBy(() -> revocation.revoke(serial, 1, "tester"))
         .isInstanceOfSatisfying(
             CaException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.FAILED_PRECONDITION))

@@ -33,6 +33,7 @@ class OcspCacheBoundTest {
   }
 
   private static OcspAnswer answer(Instant reuseUntil) {
-    return OcspAnswer.shared(new byte[] {1}, NOW, NOW.plusSeconds(3600), reuseUntil, "ca:01");
+    return OcspAnswer.shared(
+        new byte[] {1}, NOW, NOW.plusSeconds(3600), reuseUntil, "ca:01", "good");
   }
 }

@@ -41,7 +41,8 @@ class OcspFaultTest {
               Duration.ofSeconds(60),
               false,
               60,
-              new BouncyCastleProvider());
+              new BouncyCastleProvider(),
+              core.metrics);
       BigInteger issued =
           new BigInteger(core.issue("fault.example.com", Map.of()).stored().serialNumber(), 16);
       byte[] request = request(core, issued);

@@ -127,7 +127,8 @@ class OcspSigningCostTest {
     new RevocationService(
             core.database.certificates(),
             core.clock,
-            (authority, serial) -> responder.invalidate(serial))
+            (authority, serial) -> responder.invalidate(serial),
+            core.metrics)
         .revoke(leaf.stored().serialNumber(), 1, "tester");
     // Signed during the Revoke, as someone was asking about it: the next request costs nothing.
     assertThat(core.token.signatures() - before).isEqualTo(1);
@@ -171,7 +172,8 @@ class OcspSigningCostTest {
         Duration.ofSeconds(60),
         echoNonce,
         perMinute,
-        new BouncyCastleProvider());
+        new BouncyCastleProvider(),
+        core.metrics);
   }
 
   private static BigInteger serialOf(IssuedCertificate c) {

@@ -7,6 +7,7 @@ import dev.grpca.server.authority.CertificateFactory;
 import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssuedCertificate;
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.policy.BuiltInProfiles;
 import dev.grpca.server.policy.IssuancePolicy;
 import dev.grpca.server.policy.IssuanceRequest;
@@ -44,6 +45,9 @@ public final class CaCore implements AutoCloseable {
 
   public final Engine engine = Engine.current();
 
+  /** What this core's parts record (tests read it back). */
+  public final Metrics metrics = Metrics.create();
+
   public final Database database;
   public final WatchedToken token;
   public final CertificateFactory factory;
@@ -60,14 +64,15 @@ public final class CaCore implements AutoCloseable {
   public CaCore(Path dir, Clock clock, Supplier<AuditCall> auditCalls) {
     this.clock = clock;
     url = engine.freshUrl(dir);
-    database = Database.open(url, engine.user(), engine.password(), auditCalls);
+    database = Database.open(url, engine.user(), engine.password(), auditCalls, metrics);
     token = new WatchedToken(SoftHsm.open(), database, () -> engine.connect(url));
     factory =
         new CertificateFactory(
             database.certificates(),
             new SerialNumbers(new SecureRandom()),
             new BouncyCastleProvider(),
-            clock);
+            clock,
+            metrics);
     String suffix = SoftHsm.uniqueLabel("core");
     authorities =
         bootstrap()
@@ -91,7 +96,8 @@ public final class CaCore implements AutoCloseable {
             new SecureRandom(),
             new BouncyCastleProvider(),
             URLS,
-            clock);
+            clock,
+            metrics);
   }
 
   /** Finds or creates CAs in this core's database and token. */

@@ -70,7 +70,8 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                 CaCore.URLS,
                 core.clock,
                 Duration.ofHours(24),
-                Duration.ofSeconds(1))
+                Duration.ofSeconds(1),
+                core.metrics)
             .start(core.scheduler);
     String name = "grpca-" + SoftHsm.uniqueLabel("in-process");
     grpc =
@@ -80,17 +81,22 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                 access,
                 core.database.access(),
                 new RateLimiter(
-                    ServerConfigs.load(null).rateLimits(), core.database.access(), core.clock),
+                    ServerConfigs.load(null).rateLimits(),
+                    core.database.access(),
+                    core.clock,
+                    core.metrics),
                 core.issuance,
                 queries,
                 new RevocationService(
                     core.database.certificates(),
                     core.clock,
-                    (authority, serial) -> crls.revoked(authority)),
+                    (authority, serial) -> crls.revoked(authority),
+                    core.metrics),
                 core.authorities,
                 core.profiles,
                 crls,
-                core.clock));
+                core.clock,
+                core.metrics));
     admin = InProcessChannelBuilder.forName(name).directExecutor().build();
     this.token = token;
   }

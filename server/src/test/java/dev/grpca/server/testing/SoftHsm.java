@@ -1,6 +1,7 @@
 package dev.grpca.server.testing;
 
 import dev.grpca.server.hsm.Pkcs11Token;
+import dev.grpca.server.metrics.Metrics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,7 +57,8 @@ public final class SoftHsm {
 
   /** A new provider instance on the token, as a restarted server would open it. */
   public static Pkcs11Token open() {
-    return Pkcs11Token.open(pkcs11Config(), pin().toCharArray(), new SecureRandom());
+    return Pkcs11Token.open(
+        pkcs11Config(), pin().toCharArray(), new SecureRandom(), Metrics.disabled());
   }
 
   /** A label no other test in this run uses (the token is shared by the whole run). */

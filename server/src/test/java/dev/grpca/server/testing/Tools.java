@@ -46,6 +46,23 @@ public final class Tools {
     }
   }
 
+  /**
+   * Prometheus's {@code promtool} (Debian's prometheus package, which {@code make deps} installs),
+   * with {@code stdin} as its input when not null (e.g. {@code check metrics} reads a scrape).
+   */
+  public static Result promtool(Path dir, Path stdin, String... args) {
+    List<String> command = new java.util.ArrayList<>();
+    command.add("promtool");
+    command.addAll(List.of(args));
+    if (stdin == null) {
+      return run(dir, command);
+    }
+    List<String> shell = List.of("sh", "-c", "exec \"$0\" \"$@\" < \"$GRPCA_STDIN\"");
+    List<String> full = new java.util.ArrayList<>(shell);
+    full.addAll(command);
+    return run(dir, full, Map.of("GRPCA_STDIN", stdin.toString()));
+  }
+
   public static Result openssl(Path dir, String... args) {
     List<String> command = new java.util.ArrayList<>();
     command.add("openssl");

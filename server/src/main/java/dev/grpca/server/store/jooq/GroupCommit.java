@@ -1,8 +1,13 @@
 package dev.grpca.server.store.jooq;
 
+import com.codahale.metrics.Histogram;
+import com.codahale.metrics.Timer;
+import dev.grpca.server.metrics.MetricNames;
+import dev.grpca.server.metrics.Metrics;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.jooq.DSLContext;
 
@@ -24,8 +29,13 @@ final class GroupCommit {
   private final ArrayDeque<Write<?>> queue = new ArrayDeque<>();
   private boolean leading;
 
-  GroupCommit(DSLContext dsl) {
+  private final Timer commits;
+  private final Histogram batches;
+
+  GroupCommit(DSLContext dsl, Metrics metrics) {
     this.dsl = dsl;
+    this.commits = metrics.timer(MetricNames.DB_COMMIT);
+    this.batches = metrics.histogram(MetricNames.DB_BATCH);
   }
 
   /** Runs {@code work} in a transaction, possibly shared, and returns once that has committed. */
@@ -68,15 +78,18 @@ final class GroupCommit {
   }
 
   private void execute(List<Write<?>> batch) {
+    batches.update(batch.size());
     if (batch.size() > 1) {
       try {
         Object[] results = new Object[batch.size()];
+        long start = System.nanoTime();
         dsl.transaction(
             tx -> {
               for (int i = 0; i < batch.size(); i++) {
                 results[i] = batch.get(i).work.apply(tx.dsl());
               }
             });
+        commits.update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         for (int i = 0; i < batch.size(); i++) {
           batch.get(i).succeed(results[i]);
         }
@@ -87,7 +100,10 @@ final class GroupCommit {
     }
     for (Write<?> write : batch) {
       try {
-        write.succeed(dsl.transactionResult(tx -> write.work.apply(tx.dsl())));
+        long start = System.nanoTime();
+        Object result = dsl.transactionResult(tx -> write.work.apply(tx.dsl()));
+        commits.update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        write.succeed(result);
       } catch (RuntimeException e) {
         write.fail(e);
       }

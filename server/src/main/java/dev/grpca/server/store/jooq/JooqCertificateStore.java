@@ -4,6 +4,7 @@ import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_LABEL;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_NAME;
 
+import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateState;
@@ -48,11 +49,12 @@ final class JooqCertificateStore implements CertificateStore {
   private final Supplier<AuditCall> calls;
   private final GroupCommit writes;
 
-  JooqCertificateStore(DSLContext dsl, Supplier<AuditCall> calls, Announcements announcements) {
+  JooqCertificateStore(
+      DSLContext dsl, Supplier<AuditCall> calls, Announcements announcements, Metrics metrics) {
     this.announcements = announcements;
     this.dsl = dsl;
     this.calls = calls;
-    this.writes = new GroupCommit(dsl);
+    this.writes = new GroupCommit(dsl, metrics);
   }
 
   @Override
@@ -172,6 +174,19 @@ final class JooqCertificateStore implements CertificateStore {
   @Override
   public int failAbandoned(Instant recordedBefore) {
     return StoreErrors.guard(() -> abandoned(dsl, recordedBefore).execute());
+  }
+
+  @Override
+  public int countPending() {
+    // Like the sweep, through the issue-order index: rows never issued have no issue time.
+    return StoreErrors.guard(
+        () ->
+            dsl.fetchCount(
+                CERTIFICATE,
+                CERTIFICATE
+                    .ISSUE_TIME
+                    .isNull()
+                    .and(CERTIFICATE.STATE.eq(CertificateState.PENDING.name()))));
   }
 
   /**
