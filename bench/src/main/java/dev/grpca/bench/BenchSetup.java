@@ -83,6 +83,38 @@ record BenchSetup(
     return pg;
   }
 
+  /**
+   * A second setup beside this one, in {@code dir/metrics-off}, for the same server with metrics
+   * turned off ({@code metrics.disabled}): the same token, CAs of its own, ports of its own.
+   */
+  BenchSetup withMetricsOff() throws IOException {
+    BenchSetup off =
+        new BenchSetup(
+            dir.resolve("metrics-off"), hsm, serverJar, logbackConfig, freePort(), freePort());
+    Files.createDirectories(off.dir());
+    Files.writeString(
+        off.configFile(),
+        """
+        {
+          "dataDir": "%s",
+          "grpc": {"host": "127.0.0.1", "port": %d},
+          "http": {"host": "127.0.0.1", "port": %d, "publicBaseUrl": "%s"},
+          "hsm": {"pkcs11Config": "%s", "pinFile": "%s"},
+          "metrics": {"disabled": true},
+          "root": {"id": "bench-off-root"},
+          "intermediate": {"id": "bench-off-issuing"}
+        }
+        """
+            .formatted(
+                off.dataDir(),
+                off.grpcPort(),
+                off.httpPort(),
+                off.httpBase(),
+                hsm.resolve("pkcs11.cfg"),
+                pinFile()));
+    return off;
+  }
+
   Path configFile() {
     return dir.resolve("grpca.json");
   }

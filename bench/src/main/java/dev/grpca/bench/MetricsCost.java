@@ -1,0 +1,37 @@
+package dev.grpca.bench;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Arrays;
+
+/** Scrapes of a server's /metrics, timed from the request to the last byte of the answer. */
+final class MetricsCost {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private MetricsCost() {}
+
+  /** The times of {@code n} scrapes, and the size of the last answer. */
+  record Scrapes(double firstMs, double medianMs, double maxMs, int bytes, int series) {}
+
+  static Scrapes scrape(BenchSetup setup, int n) throws IOException, InterruptedException {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(setup.httpBase() + "/metrics")).build();
+    double[] ms = new double[n];
+    String body = "";
+    for (int i = 0; i < n; i++) {
+      long t0 = System.nanoTime();
+      HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+      ms[i] = (System.nanoTime() - t0) / 1e6;
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException("/metrics answered " + response.statusCode());
+      }
+      body = response.body();
+    }
+    double first = ms[0];
+    Arrays.sort(ms);
+    int series = (int) body.lines().filter(l -> !l.isEmpty() && !l.startsWith("#")).count();
+    return new Scrapes(first, ms[n / 2], ms[n - 1], body.length(), series);
+  }
+}
