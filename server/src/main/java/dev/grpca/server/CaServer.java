@@ -210,6 +210,10 @@ public final class CaServer extends Serving {
             + ":"
             + httpPort()
             + "/v1/ca.pem");
+    if (config.metrics().enabled()) {
+      String at = config.metrics().ownListener() ? config.metrics().host() : config.http().host();
+      out.println("  metrics (Prometheus):  http://" + at + ":" + metricsPort() + "/metrics");
+    }
     out.println("Try:");
     out.println(
         "  grpcurl -cacert "
