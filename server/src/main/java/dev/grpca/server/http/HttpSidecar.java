@@ -34,14 +34,11 @@ import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,20 +86,12 @@ public final class HttpSidecar implements AutoCloseable {
       Metrics metrics,
       MetricsEndpoint metricsEndpoint)
       throws Exception {
-    QueuedThreadPool threads = new QueuedThreadPool(32, 2);
-    threads.setName("grpca-http");
-    Server server = new Server(threads);
-    HttpConfiguration http = new HttpConfiguration();
-    http.setSendServerVersion(false);
-    http.setRequestHeaderSize(8 * 1024);
+    PlainHttp listener = PlainHttp.on(config.host(), config.port(), "grpca-http", 32);
     // OCSP GET puts base64 in the path: '/' may be encoded or doubled, which strict URI rules
     // refuse.
-    http.setUriCompliance(UriCompliance.LEGACY);
-    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
-    connector.setHost(config.host());
-    connector.setPort(config.port());
-    connector.setIdleTimeout(30_000);
-    server.addConnector(connector);
+    listener.http().setUriCompliance(UriCompliance.LEGACY);
+    Server server = listener.server();
+    ServerConnector connector = listener.connector();
     server.setHandler(new Routes(authorities, crls, ocsp, ready, clock, metrics, metricsEndpoint));
     server.start();
     log.info("HTTP sidecar on {}:{}", config.host(), connector.getLocalPort());

@@ -1,16 +1,14 @@
 package dev.grpca.server.metrics;
 
+import dev.grpca.server.http.PlainHttp;
 import java.io.IOException;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,17 +29,9 @@ public final class MetricsServer implements AutoCloseable {
 
   public static MetricsServer start(String host, int port, MetricsEndpoint endpoint)
       throws IOException {
-    QueuedThreadPool threads = new QueuedThreadPool(8, 2);
-    threads.setName("grpca-metrics");
-    Server server = new Server(threads);
-    HttpConfiguration http = new HttpConfiguration();
-    http.setSendServerVersion(false);
-    http.setRequestHeaderSize(8 * 1024);
-    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
-    connector.setHost(host);
-    connector.setPort(port);
-    connector.setIdleTimeout(30_000);
-    server.addConnector(connector);
+    PlainHttp listener = PlainHttp.on(host, port, "grpca-metrics", 8);
+    Server server = listener.server();
+    ServerConnector connector = listener.connector();
     server.setHandler(
         new Handler.Abstract() {
           @Override

@@ -354,26 +354,8 @@ class MetricsTest {
     return after.value(name, labels) - before.value(name, labels);
   }
 
-  private String csr(String name) throws Exception {
-    Tools.openssl(
-            work,
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "csr.key",
-            "-subj",
-            "/CN=" + name,
-            "-addext",
-            "subjectAltName=DNS:" + name,
-            "-out",
-            "req.csr")
-        .requireSuccess();
-    return Files.readString(work.resolve("req.csr"));
+  private String csr(String name) {
+    return Tools.p256Csr(work, "csr.key", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name);
   }
 
   /** An RFC 6960 A.1 GET to the sidecar; the certificate's status as the answer says it. */

@@ -63,6 +63,37 @@ public final class Tools {
     return run(dir, full, Map.of("GRPCA_STDIN", stdin.toString()));
   }
 
+  /**
+   * A new EC P-256 key in {@code dir/keyFile} and its CSR (PEM) for {@code subject} (e.g.
+   * "/CN=svc.example.com"), made by {@code openssl req}; {@code extra} is added (e.g. "-addext",
+   * "subjectAltName=DNS:svc.example.com").
+   */
+  public static String p256Csr(Path dir, String keyFile, String subject, String... extra) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                keyFile,
+                "-subj",
+                subject,
+                "-out",
+                keyFile + ".csr"));
+    args.addAll(List.of(extra));
+    openssl(dir, args.toArray(String[]::new)).requireSuccess();
+    try {
+      return java.nio.file.Files.readString(dir.resolve(keyFile + ".csr"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   public static Result openssl(Path dir, String... args) {
     List<String> command = new java.util.ArrayList<>();
     command.add("openssl");
