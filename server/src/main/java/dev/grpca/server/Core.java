@@ -273,6 +273,17 @@ final class Core {
     Map<String, BooleanSupplier> ready = Map.of("database", database::ping, "hsm", token::ping);
     caExpiryGauges(authorities);
     MetricsEndpoint endpoint = metrics.enabled() ? new MetricsEndpoint(metrics) : null;
+    if (endpoint != null) {
+      MetricsEndpoint warmed = endpoint;
+      scheduler.execute(
+          () -> {
+            try {
+              warmed.warm();
+            } catch (IOException | RuntimeException e) {
+              // Then the first real scrape is the slow one; it reports what fails.
+            }
+          });
+    }
     if (endpoint != null && config.metrics().ownListener()) {
       metricsServer =
           opened.add(
