@@ -36,6 +36,7 @@ import org.jooq.DSLContext;
 import org.jooq.Query;
 import org.jooq.Record1;
 import org.jooq.SQLDialect;
+import org.jooq.Select;
 import org.jooq.impl.DSL;
 
 final class JooqCertificateStore implements CertificateStore {
@@ -178,15 +179,15 @@ final class JooqCertificateStore implements CertificateStore {
 
   @Override
   public int countPending() {
-    // Like the sweep, through the issue-order index: rows never issued have no issue time.
-    return StoreErrors.guard(
-        () ->
-            dsl.fetchCount(
-                CERTIFICATE,
-                CERTIFICATE
-                    .ISSUE_TIME
-                    .isNull()
-                    .and(CERTIFICATE.STATE.eq(CertificateState.PENDING.name()))));
+    return StoreErrors.guard(() -> pending(dsl).fetchOne(0, int.class));
+  }
+
+  /** Like the sweep, through the issue-order index: rows never issued have no issue time. */
+  private static Select<Record1<Integer>> pending(DSLContext db) {
+    return db.selectCount()
+        .from(CERTIFICATE)
+        .where(CERTIFICATE.ISSUE_TIME.isNull())
+        .and(CERTIFICATE.STATE.eq(CertificateState.PENDING.name()));
   }
 
   /**
@@ -207,6 +208,15 @@ final class JooqCertificateStore implements CertificateStore {
    * prefer one, and what matters is that an index can serve the query at all.
    */
   String abandonedPlan() {
+    return plan(db -> abandoned(db, Instant.EPOCH));
+  }
+
+  /** The engine's plan for {@link #countPending}, likewise. */
+  String pendingPlan() {
+    return plan(JooqCertificateStore::pending);
+  }
+
+  private String plan(java.util.function.Function<DSLContext, Query> query) {
     boolean postgres = dsl.dialect().family() == SQLDialect.POSTGRES;
     return dsl.connectionResult(
         connection -> {
@@ -215,7 +225,7 @@ final class JooqCertificateStore implements CertificateStore {
             db.execute("SET enable_seqscan = off");
           }
           try {
-            return db.explain(abandoned(db, Instant.EPOCH)).plan();
+            return db.explain(query.apply(db)).plan();
           } finally {
             if (postgres) {
               db.execute("RESET enable_seqscan");

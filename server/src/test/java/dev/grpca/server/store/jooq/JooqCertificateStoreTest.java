@@ -140,6 +140,17 @@ class JooqCertificateStoreTest {
   }
 
   @Test
+  void thePendingCountForItsGaugeUsesTheIndexToo() {
+    JooqCertificateStore store = (JooqCertificateStore) database.certificates();
+    assertThat(store.pendingPlan().toLowerCase(java.util.Locale.ROOT))
+        .contains("certificate_issue_order");
+    store.recordPending(pending("c0ffee"));
+    assertThat(store.countPending()).isEqualTo(1);
+    store.markIssued("c0ffee", "PEM", "00", T0);
+    assertThat(store.countPending()).isZero();
+  }
+
+  @Test
   void whatWasStoredIsThereAfterTheDatabaseIsClosedAndReopened() {
     database.certificates().recordPending(pending("cafe"));
     database.certificates().markIssued("cafe", "PEM", "00", T0);
