@@ -102,12 +102,24 @@ final class Core {
     this.urls = new IssuerUrls(config.http().publicBaseUrl());
     this.scheduler = scheduler();
     opened.add(scheduler::shutdownNow);
-    metrics.gauge(MetricNames.TOKEN_UP, () -> token.ping() ? 1 : 0);
-    metrics.gauge(MetricNames.DB_UP, () -> database.ping() ? 1 : 0);
     if (metrics.enabled()) {
-      // Read in the background: a scrape never waits on the database, even when it is down.
+      // Read in the background, never by a scrape: a scrape reads memory only, and never waits
+      // on the token's lock or on the database (a ping of an H2 file being compacted waited tens
+      // of ms), even when either is down.
+      AtomicInteger tokenUp = new AtomicInteger(token.ping() ? 1 : 0);
+      AtomicInteger databaseUp = new AtomicInteger(database.ping() ? 1 : 0);
       AtomicInteger pending = new AtomicInteger();
+      metrics.gauge(MetricNames.TOKEN_UP, tokenUp::get);
+      metrics.gauge(MetricNames.DB_UP, databaseUp::get);
       metrics.gauge(MetricNames.PENDING_ROWS, pending::get);
+      scheduler.scheduleWithFixedDelay(
+          () -> {
+            tokenUp.set(token.ping() ? 1 : 0);
+            databaseUp.set(database.ping() ? 1 : 0);
+          },
+          UP_EVERY.toMillis(),
+          UP_EVERY.toMillis(),
+          TimeUnit.MILLISECONDS);
       scheduler.scheduleWithFixedDelay(
           () -> {
             try {
@@ -121,6 +133,9 @@ final class Core {
           TimeUnit.MILLISECONDS);
     }
   }
+
+  /** How often the token and the database are pinged for their gauges. */
+  private static final Duration UP_EVERY = Duration.ofSeconds(5);
 
   /** How often the number of PENDING rows is read for its gauge. */
   private static final Duration PENDING_EVERY = Duration.ofSeconds(15);

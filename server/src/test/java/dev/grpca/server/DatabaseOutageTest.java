@@ -105,12 +105,23 @@ class DatabaseOutageTest {
         HttpResponse<String> notReady = readyz(replica);
         assertThat(notReady.statusCode()).isEqualTo(503);
         assertThat(notReady.body()).contains("database");
+        // The metrics still answer, and say so within the 5 s between pings.
+        Instant told = Instant.now().plusSeconds(15);
+        while (databaseUp(replica) != 0) {
+          assertThat(Instant.now()).as("grpca_db_up 0").isBefore(told);
+          Thread.sleep(200);
+        }
 
         pg.start();
         Instant deadline = Instant.now().plusSeconds(30);
         while (readyz(server.running()).statusCode() != 200
             || readyz(replica).statusCode() != 200) {
           assertThat(Instant.now()).as("ready again").isBefore(deadline);
+          Thread.sleep(200);
+        }
+        Instant upAgain = Instant.now().plusSeconds(15);
+        while (databaseUp(replica) != 1) {
+          assertThat(Instant.now()).as("grpca_db_up 1").isBefore(upAgain);
           Thread.sleep(200);
         }
         int atRecovery = returned.size();
@@ -180,5 +191,20 @@ class DatabaseOutageTest {
             .timeout(Duration.ofSeconds(10))
             .build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** grpca_db_up as {@code replica}'s /metrics says it (a scrape that fails fails the test). */
+  private static int databaseUp(CaServer replica) throws Exception {
+    HttpResponse<String> scrape =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + replica.metricsPort() + "/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(scrape.statusCode()).isEqualTo(200);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?m)^grpca_db_up (\\S+)$").matcher(scrape.body());
+    assertThat(m.find()).as("grpca_db_up in the scrape").isTrue();
+    return (int) Double.parseDouble(m.group(1));
   }
 }

@@ -104,7 +104,10 @@ public final class MetricNames {
           "Token sessions busy signing now (SunPKCS11 holds one session per signature)");
   public static final Family TOKEN_UP =
       Family.of(
-          GAUGE, "token.up", "grpca_token_up", "Whether the PKCS#11 token answers (1) or not (0)");
+          GAUGE,
+          "token.up",
+          "grpca_token_up",
+          "Whether the PKCS#11 token answers (1) or not (0), pinged every 5 s");
 
   // The database.
   public static final Family DB_COMMIT =
@@ -120,7 +123,11 @@ public final class MetricNames {
           "grpca_db_commit_batch_writes",
           "Writes committed together by one group commit");
   public static final Family DB_UP =
-      Family.of(GAUGE, "db.up", "grpca_db_up", "Whether the database answers (1) or not (0)");
+      Family.of(
+          GAUGE,
+          "db.up",
+          "grpca_db_up",
+          "Whether the database answers (1) or not (0), pinged every 5 s");
   public static final Family DB_POOL_WAIT =
       Family.of(
           TIMER,
