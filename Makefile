@@ -47,7 +47,7 @@ lint:
 	@[ -x .tools/node_modules/.bin/buf ] || npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION) >/dev/null
 	.tools/node_modules/.bin/buf lint proto
 
-## bench: the standard set of BENCHMARKS.md (6-8 minutes on 2 cores, 2 of them loading 1.1M rows): issuance, OCSP and CRL figures beside their references
+## bench: the standard set of BENCHMARKS.md (16-17 minutes on 2 cores, 3 of them loading 1.1M rows): issuance, OCSP and CRL figures beside their references
 BENCH_DIR := $(CURDIR)/target/bench
 BENCH_SECONDS ?= 8
 # Extra JVM options for the server the bench starts, to compare settings (e.g. "-XX:NewSize=320m -XX:MaxNewSize=320m")

@@ -84,13 +84,13 @@ record BenchSetup(
   }
 
   /**
-   * A second setup beside this one, in {@code dir/metrics-off}, for the same server with metrics
-   * turned off ({@code metrics.disabled}): the same token, CAs of its own, ports of its own.
+   * A setup beside this one, in {@code dir/name}, with a fresh database and metrics on or off
+   * ({@code metrics.disabled}): the same token, CAs of its own ({@code name}-root, -issuing), ports
+   * of its own.
    */
-  BenchSetup withMetricsOff() throws IOException {
+  BenchSetup beside(String name, boolean metrics) throws IOException {
     BenchSetup off =
-        new BenchSetup(
-            dir.resolve("metrics-off"), hsm, serverJar, logbackConfig, freePort(), freePort());
+        new BenchSetup(dir.resolve(name), hsm, serverJar, logbackConfig, freePort(), freePort());
     Files.createDirectories(off.dir());
     Files.writeString(
         off.configFile(),
@@ -100,9 +100,9 @@ record BenchSetup(
           "grpc": {"host": "127.0.0.1", "port": %d},
           "http": {"host": "127.0.0.1", "port": %d, "publicBaseUrl": "%s"},
           "hsm": {"pkcs11Config": "%s", "pinFile": "%s"},
-          "metrics": {"disabled": true},
-          "root": {"id": "bench-off-root"},
-          "intermediate": {"id": "bench-off-issuing"}
+          "metrics": {"disabled": %s},
+          "root": {"id": "%s-root"},
+          "intermediate": {"id": "%s-issuing"}
         }
         """
             .formatted(
@@ -111,7 +111,10 @@ record BenchSetup(
                 off.httpPort(),
                 off.httpBase(),
                 hsm.resolve("pkcs11.cfg"),
-                pinFile()));
+                pinFile(),
+                !metrics,
+                name,
+                name));
     return off;
   }
 

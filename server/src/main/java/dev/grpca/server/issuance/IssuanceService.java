@@ -84,7 +84,7 @@ public final class IssuanceService {
         attempt -> {
           IssueResult result =
               issue(attempt.profile(profiles.require(request.profile())), request, algorithm);
-          attempt.validated(result.certificate() == null);
+          attempt.validated(result.certificate());
           return result;
         });
   }
@@ -239,13 +239,10 @@ public final class IssuanceService {
       return p;
     }
 
+    /** Returns {@code issued}, noting whether it is null (the request only validated). */
     <T> T validated(T issued) {
       validated = issued == null;
       return issued;
-    }
-
-    void validated(boolean only) {
-      validated = only;
     }
   }
 
