@@ -1,6 +1,5 @@
 package dev.grpca.server.grpc;
 
-import static dev.grpca.server.testing.Tools.openssl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
@@ -46,11 +45,11 @@ import dev.grpca.server.testing.Profiles;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
+import dev.grpca.server.testing.Tools;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -156,25 +155,13 @@ class AccessMatrixTest {
     channels.put(Who.NOBODY.name(), server.channel(null));
     CLOCK.advance(Duration.ofSeconds(2)); // the expiring token's second runs out
 
-    openssl(
+    csr =
+        Tools.p256Csr(
             work,
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
             "k.pem",
-            "-out",
-            "r.csr",
-            "-subj",
             "/CN=signed.example.com",
             "-addext",
-            "subjectAltName=DNS:signed.example.com")
-        .requireSuccess();
-    csr = Files.readString(work.resolve("r.csr"));
+            "subjectAltName=DNS:signed.example.com");
   }
 
   @AfterAll

@@ -90,29 +90,14 @@ class TlsPolicyTest {
             "-addext",
             "keyUsage=critical,keyCertSign")
         .requireSuccess();
-    Tools.openssl(
-            work,
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "c.key",
-            "-out",
-            "c.csr",
-            "-subj",
-            "/CN=external-svc")
-        .requireSuccess();
+    Tools.p256Csr(work, "c.key", "/CN=external-svc");
     java.nio.file.Files.writeString(work.resolve("ext.cnf"), "extendedKeyUsage=clientAuth\n");
     Tools.openssl(
             work,
             "x509",
             "-req",
             "-in",
-            "c.csr",
+            "c.key.csr",
             "-CA",
             "ca.pem",
             "-CAkey",
