@@ -89,11 +89,11 @@ record BenchSetup(
    * of its own.
    */
   BenchSetup beside(String name, boolean metrics) throws IOException {
-    BenchSetup off =
+    BenchSetup other =
         new BenchSetup(dir.resolve(name), hsm, serverJar, logbackConfig, freePort(), freePort());
-    Files.createDirectories(off.dir());
+    Files.createDirectories(other.dir());
     Files.writeString(
-        off.configFile(),
+        other.configFile(),
         """
         {
           "dataDir": "%s",
@@ -106,16 +106,16 @@ record BenchSetup(
         }
         """
             .formatted(
-                off.dataDir(),
-                off.grpcPort(),
-                off.httpPort(),
-                off.httpBase(),
+                other.dataDir(),
+                other.grpcPort(),
+                other.httpPort(),
+                other.httpBase(),
                 hsm.resolve("pkcs11.cfg"),
                 pinFile(),
                 !metrics,
                 name,
                 name));
-    return off;
+    return other;
   }
 
   Path configFile() {
