@@ -170,6 +170,9 @@ public final class IssuancePolicy {
   private static String field(SubjectField f, String name, String value, Profile profile) {
     Profile.SubjectRule rule = profile.subjectRule(f);
     if (rule == null) {
+      if (f == SubjectField.SUBJECT_FIELD_COMMON_NAME) {
+        return ruleLessCommonName(value, profile);
+      }
       if (!value.isEmpty()) {
         throw CaException.denied(
             name, "profile '" + profile.name() + "' does not allow this field");
@@ -188,6 +191,27 @@ public final class IssuancePolicy {
       throw CaException.invalid(name, "required by profile '" + profile.name() + "'");
     }
     return value;
+  }
+
+  /**
+   * A common name under a profile that sets no rule for it, as Vault and Infisical read it: a host
+   * name or an IP address is accepted (it goes into the SANs, where the name rules judge it); any
+   * other text only when the profile allows any name.
+   */
+  private static String ruleLessCommonName(String value, Profile profile) {
+    if (value.isEmpty()
+        || HostNames.isDnsCommonName(value)
+        || NameSyntax.isIpAddress(value)
+        || profile.spec().getAllowAnyName()) {
+      return value;
+    }
+    throw CaException.denied(
+        "subject.common_name",
+        "'"
+            + value
+            + "' is not a host name or IP address, and profile '"
+            + profile.name()
+            + "' has no subject rule for the common name (add one, or allow_any_name)");
   }
 
   /** Step 3: the key, the lifetime, the number of names and the issuer's own validity. */

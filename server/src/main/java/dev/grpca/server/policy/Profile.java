@@ -38,6 +38,8 @@ public final class Profile {
   /** How a profile treats one subject field. */
   public record SubjectRule(SubjectFieldMode mode, String value) {}
 
+  private static final int MAX_DESCRIPTION = 1024;
+
   private final dev.grpca.proto.v1.Profile spec;
   private final NamePolicy names;
   private final Map<SubjectField, SubjectRule> subjectRules;
@@ -58,6 +60,12 @@ public final class Profile {
     if (!NAME.matcher(spec.getName()).matches()) {
       throw invalid(
           "name", "'" + spec.getName() + "' (expected: lower-case letters, digits and '-', 1-64)");
+    }
+    if (spec.getDescription().length() > MAX_DESCRIPTION
+        || spec.getDescription().chars().anyMatch(Character::isISOControl)) {
+      throw invalid(
+          "description",
+          "expected: at most " + MAX_DESCRIPTION + " characters, no control characters");
     }
     this.names = new NamePolicy(spec);
     this.subjectRules = subjectRules(spec.getSubjectRulesList());

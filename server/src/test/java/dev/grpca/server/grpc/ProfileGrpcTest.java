@@ -121,6 +121,60 @@ class ProfileGrpcTest {
     assertThat(changes.get(2).after()).isNull();
   }
 
+  /** As a Vault or Infisical user tries it: name rules only, a common name in the request. */
+  @Test
+  void aProfileWithOnlyNameRulesTakesACommonNameTheyAllow() throws Exception {
+    CreateProfileRequest.Builder create = CreateProfileRequest.newBuilder();
+    JsonFormat.parser()
+        .merge(
+            "{\"profile\":{\"name\":\"names-only\",\"description\":\"Team web servers\","
+                + "\"allowedDomains\":[\"example.com\"],\"allowSubdomains\":true,"
+                + "\"extendedKeyUsages\":[\"EXTENDED_KEY_USAGE_SERVER_AUTH\"]}}",
+            create);
+    Profile created = profiles.createProfile(create.build()).getProfile();
+    assertThat(created.getSubjectRulesList()).isEmpty();
+    assertThat(
+            profiles
+                .getProfile(GetProfileRequest.newBuilder().setName("names-only").build())
+                .getProfile()
+                .getDescription())
+        .isEqualTo("Team web servers");
+
+    IssueRequest.Builder issue = IssueRequest.newBuilder();
+    JsonFormat.parser()
+        .merge(
+            "{\"profile\":\"names-only\",\"subject\":{\"commonName\":\"svc.example.com\"}}", issue);
+    Certificate c = certificates.issue(issue.build()).getCertificate();
+    assertThat(c.getCommonName()).isEqualTo("svc.example.com");
+    assertThat(c.getDnsNamesList()).containsExactly("svc.example.com");
+
+    long stored = server.storedCertificates();
+    StatusRuntimeException outside =
+        failure(
+            () ->
+                certificates.issue(
+                    IssueRequest.newBuilder()
+                        .setProfile("names-only")
+                        .setSubject(Subject.newBuilder().setCommonName("svc.example.org"))
+                        .build()));
+    assertThat(outside.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(field(outside)).isEqualTo("subject.common_name");
+    StatusRuntimeException organization =
+        failure(
+            () ->
+                certificates.issue(
+                    IssueRequest.newBuilder()
+                        .setProfile("names-only")
+                        .setSubject(
+                            Subject.newBuilder()
+                                .setCommonName("svc.example.com")
+                                .setOrganization("Acme"))
+                        .build()));
+    assertThat(organization.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(field(organization)).isEqualTo("subject.organization");
+    assertThat(server.storedCertificates()).isEqualTo(stored);
+  }
+
   @Test
   void theProfileJsonInTheReadmeWorksAsGrpcurlWouldSendIt() throws Exception {
     CreateProfileRequest.Builder create = CreateProfileRequest.newBuilder();

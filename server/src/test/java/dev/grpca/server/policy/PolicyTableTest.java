@@ -1212,6 +1212,35 @@ class PolicyTableTest {
             req().dns("a.test").o("Acme"),
             denied("subject.organization", "does not allow this field")),
         row(
+            "no CN rule: a CN the name rules allow is accepted and goes into the SANs (Vault)",
+            p -> p.clearSubjectRules().addAllowedDomains("example.com").setAllowSubdomains(true),
+            req().cn("svc.example.com"),
+            ok(
+                t -> {
+                  assertThat(t.subject().toString()).isEqualTo("CN=svc.example.com");
+                  assertThat(t.dnsNames()).containsExactly("svc.example.com");
+                })),
+        row(
+            "no CN rule: a CN the name rules refuse is refused as a SAN would be",
+            p -> p.clearSubjectRules().addAllowedDomains("example.com").setAllowSubdomains(true),
+            req().cn("svc.other.com"),
+            denied("subject.common_name", "svc.other.com")),
+        row(
+            "no CN rule: a CN that is no host name is refused",
+            p -> p.clearSubjectRules().addAllowedDomains("a.test").setAllowBareDomains(true),
+            req().dns("a.test").cn("My Service"),
+            denied("subject.common_name", "no subject rule for the common name")),
+        row(
+            "no CN rule: other text with allow_any_name",
+            p -> any(p).clearSubjectRules().setAllowAnyName(true),
+            req().dns("a.test").cn("My Service"),
+            ok(subjectIs("CN=My Service"))),
+        row(
+            "no CN rule: other subject fields stay refused",
+            p -> any(p).clearSubjectRules(),
+            req().cn("a.test").o("Acme"),
+            denied("subject.organization", "does not allow this field")),
+        row(
             "common name allowed by the base rule",
             PolicyTableTest::any,
             req().cn("svc.example.test"),
@@ -1462,7 +1491,17 @@ class PolicyTableTest {
             "unspecified key type",
             (UnaryOperator<dev.grpca.proto.v1.Profile.Builder>)
                 p -> p.addAllowedKeyTypes(KeyType.KEY_TYPE_UNSPECIFIED),
-            "profile.allowed_key_types[0]"));
+            "profile.allowed_key_types[0]"),
+        Arguments.of(
+            "description too long",
+            (UnaryOperator<dev.grpca.proto.v1.Profile.Builder>)
+                p -> p.setDescription("x".repeat(1025)),
+            "profile.description"),
+        Arguments.of(
+            "description with a control character",
+            (UnaryOperator<dev.grpca.proto.v1.Profile.Builder>)
+                p -> p.setDescription("web\u0000servers"),
+            "profile.description"));
   }
 
   @ParameterizedTest(name = "profile refused: {0}")
