@@ -1,11 +1,15 @@
 package dev.grpca.server.authority;
 
 import com.codahale.metrics.Timer;
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.metrics.MetricNames;
 import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.NameTakenException;
 import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.store.ResourceNames;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.CertificateChecks;
 import dev.grpca.server.x509.CertificateSpec;
@@ -24,7 +28,6 @@ import java.security.Provider;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -149,26 +152,38 @@ public final class CertificateFactory {
     }
   }
 
-  /** What the certificate's row says besides what the certificate says. */
+  /**
+   * What the certificate's row says besides what the certificate says. {@code name} is the resource
+   * name to hold: one the caller gave, {@link #GENERATED} for one made from the certificate's
+   * names, or null for none (a renewal takes over its predecessor's).
+   */
   public record Recording(
       String profile,
       Map<String, String> labels,
       String requestedBy,
       String renewedFrom,
-      boolean system) {
+      boolean system,
+      String name) {
+    /** Asks for a resource name made as {@code <cn>-xxxxx}. */
+    public static final String GENERATED = "";
+
     public Recording {
       labels = Map.copyOf(labels);
     }
 
     /** A certificate a caller asked for (a renewal when {@code renewedFrom} is not null). */
     public Recording(
-        String profile, Map<String, String> labels, String requestedBy, String renewedFrom) {
-      this(profile, labels, requestedBy, renewedFrom, false);
+        String profile,
+        Map<String, String> labels,
+        String requestedBy,
+        String renewedFrom,
+        String name) {
+      this(profile, labels, requestedBy, renewedFrom, false, name);
     }
 
     /** A certificate the server makes for itself, recorded as requested by its profile. */
     public static Recording system(String profile) {
-      return new Recording(profile, Map.of(), profile, null, true);
+      return new Recording(profile, Map.of(), profile, null, true, null);
     }
 
     /**
@@ -196,13 +211,25 @@ public final class CertificateFactory {
     private final TBSCertificate tbs;
     private final PendingCertificate pending;
     private final String kind;
+    private final boolean generatedName;
     private final AtomicBoolean used = new AtomicBoolean();
 
-    private Prepared(SigningKey by, TBSCertificate tbs, PendingCertificate pending, String kind) {
+    private Prepared(
+        SigningKey by,
+        TBSCertificate tbs,
+        PendingCertificate pending,
+        String kind,
+        boolean generatedName) {
       this.by = by;
       this.tbs = tbs;
       this.pending = pending;
       this.kind = kind;
+      this.generatedName = generatedName;
+    }
+
+    /** The resource name it will hold (null: none), as far as it is known before recording. */
+    public String name() {
+      return pending.name();
     }
 
     /** The serial, in the wire form. */
@@ -233,6 +260,8 @@ public final class CertificateFactory {
     TBSCertificate tbs = TbsCertificates.build(spec, by.issuer());
     CertificateChecks.require(SignedCertificates.withPlaceholderSignature(tbs), spec, by.issuer());
     String commonName = SubjectFields.of(spec.subject()).commonName();
+    boolean generated = Recording.GENERATED.equals(recording.name());
+    String name = generated ? newName(commonName, spec) : recording.name();
     PendingCertificate pending =
         new PendingCertificate(
             SerialNumbers.toHex(spec.serial()),
@@ -251,9 +280,41 @@ public final class CertificateFactory {
             SignedCertificates.der(tbs),
             recording.requestedBy(),
             clock.instant(),
-            recording.renewedFrom());
+            recording.renewedFrom(),
+            name);
     buildAndCheck.update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-    return new Prepared(by, tbs, pending, recording.kind());
+    return new Prepared(by, tbs, pending, recording.kind(), generated);
+  }
+
+  private static String newName(String commonName, CertificateSpec spec) {
+    java.util.List<String> sans = new java.util.ArrayList<>(spec.dnsNames());
+    spec.ipAddresses().forEach(ip -> sans.add(IpAddressText.text(ip)));
+    sans.addAll(spec.emailAddresses());
+    sans.addAll(spec.uris());
+    return ResourceNames.generate(commonName, sans);
+  }
+
+  /**
+   * Records {@code pending}; a generated name that another certificate happens to hold is made
+   * again (five random characters: rare, but certain among many certificates for one name).
+   */
+  private PendingCertificate record(Prepared prepared) {
+    PendingCertificate pending = prepared.pending;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        store.recordPending(pending);
+        return pending;
+      } catch (NameTakenException e) {
+        if (!prepared.generatedName || attempt == 5) {
+          throw CaException.field(
+              ErrorKind.ALREADY_EXISTS,
+              "name",
+              "'" + e.name() + "' is the name of another certificate (names are unique)");
+        }
+        pending =
+            pending.withName(ResourceNames.generate(pending.commonName(), pending.dnsNames()));
+      }
+    }
   }
 
   /**
@@ -266,9 +327,8 @@ public final class CertificateFactory {
       throw new IllegalStateException(
           "certificate " + prepared.serialNumber() + " was already issued from this preparation");
     }
-    PendingCertificate pending = prepared.pending;
     long start = System.nanoTime();
-    store.recordPending(pending);
+    PendingCertificate pending = record(prepared);
     long recorded = System.nanoTime();
     record.update(recorded - start, TimeUnit.NANOSECONDS);
     byte[] der;
@@ -280,12 +340,13 @@ public final class CertificateFactory {
     long verified = System.nanoTime();
     String pem = Pem.certificate(der);
     String fingerprint = Certificates.sha256Fingerprint(der);
-    Instant issueTime = store.markIssued(pending.serialNumber(), pem, fingerprint, clock.instant());
+    CertificateStore.Issued stored =
+        store.markIssued(pending.serialNumber(), pem, fingerprint, clock.instant());
     storeStep.update(System.nanoTime() - verified, TimeUnit.NANOSECONDS);
     metrics
         .counter(MetricNames.CERTIFICATES_ISSUED, prepared.kind, prepared.by.authorityId())
         .inc();
-    return pending.issued(pem, fingerprint, issueTime);
+    return pending.issued(pem, fingerprint, stored.issueTime(), stored.name());
   }
 
   private RuntimeException markFailed(PendingCertificate pending, RuntimeException cause) {

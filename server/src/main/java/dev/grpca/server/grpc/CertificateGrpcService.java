@@ -32,7 +32,6 @@ import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.PrivateKeys;
-import dev.grpca.server.x509.SerialNumbers;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Instant;
@@ -102,7 +101,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
                 r.getLabelsMap(),
                 r.getValidateOnly(),
                 RequestLog.current().principal()),
-            ProtoMapping.keyAlgorithm(r.getKeyType()));
+            ProtoMapping.keyAlgorithm(r.getKeyType()),
+            r.getName());
     IssueResponse.Builder answer = IssueResponse.newBuilder();
     if (result.certificate() != null) {
       answer
@@ -130,7 +130,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
                 r.getLabelsMap(),
                 r.getValidateOnly(),
                 RequestLog.current().principal()),
-            r.getCsrPem());
+            r.getCsrPem(),
+            r.getName());
     SignResponse.Builder answer = SignResponse.newBuilder();
     if (issued != null) {
       answer.setCertificate(certificate(issued));
@@ -142,9 +143,9 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   @Override
   public void renew(RenewRequest r, StreamObserver<RenewResponse> response) {
     RequestLog log = RequestLog.current();
-    String serial = SerialNumbers.requireHex("serial_number", r.getSerialNumber());
+    StoredCertificate old = queries.get("serial_number", r.getSerialNumber(), r.getName());
+    String serial = old.serialNumber();
     log.serial(serial);
-    StoredCertificate old = queries.get(serial);
     log.profile(old.profile());
     boolean self = permissions.requireRenew(log.caller(), old);
     limits.take(log.principal(), old.profile());
@@ -164,13 +165,13 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     if (r.getReason() == RevocationReason.UNRECOGNIZED) {
       throw CaException.invalid("reason", "unknown value (expected: a RevocationReason)");
     }
-    StoredCertificate target =
-        queries.get(SerialNumbers.requireHex("serial_number", r.getSerialNumber()));
+    StoredCertificate target = queries.get("serial_number", r.getSerialNumber(), r.getName());
+    RequestLog.current().serial(target.serialNumber());
     RequestLog.current().profile(target.profile());
     permissions.requireRevoke(RequestLog.current().caller(), target);
     Revocation done =
         revocation.revoke(
-            r.getSerialNumber(), r.getReasonValue(), RequestLog.current().principal());
+            target.serialNumber(), r.getReasonValue(), RequestLog.current().principal());
     response.onNext(
         RevokeResponse.newBuilder()
             .setRevocationTime(ProtoMapping.timestamp(done.time()))
@@ -185,16 +186,21 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     caller.requireAny(Operation.OPERATION_READ);
     Instant now = clock.instant();
     StatusResponse.Builder answer = StatusResponse.newBuilder();
-    for (CertificateQueries.Status status : queries.status(r.getSerialNumbersList())) {
+    for (CertificateQueries.Status status :
+        queries.status(r.getSerialNumbersList(), r.getNamesList())) {
       CertificateStatus.Builder s =
-          CertificateStatus.newBuilder().setSerialNumber(status.serialNumber());
+          CertificateStatus.newBuilder()
+              .setSerialNumber(status.serialNumber())
+              .setName(status.name());
       // Certificates the caller may not read are as good as unknown to it.
       if (status.certificate().isEmpty()
           || !permissions.mayRead(caller, status.certificate().get())) {
         s.setState(CertificateState.CERTIFICATE_STATE_UNKNOWN);
       } else {
         StoredCertificate c = status.certificate().get();
-        s.setState(ProtoMapping.state(c.standingAt(now)))
+        s.setSerialNumber(c.serialNumber())
+            .setName(c.name() == null ? "" : c.name())
+            .setState(ProtoMapping.state(c.standingAt(now)))
             .setNotBefore(ProtoMapping.timestamp(c.notBefore()))
             .setNotAfter(ProtoMapping.timestamp(c.notAfter()))
             .setAuthorityId(c.authorityId());
@@ -212,7 +218,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   @Override
   public void get(GetRequest r, StreamObserver<GetResponse> response) {
     RequestLog.current().serial(r.getSerialNumber());
-    StoredCertificate c = queries.get(r.getSerialNumber());
+    StoredCertificate c = queries.get("serial_number", r.getSerialNumber(), r.getName());
+    RequestLog.current().serial(c.serialNumber());
     requireFor(Operation.OPERATION_READ, c);
     response.onNext(GetResponse.newBuilder().setCertificate(mapped(c)).build());
     response.onCompleted();
@@ -229,6 +236,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
             new CertificateQueries.ListOptions(
                 r.getPageSize(),
                 r.getPageToken(),
+                ProtoMapping.filter(r.getNamePrefix()),
                 ProtoMapping.filter(r.getCommonName()),
                 ProtoMapping.filter(r.getDnsName()),
                 ProtoMapping.filter(r.getLabel()),

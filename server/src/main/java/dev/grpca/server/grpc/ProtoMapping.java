@@ -112,6 +112,9 @@ final class ProtoMapping {
             .putAllLabels(s.labels())
             .setCreateTime(timestamp(s.createTime()))
             .setRequestedBy(s.requestedBy());
+    if (s.name() != null) {
+      c.setName(s.name());
+    }
     if (s.renewedFrom() != null) {
       c.setRenewedFrom(s.renewedFrom());
     }

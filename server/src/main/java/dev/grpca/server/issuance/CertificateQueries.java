@@ -5,6 +5,7 @@ import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.ResourceNames;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.SerialNumbers;
@@ -37,6 +38,7 @@ public final class CertificateQueries {
   public record ListOptions(
       int pageSize,
       String pageToken,
+      String namePrefix,
       String commonName,
       String dnsName,
       String label,
@@ -49,8 +51,42 @@ public final class CertificateQueries {
   /** One page; {@code nextPageToken} is empty on the last. */
   public record Page(List<StoredCertificate> certificates, String nextPageToken, long totalSize) {}
 
-  /** The state of one serial: {@code certificate} is empty for serials never issued here. */
-  public record Status(String serialNumber, Optional<StoredCertificate> certificate) {}
+  /**
+   * The state of one serial or name, as asked for (the other is empty): {@code certificate} is
+   * empty for serials never issued here and names no certificate holds.
+   */
+  public record Status(String serialNumber, String name, Optional<StoredCertificate> certificate) {}
+
+  /** The certificate holding resource name {@code name}, if it is issued. */
+  public Optional<StoredCertificate> findByName(String name) {
+    return store.findByName(name);
+  }
+
+  /**
+   * The issued certificate a request names by {@code serialText} or by {@code name}, exactly one of
+   * them; NOT_FOUND when there is none. {@code serialField} is the request's serial field.
+   */
+  public StoredCertificate get(String serialField, String serialText, String name) {
+    if (!serialText.isEmpty() && !name.isEmpty()) {
+      throw CaException.invalid(
+          "name", "give serial_number or name, not both (they name one certificate)");
+    }
+    if (name.isEmpty()) {
+      if (serialText.isEmpty()) {
+        throw CaException.invalid(serialField, "required: a serial number, or a name");
+      }
+      String serial = SerialNumbers.requireHex(serialField, serialText);
+      return find(serial).orElseThrow(() -> SerialNumbers.notIssuedHere(serial));
+    }
+    ResourceNames.require("name", name);
+    return store
+        .findByName(name)
+        .filter(c -> c.state() == CertificateState.ISSUED)
+        .orElseThrow(
+            () ->
+                CaException.field(
+                    ErrorKind.NOT_FOUND, "name", "no certificate is named '" + name + "'"));
+  }
 
   public StoredCertificate get(String serialText) {
     String serial = SerialNumbers.requireHex("serial_number", serialText);
@@ -62,25 +98,36 @@ public final class CertificateQueries {
     return store.find(serial).filter(c -> c.state() == CertificateState.ISSUED);
   }
 
-  /** The status of each serial, in the order asked. */
-  public List<Status> status(List<String> serialTexts) {
-    if (serialTexts.isEmpty()) {
-      throw CaException.invalid("serial_numbers", "required: 1 to " + MAX_STATUS + " serials");
+  /** The status of each serial, then of each name, in the order asked. */
+  public List<Status> status(List<String> serialTexts, List<String> names) {
+    int asked = serialTexts.size() + names.size();
+    if (asked == 0) {
+      throw CaException.invalid(
+          "serial_numbers", "required: 1 to " + MAX_STATUS + " serials or names");
     }
-    if (serialTexts.size() > MAX_STATUS) {
+    if (asked > MAX_STATUS) {
       throw CaException.field(
           ErrorKind.RESOURCE_EXHAUSTED,
-          "serial_numbers",
-          serialTexts.size() + " serials (expected: at most " + MAX_STATUS + " per call)");
+          serialTexts.isEmpty() ? "names" : "serial_numbers",
+          asked + " serials and names (expected: at most " + MAX_STATUS + " per call)");
     }
     List<String> serials = new ArrayList<>();
     for (int i = 0; i < serialTexts.size(); i++) {
       serials.add(SerialNumbers.requireHex("serial_numbers[" + i + "]", serialTexts.get(i)));
     }
-    Map<String, StoredCertificate> found =
+    for (int i = 0; i < names.size(); i++) {
+      ResourceNames.require("names[" + i + "]", names.get(i));
+    }
+    Map<String, StoredCertificate> bySerial =
         store.findAll(serials).stream()
             .collect(Collectors.toMap(StoredCertificate::serialNumber, Function.identity()));
-    return serials.stream().map(s -> new Status(s, Optional.ofNullable(found.get(s)))).toList();
+    Map<String, StoredCertificate> byName =
+        store.findAllByName(names).stream()
+            .collect(Collectors.toMap(StoredCertificate::name, Function.identity()));
+    List<Status> out = new ArrayList<>(asked);
+    serials.forEach(s -> out.add(new Status(s, "", Optional.ofNullable(bySerial.get(s)))));
+    names.forEach(n -> out.add(new Status("", n, Optional.ofNullable(byName.get(n)))));
+    return out;
   }
 
   public Page list(ListOptions o) {
@@ -104,8 +151,12 @@ public final class CertificateQueries {
       labelKey = o.label().substring(0, eq);
       labelValue = o.label().substring(eq + 1);
     }
+    if (o.namePrefix() != null) {
+      checkNamePrefix(o.namePrefix());
+    }
     CertificateQuery query =
         new CertificateQuery(
+            o.namePrefix(),
             o.commonName(),
             o.dnsName(),
             labelKey,
@@ -122,6 +173,15 @@ public final class CertificateQueries {
     List<StoredCertificate> page = more ? rows.subList(0, size) : rows;
     String next = more ? encode(page.get(page.size() - 1)) : "";
     return new Page(List.copyOf(page), next, store.count(query));
+  }
+
+  /** A prefix of a well-formed name: the characters names have, at most as many. */
+  private static void checkNamePrefix(String prefix) {
+    if (prefix.length() > ResourceNames.MAX_LENGTH || !prefix.matches("[a-z0-9.-]+")) {
+      throw CaException.invalid(
+          "name_prefix",
+          "expected: up to " + ResourceNames.MAX_LENGTH + " lower-case letters, digits, '-', '.'");
+    }
   }
 
   private static String encode(StoredCertificate last) {

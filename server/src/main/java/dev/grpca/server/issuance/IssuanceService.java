@@ -14,6 +14,7 @@ import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.Profile;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.policy.Template;
+import dev.grpca.server.store.ResourceNames;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
@@ -77,13 +78,26 @@ public final class IssuanceService {
     this.clock = clock;
   }
 
-  /** Issue: the server makes the key pair ({@code null}: the profile's first allowed type). */
+  /** Issue with a generated resource name. */
   public IssueResult issue(IssuanceRequest request, KeyAlgorithm algorithm) {
+    return issue(request, algorithm, "");
+  }
+
+  /**
+   * Issue: the server makes the key pair ({@code null}: the profile's first allowed type). {@code
+   * name} is the resource name the certificate is to hold; empty: one is made from its names.
+   */
+  public IssueResult issue(IssuanceRequest request, KeyAlgorithm algorithm, String name) {
     return counted(
         "Issue",
         attempt -> {
+          String resource = resourceName(name);
           IssueResult result =
-              issue(attempt.profile(profiles.require(request.profile())), request, algorithm);
+              issue(
+                  attempt.profile(profiles.require(request.profile())),
+                  request,
+                  algorithm,
+                  resource);
           attempt.validated(result.certificate());
           return result;
         });
@@ -91,6 +105,29 @@ public final class IssuanceService {
 
   /** Issue under a profile the caller cannot name (the server's own TLS certificate). */
   public IssueResult issue(Profile profile, IssuanceRequest request, KeyAlgorithm algorithm) {
+    return issue(profile, request, algorithm, null);
+  }
+
+  /**
+   * The resource name asked for, checked: its syntax, and that no certificate holds it (the unique
+   * index decides when two ask at once). Empty asks for a generated one.
+   */
+  private String resourceName(String name) {
+    if (name.isEmpty()) {
+      return CertificateFactory.Recording.GENERATED;
+    }
+    ResourceNames.require("name", name);
+    if (queries.findByName(name).isPresent()) {
+      throw CaException.field(
+          ErrorKind.ALREADY_EXISTS,
+          "name",
+          "'" + name + "' is the name of another certificate (names are unique)");
+    }
+    return name;
+  }
+
+  private IssueResult issue(
+      Profile profile, IssuanceRequest request, KeyAlgorithm algorithm, String name) {
     KeyAlgorithm keyAlgorithm = algorithm == null ? profile.defaultKeyType() : algorithm;
     Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
@@ -105,7 +142,7 @@ public final class IssuanceService {
     }
     SubjectPublicKeyInfo publicKey =
         SubjectPublicKeyInfo.getInstance(keyPair.getPublic().getEncoded());
-    IssuedCertificate issued = certify(request, profile, template, publicKey, issuer, null);
+    IssuedCertificate issued = certify(request, profile, template, publicKey, issuer, null, name);
     return new IssueResult(issued, issued == null ? null : keyPair);
   }
 
@@ -114,21 +151,30 @@ public final class IssuanceService {
    * names nothing, from the CSR (checked the same way).
    */
   public IssuedCertificate sign(IssuanceRequest request, String csrPem) {
-    return counted(
-        "Sign",
-        attempt ->
-            attempt.validated(
-                sign(attempt.profile(profiles.require(request.profile())), request, csrPem)));
+    return sign(request, csrPem, "");
   }
 
-  private IssuedCertificate sign(Profile profile, IssuanceRequest request, String csrPem) {
+  /** Sign, the certificate to hold resource name {@code name} (empty: a generated one). */
+  public IssuedCertificate sign(IssuanceRequest request, String csrPem, String name) {
+    return counted(
+        "Sign",
+        attempt -> {
+          String resource = resourceName(name);
+          return attempt.validated(
+              sign(
+                  attempt.profile(profiles.require(request.profile())), request, csrPem, resource));
+        });
+  }
+
+  private IssuedCertificate sign(
+      Profile profile, IssuanceRequest request, String csrPem, String name) {
     Csr csr = Csr.parse(csrPem, verifier);
     IssuanceRequest named = request.hasNames() ? request : withCsrNames(request, csr, profile);
     Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
     PublicKeyInfo key = PublicKeyInfo.of(csr.publicKey());
     Template template = policy(named, profile, key, "csr_pem", issuer, now);
-    return certify(named, profile, template, csr.publicKey(), issuer, null);
+    return certify(named, profile, template, csr.publicKey(), issuer, null, name);
   }
 
   /**
@@ -205,7 +251,7 @@ public final class IssuanceService {
     Authority issuer = authorities.get(profile.authorityId());
     PublicKeyInfo key = PublicKeyInfo.of(publicKey);
     Template template = policy(request, profile, key, "serial_number", issuer, now);
-    return certify(request, profile, template, publicKey, issuer, serial);
+    return certify(request, profile, template, publicKey, issuer, serial, null);
   }
 
   private Template policy(
@@ -281,7 +327,8 @@ public final class IssuanceService {
       Template t,
       SubjectPublicKeyInfo publicKey,
       Authority issuer,
-      String renewedFrom) {
+      String renewedFrom,
+      String name) {
     CertificateSpec.Builder spec =
         CertificateSpec.builder(t.subject(), publicKey, t.notBefore(), t.notAfter())
             .keyUsage(t.keyUsage())
@@ -296,7 +343,7 @@ public final class IssuanceService {
             CertificateFactory.SigningKey.of(issuer),
             spec,
             new CertificateFactory.Recording(
-                profile.name(), request.labels(), request.requestedBy(), renewedFrom));
+                profile.name(), request.labels(), request.requestedBy(), renewedFrom, name));
     if (request.validateOnly()) {
       return null;
     }

@@ -7,6 +7,7 @@ import java.time.Instant;
  * judged at {@code now}. {@code after} is where the previous page ended (null: the start).
  */
 public record CertificateQuery(
+    String namePrefix,
     String commonName,
     String dnsName,
     String labelKey,

@@ -7,22 +7,33 @@ import java.util.Optional;
 
 /** Certificates, in the order of the issuance cycle: record, then complete. */
 public interface CertificateStore {
-  /** Durably records what is about to be signed. Fails if the serial is already taken. */
+  /**
+   * Durably records what is about to be signed, holding its resource name if it has one. Throws
+   * {@link NameTakenException} when another certificate holds that name; fails if the serial is
+   * already taken.
+   */
   void recordPending(PendingCertificate pending);
 
   /**
-   * Durably stores the signed certificate of a pending row; returns the issue time as stored (the
-   * store keeps microseconds).
+   * Durably stores the signed certificate of a pending row; for a renewal, moves the resource name
+   * of the certificate it renewed to it in the same transaction. Returns the issue time as stored
+   * (the store keeps microseconds) and the name the row now holds.
    */
-  Instant markIssued(String serialNumber, String certificatePem, String sha256, Instant issueTime);
+  Issued markIssued(String serialNumber, String certificatePem, String sha256, Instant issueTime);
 
-  /** Marks a pending row whose signing failed. */
+  /** What {@link #markIssued} stored: the issue time and the name held (null: none). */
+  record Issued(Instant issueTime, String name) {}
+
+  /** Marks a pending row whose signing failed; it gives up its name. */
   void markFailed(String serialNumber);
+
+  /** The certificate (in any state) holding resource name {@code name}. */
+  Optional<StoredCertificate> findByName(String name);
 
   /**
    * Marks FAILED every row still PENDING that was recorded before {@code recordedBefore}: the
-   * process that recorded it stopped before it stored the certificate. Their serials stay taken.
-   * Returns how many there were.
+   * process that recorded it stopped before it stored the certificate. Their serials stay taken;
+   * their names are given up. Returns how many there were.
    */
   int failAbandoned(Instant recordedBefore);
 
@@ -38,6 +49,9 @@ public interface CertificateStore {
    * with no mapping of the whole row.
    */
   Optional<OcspStanding> ocspStanding(String serialNumber);
+
+  /** The issued certificates holding one of {@code names}, in no particular order. */
+  List<StoredCertificate> findAllByName(Collection<String> names);
 
   /** The issued certificates among {@code serialNumbers}, in no particular order. */
   List<StoredCertificate> findAll(Collection<String> serialNumbers);

@@ -24,7 +24,71 @@ public record PendingCertificate(
     byte[] tbsCertificate,
     String requestedBy,
     Instant createTime,
-    String renewedFrom) {
+    String renewedFrom,
+    String name) {
+
+  /** A row without a resource name. */
+  public PendingCertificate(
+      String serialNumber,
+      String authorityId,
+      String profile,
+      String subject,
+      String commonName,
+      String publicKeyAlgorithm,
+      Instant notBefore,
+      Instant notAfter,
+      List<String> dnsNames,
+      List<String> ipAddresses,
+      List<String> emailAddresses,
+      List<String> uris,
+      Map<String, String> labels,
+      byte[] tbsCertificate,
+      String requestedBy,
+      Instant createTime,
+      String renewedFrom) {
+    this(
+        serialNumber,
+        authorityId,
+        profile,
+        subject,
+        commonName,
+        publicKeyAlgorithm,
+        notBefore,
+        notAfter,
+        dnsNames,
+        ipAddresses,
+        emailAddresses,
+        uris,
+        labels,
+        tbsCertificate,
+        requestedBy,
+        createTime,
+        renewedFrom,
+        null);
+  }
+
+  /** The same row under another resource name (a generated one that was taken). */
+  public PendingCertificate withName(String other) {
+    return new PendingCertificate(
+        serialNumber,
+        authorityId,
+        profile,
+        subject,
+        commonName,
+        publicKeyAlgorithm,
+        notBefore,
+        notAfter,
+        dnsNames,
+        ipAddresses,
+        emailAddresses,
+        uris,
+        labels,
+        tbsCertificate,
+        requestedBy,
+        createTime,
+        renewedFrom,
+        other);
+  }
 
   public PendingCertificate {
     dnsNames = List.copyOf(dnsNames);
@@ -35,9 +99,12 @@ public record PendingCertificate(
     tbsCertificate = tbsCertificate.clone();
   }
 
-  /** The row once {@link CertificateStore#markIssued} has stored its certificate. */
+  /**
+   * The row once {@link CertificateStore#markIssued} has stored its certificate, holding {@code
+   * heldName} (for a renewal, the name it took over from the certificate it renewed).
+   */
   public StoredCertificate issued(
-      String certificatePem, String sha256Fingerprint, java.time.Instant issueTime) {
+      String certificatePem, String sha256Fingerprint, Instant issueTime, String heldName) {
     return new StoredCertificate(
         serialNumber,
         authorityId,
@@ -60,6 +127,7 @@ public record PendingCertificate(
         issueTime,
         null,
         renewedFrom,
-        null);
+        null,
+        heldName);
   }
 }

@@ -4,7 +4,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-/** A certificate row as the store has it. */
+/**
+ * A certificate row as the store has it. {@code name} is the resource name it holds, if any (a
+ * renewed certificate has given its name to the one that renewed it).
+ */
 public record StoredCertificate(
     String serialNumber,
     String authorityId,
@@ -27,7 +30,8 @@ public record StoredCertificate(
     Instant issueTime,
     Revocation revocation,
     String renewedFrom,
-    String renewedBy) {
+    String renewedBy,
+    String name) {
 
   public StoredCertificate {
     dnsNames = List.copyOf(dnsNames);

@@ -519,7 +519,18 @@ class AccessMatrixTest {
           db.certificates()
               .count(
                   new CertificateQuery(
-                      null, null, null, null, null, null, Standing.REVOKED, null, null, now, null)),
+                      null,
+                      null,
+                      null,
+                      null,
+                      null,
+                      null,
+                      null,
+                      Standing.REVOKED,
+                      null,
+                      null,
+                      now,
+                      null)),
           db.profiles().list(),
           db.access().principals(),
           tokenCount);

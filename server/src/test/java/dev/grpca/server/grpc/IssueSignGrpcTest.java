@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Duration;
 import com.google.protobuf.util.JsonFormat;
-import com.google.rpc.BadRequest;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CertificateState;
@@ -17,6 +16,7 @@ import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.SignRequest;
 import dev.grpca.proto.v1.Subject;
+import dev.grpca.server.testing.Calls;
 import dev.grpca.server.testing.Chains;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
@@ -24,7 +24,6 @@ import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -392,7 +391,7 @@ class IssueSignGrpcTest {
 
     e = failure(() -> certificates.issue(Requests.issue("bad_name.example.com").build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(fieldOf(e)).isEqualTo("dns_names[0]");
+    assertThat(Calls.field(e)).isEqualTo("dns_names[0]");
   }
 
   @Test
@@ -468,18 +467,8 @@ class IssueSignGrpcTest {
     StatusRuntimeException e = failure(() -> certificates.sign(request));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(e.getStatus().getDescription()).startsWith(field + ": ").contains(message);
-    assertThat(fieldOf(e)).isEqualTo(field);
+    assertThat(Calls.field(e)).isEqualTo(field);
     assertThat(server.storedCertificates()).isEqualTo(before);
-  }
-
-  private static String fieldOf(StatusRuntimeException e) {
-    com.google.rpc.Status status = StatusProto.fromThrowable(e);
-    assertThat(status).isNotNull();
-    try {
-      return status.getDetails(0).unpack(BadRequest.class).getFieldViolations(0).getField();
-    } catch (com.google.protobuf.InvalidProtocolBufferException x) {
-      throw new AssertionError(x);
-    }
   }
 
   /** The chain's files, and the root is the server's. */

@@ -1,12 +1,12 @@
 package dev.grpca.server.grpc;
 
 import static dev.grpca.server.testing.Calls.failure;
+import static dev.grpca.server.testing.Calls.field;
 import static dev.grpca.server.testing.Tools.openssl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.FieldMask;
 import com.google.protobuf.util.JsonFormat;
-import com.google.rpc.BadRequest;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CreateProfileRequest;
@@ -28,7 +28,6 @@ import dev.grpca.server.testing.InProcessCa;
 import dev.grpca.server.testing.Profiles;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -491,17 +490,5 @@ class ProfileGrpcTest {
 
   private static long lifetimeDays(Certificate c) {
     return (c.getNotAfter().getSeconds() - c.getCreateTime().getSeconds() + 60) / 86400;
-  }
-
-  private static String field(StatusRuntimeException e) {
-    try {
-      return StatusProto.fromThrowable(e)
-          .getDetails(0)
-          .unpack(BadRequest.class)
-          .getFieldViolations(0)
-          .getField();
-    } catch (Exception x) {
-      throw new AssertionError(e.getStatus() + " has no field violation", x);
-    }
   }
 }

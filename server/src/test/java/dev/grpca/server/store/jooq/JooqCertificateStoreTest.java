@@ -3,7 +3,9 @@ package dev.grpca.server.store.jooq;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateState;
+import dev.grpca.server.store.NameTakenException;
 import dev.grpca.server.store.OcspStanding;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.Revocation;
@@ -223,6 +225,65 @@ class JooqCertificateStoreTest {
   @Test
   void anUnknownSerialIsEmpty() {
     assertThat(database.certificates().find("123")).isEmpty();
+  }
+
+  @Test
+  void aNameIsHeldFromRecordingGivenUpOnFailureAndMovedByRenewal() {
+    var certificates = database.certificates();
+    certificates.recordPending(pending("0a01").withName("web"));
+    assertThat(certificates.findByName("web").orElseThrow().serialNumber()).isEqualTo("0a01");
+    // Held while pending: nobody else can be promised it.
+    assertThatThrownBy(() -> certificates.recordPending(pending("0a02").withName("web")))
+        .isInstanceOfSatisfying(
+            NameTakenException.class, e -> assertThat(e.name()).isEqualTo("web"));
+    assertThat(certificates.find("0a02")).isEmpty();
+    certificates.markFailed("0a01");
+    assertThat(certificates.findByName("web")).isEmpty();
+
+    certificates.recordPending(pending("0a03").withName("web"));
+    assertThat(certificates.markIssued("0a03", "PEM", "00", T0).name()).isEqualTo("web");
+    PendingCertificate renewal =
+        new PendingCertificate(
+            "0a04",
+            "issuing",
+            "default",
+            "CN=b.example.com",
+            "b.example.com",
+            "EC P-256",
+            T0,
+            T0.plusSeconds(86400),
+            List.of("b.example.com"),
+            List.of(),
+            List.of(),
+            List.of(),
+            Map.of(),
+            new byte[] {0x30, 0x00},
+            "admin",
+            T0,
+            "0a03");
+    certificates.recordPending(renewal);
+    // Until the renewal is stored, the name stays where it was.
+    assertThat(certificates.findByName("web").orElseThrow().serialNumber()).isEqualTo("0a03");
+    assertThat(certificates.markIssued("0a04", "PEM", "01", T0).name()).isEqualTo("web");
+    assertThat(certificates.findByName("web").orElseThrow().serialNumber()).isEqualTo("0a04");
+    assertThat(certificates.find("0a03").orElseThrow().name()).isNull();
+    assertThat(certificates.findAllByName(List.of("web", "nope")))
+        .extracting(StoredCertificate::serialNumber)
+        .containsExactly("0a04");
+
+    certificates.recordPending(pending("0a05").withName("webmail"));
+    certificates.markIssued("0a05", "PEM", "02", T0.plusSeconds(1));
+    certificates.recordPending(pending("0a06").withName("api"));
+    certificates.markIssued("0a06", "PEM", "03", T0.plusSeconds(2));
+    assertThat(certificates.list(query("web"), 10))
+        .extracting(StoredCertificate::serialNumber)
+        .containsExactly("0a04", "0a05");
+    assertThat(certificates.count(query("web"))).isEqualTo(2);
+  }
+
+  private static CertificateQuery query(String namePrefix) {
+    return new CertificateQuery(
+        namePrefix, null, null, null, null, null, null, null, null, null, T0, null);
   }
 
   private static PendingCertificate pending(String serial) {
