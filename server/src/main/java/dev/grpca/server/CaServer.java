@@ -10,6 +10,7 @@ import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.http.HttpSidecar;
 import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
+import dev.grpca.server.issuance.RequestIds;
 import dev.grpca.server.metrics.MetricNames;
 import dev.grpca.server.metrics.MetricsServer;
 import dev.grpca.server.policy.IssuancePolicy;
@@ -24,6 +25,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,6 +92,9 @@ public final class CaServer extends Serving {
     profiles.declare(config.profiles());
     CertificateStore certificates = core.database.certificates();
     CertificateQueries queries = new CertificateQueries(certificates, core.clock);
+    RequestIds requestIds =
+        new RequestIds(certificates, core.clock, config.requestIdWindow())
+            .sweepEvery(core.scheduler, Duration.ofMinutes(10));
     OcspResponder ocsp = core.ocspResponder(authorities);
     IssuanceService issuance =
         new IssuanceService(
@@ -102,7 +107,8 @@ public final class CaServer extends Serving {
             core.bouncyCastle,
             core.urls,
             core.clock,
-            core.metrics);
+            core.metrics,
+            requestIds);
     ServerTlsIdentity tls =
         new ServerTlsIdentity(
                 issuance,
@@ -139,7 +145,8 @@ public final class CaServer extends Serving {
               ocsp.invalidate(serial);
               crls.revoked(authority);
             },
-            core.metrics);
+            core.metrics,
+            requestIds);
     GrpcServer grpc =
         opened.add(
             GrpcServer.start(

@@ -9,6 +9,8 @@ import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.GetCaChainRequest;
 import dev.grpca.proto.v1.GetRequest;
+import dev.grpca.proto.v1.IssueRequest;
+import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.VerifyAuditLogRequest;
@@ -83,6 +85,31 @@ class ReplicasTest {
   static void stop() {
     second.close();
     first.close();
+  }
+
+  /** A retry that lands on another replica answers the first replica's certificate. */
+  @Test
+  void anIssueRetriedOnTheOtherReplicaAnswersTheSameCertificate() throws Exception {
+    IssueRequest request =
+        Requests.issue("retried.example.com")
+            .setRequestId(java.util.UUID.randomUUID().toString())
+            .build();
+    IssueResponse onFirst = first.certificates().issue(request);
+    IssueResponse onSecond = CertificateServiceGrpc.newBlockingStub(toSecond).issue(request);
+    assertThat(onSecond.getRepeat()).isTrue();
+    assertThat(onSecond.getPrivateKeyPem()).isEmpty();
+    assertThat(onSecond.getCertificate().getSerialNumber())
+        .isEqualTo(onFirst.getCertificate().getSerialNumber());
+    try (var c = first.connect();
+        var select =
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM certificate_name WHERE kind = 'DNS' AND name = ?")) {
+      select.setString(1, "retried.example.com");
+      try (var rows = select.executeQuery()) {
+        rows.next();
+        assertThat(rows.getLong(1)).isEqualTo(1);
+      }
+    }
   }
 
   @Test

@@ -9,6 +9,7 @@ import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.NameTakenException;
 import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.store.RequestKey;
 import dev.grpca.server.store.ResourceNames;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.CertificateChecks;
@@ -155,7 +156,8 @@ public final class CertificateFactory {
   /**
    * What the certificate's row says besides what the certificate says. {@code name} is the resource
    * name to hold: one the caller gave, {@link #GENERATED} for one made from the certificate's
-   * names, or null for none (a renewal takes over its predecessor's).
+   * names, or null for none (a renewal takes over its predecessor's). {@code request} is the call's
+   * request id, recorded with the row (null: none).
    */
   public record Recording(
       String profile,
@@ -163,7 +165,8 @@ public final class CertificateFactory {
       String requestedBy,
       String renewedFrom,
       boolean system,
-      String name) {
+      String name,
+      RequestKey request) {
     /** Asks for a resource name made as {@code <cn>-xxxxx}. */
     public static final String GENERATED = "";
 
@@ -177,13 +180,14 @@ public final class CertificateFactory {
         Map<String, String> labels,
         String requestedBy,
         String renewedFrom,
-        String name) {
-      this(profile, labels, requestedBy, renewedFrom, false, name);
+        String name,
+        RequestKey request) {
+      this(profile, labels, requestedBy, renewedFrom, false, name, request);
     }
 
     /** A certificate the server makes for itself, recorded as requested by its profile. */
     public static Recording system(String profile) {
-      return new Recording(profile, Map.of(), profile, null, true, null);
+      return new Recording(profile, Map.of(), profile, null, true, null, null);
     }
 
     /**
@@ -212,6 +216,7 @@ public final class CertificateFactory {
     private final PendingCertificate pending;
     private final String kind;
     private final boolean generatedName;
+    private final RequestKey request;
     private final AtomicBoolean used = new AtomicBoolean();
 
     private Prepared(
@@ -219,7 +224,9 @@ public final class CertificateFactory {
         TBSCertificate tbs,
         PendingCertificate pending,
         String kind,
-        boolean generatedName) {
+        boolean generatedName,
+        RequestKey request) {
+      this.request = request;
       this.by = by;
       this.tbs = tbs;
       this.pending = pending;
@@ -283,7 +290,7 @@ public final class CertificateFactory {
             recording.renewedFrom(),
             name);
     buildAndCheck.update(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-    return new Prepared(by, tbs, pending, recording.kind(), generated);
+    return new Prepared(by, tbs, pending, recording.kind(), generated, recording.request());
   }
 
   private static String newName(String commonName, CertificateSpec spec) {
@@ -302,7 +309,7 @@ public final class CertificateFactory {
     PendingCertificate pending = prepared.pending;
     for (int attempt = 1; ; attempt++) {
       try {
-        store.recordPending(pending);
+        store.recordPending(pending, prepared.request);
         return pending;
       } catch (NameTakenException e) {
         if (!prepared.generatedName || attempt == 5) {

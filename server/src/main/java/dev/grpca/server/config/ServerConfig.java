@@ -20,7 +20,15 @@ public record ServerConfig(
     Ocsp ocsp,
     List<RateLimit> rateLimits,
     Metrics metrics,
-    String logFormat) {
+    String logFormat,
+    Duration requestIdWindow,
+    Tidy tidy) {
+
+  /**
+   * Tidy: expired certificates kept for {@code buffer} past notAfter, removed every {@code
+   * interval}.
+   */
+  public record Tidy(boolean enabled, Duration buffer, Duration interval) {}
 
   /**
    * Certificates per interval for a principal ("*": each on its own; null: anyone) and a profile
@@ -114,7 +122,9 @@ public record ServerConfig(
         ocsp,
         rateLimits,
         metrics,
-        logFormat);
+        logFormat,
+        requestIdWindow,
+        tidy);
   }
 
   /** The same configuration with the HTTP sidecar elsewhere; port 0 lets the OS choose. */
@@ -133,7 +143,9 @@ public record ServerConfig(
         ocsp,
         rateLimits,
         metrics,
-        logFormat);
+        logFormat,
+        requestIdWindow,
+        tidy);
   }
 
   /** Where the server writes the files a developer needs: the root, the chain. */

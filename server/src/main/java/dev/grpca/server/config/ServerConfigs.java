@@ -101,7 +101,27 @@ public final class ServerConfigs {
         ocsp(f.getOcsp()),
         rateLimits(f.getRateLimitsList()),
         metrics(f.getMetrics()),
-        logFormat(f.getLog().getFormat()));
+        logFormat(f.getLog().getFormat()),
+        bounded(
+            "idempotency.window",
+            f.getIdempotency().hasWindow() ? f.getIdempotency().getWindow() : null,
+            Duration.ofHours(24),
+            Duration.ofMinutes(1),
+            Duration.ofDays(30)),
+        new ServerConfig.Tidy(
+            !f.getTidy().getDisabled(),
+            bounded(
+                "tidy.buffer",
+                f.getTidy().hasBuffer() ? f.getTidy().getBuffer() : null,
+                Duration.ofHours(72),
+                Duration.ofHours(1),
+                Duration.ofDays(3650)),
+            bounded(
+                "tidy.interval",
+                f.getTidy().hasInterval() ? f.getTidy().getInterval() : null,
+                Duration.ofHours(12),
+                Duration.ofMinutes(1),
+                Duration.ofDays(30))));
   }
 
   /**
@@ -196,6 +216,28 @@ public final class ServerConfigs {
     }
     return new ServerConfig.Ocsp(
         validity, maxAge, delegated, signerLifetime, o.getEchoNonce(), perRequest);
+  }
+
+  /** {@code given} (null: {@code fallback}), refused outside {@code min..max}. */
+  private static Duration bounded(
+      String field,
+      com.google.protobuf.Duration given,
+      Duration fallback,
+      Duration min,
+      Duration max) {
+    Duration d = given == null ? fallback : duration(field, given);
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      throw new IllegalArgumentException(
+          field
+              + ": "
+              + DurationText.human(d)
+              + " (expected: "
+              + DurationText.human(min)
+              + ".."
+              + DurationText.human(max)
+              + ")");
+    }
+    return d;
   }
 
   private static ServerConfig.Crl crl(CrlSection c) {

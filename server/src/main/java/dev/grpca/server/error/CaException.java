@@ -52,6 +52,12 @@ public final class CaException extends RuntimeException {
     return e;
   }
 
+  /** Says when the request may be retried (google.rpc.RetryInfo); returns this. */
+  public CaException retryAfter(java.time.Duration after) {
+    this.retryAfter = after;
+    return this;
+  }
+
   /** When the request may be retried; null when unknown. */
   public java.time.Duration retryAfter() {
     return retryAfter;

@@ -102,9 +102,12 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
                 r.getValidateOnly(),
                 RequestLog.current().principal()),
             ProtoMapping.keyAlgorithm(r.getKeyType()),
-            r.getName());
+            r.getName(),
+            RequestKeys.of(r));
     IssueResponse.Builder answer = IssueResponse.newBuilder();
-    if (result.certificate() != null) {
+    if (result.isRepeat()) {
+      answer.setCertificate(certificate(result.certificate())).setRepeat(true);
+    } else if (result.certificate() != null) {
       answer
           .setCertificate(certificate(result.certificate()))
           .setPrivateKeyPem(result.privateKeyPem(keyFormat));
@@ -131,7 +134,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
                 r.getValidateOnly(),
                 RequestLog.current().principal()),
             r.getCsrPem(),
-            r.getName());
+            r.getName(),
+            RequestKeys.of(r));
     SignResponse.Builder answer = SignResponse.newBuilder();
     if (issued != null) {
       answer.setCertificate(certificate(issued));
@@ -154,7 +158,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
             serial,
             r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
             log.principal(),
-            self ? serial : null);
+            self ? serial : null,
+            RequestKeys.of(r));
     response.onNext(RenewResponse.newBuilder().setCertificate(certificate(renewed)).build());
     response.onCompleted();
   }
@@ -171,7 +176,10 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     permissions.requireRevoke(RequestLog.current().caller(), target);
     Revocation done =
         revocation.revoke(
-            target.serialNumber(), r.getReasonValue(), RequestLog.current().principal());
+            target.serialNumber(),
+            r.getReasonValue(),
+            RequestLog.current().principal(),
+            RequestKeys.of(r));
     response.onNext(
         RevokeResponse.newBuilder()
             .setRevocationTime(ProtoMapping.timestamp(done.time()))

@@ -14,6 +14,8 @@ import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.Profile;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.policy.Template;
+import dev.grpca.server.store.RequestKey;
+import dev.grpca.server.store.RequestTakenException;
 import dev.grpca.server.store.ResourceNames;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.CertificateSpec;
@@ -32,6 +34,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
@@ -53,6 +56,7 @@ public final class IssuanceService {
   private final Clock clock;
   private final Metrics metrics;
   private final Timer policyStep;
+  private final RequestIds requests;
 
   public IssuanceService(
       ProfileCatalog profiles,
@@ -64,7 +68,9 @@ public final class IssuanceService {
       Provider verifier,
       IssuerUrls urls,
       Clock clock,
-      Metrics metrics) {
+      Metrics metrics,
+      RequestIds requests) {
+    this.requests = requests;
     this.metrics = metrics;
     this.policyStep = metrics.timer(MetricNames.ISSUANCE_STEP, "policy");
     this.profiles = profiles;
@@ -78,34 +84,72 @@ public final class IssuanceService {
     this.clock = clock;
   }
 
-  /** Issue with a generated resource name. */
+  /** Issue with a generated resource name and no request id. */
   public IssueResult issue(IssuanceRequest request, KeyAlgorithm algorithm) {
-    return issue(request, algorithm, "");
+    return issue(request, algorithm, "", null);
   }
 
   /**
    * Issue: the server makes the key pair ({@code null}: the profile's first allowed type). {@code
-   * name} is the resource name the certificate is to hold; empty: one is made from its names.
+   * name} is the resource name the certificate is to hold; empty: one is made from its names. With
+   * a request {@code key}, a repeat of the call answers the first call's certificate, without the
+   * key.
    */
-  public IssueResult issue(IssuanceRequest request, KeyAlgorithm algorithm, String name) {
+  public IssueResult issue(
+      IssuanceRequest request, KeyAlgorithm algorithm, String name, RequestKey key) {
     return counted(
         "Issue",
         attempt -> {
+          Optional<IssuedCertificate> earlier = earlier(request, key, attempt);
+          if (earlier.isPresent()) {
+            return IssueResult.repeat(earlier.get());
+          }
           String resource = resourceName(name);
-          IssueResult result =
-              issue(
-                  attempt.profile(profiles.require(request.profile())),
-                  request,
-                  algorithm,
-                  resource);
-          attempt.validated(result.certificate());
-          return result;
+          try {
+            IssueResult result =
+                issue(
+                    attempt.profile(profiles.require(request.profile())),
+                    request,
+                    algorithm,
+                    resource,
+                    key);
+            attempt.validated(result.certificate());
+            return result;
+          } catch (RequestTakenException e) {
+            return IssueResult.repeat(raced(key, attempt));
+          }
         });
+  }
+
+  /** The certificate an earlier call with {@code key} made (none for a validate-only request). */
+  private Optional<IssuedCertificate> earlier(
+      IssuanceRequest request, RequestKey key, Attempt attempt) {
+    if (request.validateOnly()) {
+      return Optional.empty();
+    }
+    return requests.earlierCertificate(key).map(c -> attempt.repeated(issued(c)));
+  }
+
+  /** Another call with the same request id recorded first: its certificate. */
+  private IssuedCertificate raced(RequestKey key, Attempt attempt) {
+    return requests
+        .earlierCertificate(key)
+        .map(c -> attempt.repeated(issued(c)))
+        .orElseThrow(
+            () ->
+                CaException.unavailable(
+                        "another call with request_id '" + key.requestId() + "' failed; retry",
+                        null)
+                    .retryAfter(Duration.ofSeconds(1)));
+  }
+
+  private IssuedCertificate issued(StoredCertificate c) {
+    return new IssuedCertificate(c, authorities.get(c.authorityId()).chain());
   }
 
   /** Issue under a profile the caller cannot name (the server's own TLS certificate). */
   public IssueResult issue(Profile profile, IssuanceRequest request, KeyAlgorithm algorithm) {
-    return issue(profile, request, algorithm, null);
+    return issue(profile, request, algorithm, null, null);
   }
 
   /**
@@ -127,7 +171,11 @@ public final class IssuanceService {
   }
 
   private IssueResult issue(
-      Profile profile, IssuanceRequest request, KeyAlgorithm algorithm, String name) {
+      Profile profile,
+      IssuanceRequest request,
+      KeyAlgorithm algorithm,
+      String name,
+      RequestKey requestKey) {
     KeyAlgorithm keyAlgorithm = algorithm == null ? profile.defaultKeyType() : algorithm;
     Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
@@ -142,7 +190,8 @@ public final class IssuanceService {
     }
     SubjectPublicKeyInfo publicKey =
         SubjectPublicKeyInfo.getInstance(keyPair.getPublic().getEncoded());
-    IssuedCertificate issued = certify(request, profile, template, publicKey, issuer, null, name);
+    IssuedCertificate issued =
+        certify(request, profile, template, publicKey, issuer, null, name, requestKey);
     return new IssueResult(issued, issued == null ? null : keyPair);
   }
 
@@ -151,30 +200,46 @@ public final class IssuanceService {
    * names nothing, from the CSR (checked the same way).
    */
   public IssuedCertificate sign(IssuanceRequest request, String csrPem) {
-    return sign(request, csrPem, "");
+    return sign(request, csrPem, "", null);
   }
 
-  /** Sign, the certificate to hold resource name {@code name} (empty: a generated one). */
-  public IssuedCertificate sign(IssuanceRequest request, String csrPem, String name) {
+  /**
+   * Sign, the certificate to hold resource name {@code name} (empty: a generated one); a repeat of
+   * the call's request {@code key} answers the first call's certificate.
+   */
+  public IssuedCertificate sign(
+      IssuanceRequest request, String csrPem, String name, RequestKey key) {
     return counted(
         "Sign",
         attempt -> {
+          Optional<IssuedCertificate> earlier = earlier(request, key, attempt);
+          if (earlier.isPresent()) {
+            return earlier.get();
+          }
           String resource = resourceName(name);
-          return attempt.validated(
-              sign(
-                  attempt.profile(profiles.require(request.profile())), request, csrPem, resource));
+          try {
+            return attempt.validated(
+                sign(
+                    attempt.profile(profiles.require(request.profile())),
+                    request,
+                    csrPem,
+                    resource,
+                    key));
+          } catch (RequestTakenException e) {
+            return raced(key, attempt);
+          }
         });
   }
 
   private IssuedCertificate sign(
-      Profile profile, IssuanceRequest request, String csrPem, String name) {
+      Profile profile, IssuanceRequest request, String csrPem, String name, RequestKey requestKey) {
     Csr csr = Csr.parse(csrPem, verifier);
     IssuanceRequest named = request.hasNames() ? request : withCsrNames(request, csr, profile);
     Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
     PublicKeyInfo key = PublicKeyInfo.of(csr.publicKey());
     Template template = policy(named, profile, key, "csr_pem", issuer, now);
-    return certify(named, profile, template, csr.publicKey(), issuer, null, name);
+    return certify(named, profile, template, csr.publicKey(), issuer, null, name, requestKey);
   }
 
   /**
@@ -185,8 +250,30 @@ public final class IssuanceService {
    */
   public IssuedCertificate renew(
       String serialText, Duration lifetime, String principal, String presentedSerial) {
+    return renew(serialText, lifetime, principal, presentedSerial, null);
+  }
+
+  /** Renew; a repeat of the call's request {@code key} answers the first call's renewal. */
+  public IssuedCertificate renew(
+      String serialText,
+      Duration lifetime,
+      String principal,
+      String presentedSerial,
+      RequestKey key) {
     return counted(
-        "Renew", attempt -> renew(attempt, serialText, lifetime, principal, presentedSerial));
+        "Renew",
+        attempt -> {
+          Optional<IssuedCertificate> earlier =
+              requests.earlierCertificate(key).map(c -> attempt.repeated(issued(c)));
+          if (earlier.isPresent()) {
+            return earlier.get();
+          }
+          try {
+            return renew(attempt, serialText, lifetime, principal, presentedSerial, key);
+          } catch (RequestTakenException e) {
+            return raced(key, attempt);
+          }
+        });
   }
 
   private IssuedCertificate renew(
@@ -194,7 +281,8 @@ public final class IssuanceService {
       String serialText,
       Duration lifetime,
       String principal,
-      String presentedSerial) {
+      String presentedSerial,
+      RequestKey requestKey) {
     String serial = SerialNumbers.requireHex("serial_number", serialText);
     if (presentedSerial != null && !presentedSerial.equals(serial)) {
       throw CaException.denied(
@@ -251,7 +339,7 @@ public final class IssuanceService {
     Authority issuer = authorities.get(profile.authorityId());
     PublicKeyInfo key = PublicKeyInfo.of(publicKey);
     Template template = policy(request, profile, key, "serial_number", issuer, now);
-    return certify(request, profile, template, publicKey, issuer, serial, null);
+    return certify(request, profile, template, publicKey, issuer, serial, null, requestKey);
   }
 
   private Template policy(
@@ -277,6 +365,14 @@ public final class IssuanceService {
     private String profile = "-";
     private String authority = "-";
     private boolean validated;
+    private boolean repeated;
+
+    /** Returns {@code earlier}, noting that the request repeated an earlier one. */
+    IssuedCertificate repeated(IssuedCertificate earlier) {
+      repeated = true;
+      profiles.find(earlier.stored().profile()).ifPresent(this::profile);
+      return earlier;
+    }
 
     Profile profile(Profile p) {
       profile = p.name();
@@ -297,7 +393,7 @@ public final class IssuanceService {
     String outcome = "failed";
     try {
       T result = work.apply(attempt);
-      outcome = attempt.validated ? "validated" : "issued";
+      outcome = attempt.repeated ? "repeated" : attempt.validated ? "validated" : "issued";
       return result;
     } catch (CaException e) {
       outcome =
@@ -328,7 +424,8 @@ public final class IssuanceService {
       SubjectPublicKeyInfo publicKey,
       Authority issuer,
       String renewedFrom,
-      String name) {
+      String name,
+      RequestKey key) {
     CertificateSpec.Builder spec =
         CertificateSpec.builder(t.subject(), publicKey, t.notBefore(), t.notAfter())
             .keyUsage(t.keyUsage())
@@ -343,7 +440,7 @@ public final class IssuanceService {
             CertificateFactory.SigningKey.of(issuer),
             spec,
             new CertificateFactory.Recording(
-                profile.name(), request.labels(), request.requestedBy(), renewedFrom, name));
+                profile.name(), request.labels(), request.requestedBy(), renewedFrom, name, key));
     if (request.validateOnly()) {
       return null;
     }

@@ -3,13 +3,17 @@ package dev.grpca.server.revocation;
 import dev.grpca.server.authority.AuthorityBootstrap;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.issuance.RequestIds;
 import dev.grpca.server.metrics.MetricNames;
 import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.RequestKey;
+import dev.grpca.server.store.RequestTakenException;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.SerialNumbers;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,8 +56,20 @@ public final class RevocationService {
     "aACompromise"
   };
 
+  private final RequestIds requests;
+
   public RevocationService(
       CertificateStore store, Clock clock, BiConsumer<String, String> revokedIn, Metrics metrics) {
+    this(store, clock, revokedIn, metrics, new RequestIds(store, clock, RequestIds.DEFAULT_WINDOW));
+  }
+
+  public RevocationService(
+      CertificateStore store,
+      Clock clock,
+      BiConsumer<String, String> revokedIn,
+      Metrics metrics,
+      RequestIds requests) {
+    this.requests = requests;
     this.metrics = metrics;
     this.store = store;
     this.clock = clock;
@@ -65,6 +81,14 @@ public final class RevocationService {
    * returns the revocation in force (the first one when it already was revoked).
    */
   public Revocation revoke(String serialText, int reason, String principal) {
+    return revoke(serialText, reason, principal, null);
+  }
+
+  /**
+   * Revoke; a repeat of the call's request {@code key} answers the revocation the first call made
+   * and does nothing else.
+   */
+  public Revocation revoke(String serialText, int reason, String principal, RequestKey key) {
     String serial = SerialNumbers.requireHex("serial_number", serialText);
     if (reason == CA_COMPROMISE || reason == AA_COMPROMISE) {
       throw CaException.invalid(
@@ -78,6 +102,10 @@ public final class RevocationService {
     if (reason < 0 || reason > AA_COMPROMISE || reason == 7) {
       throw CaException.invalid("reason", reason + " is not an RFC 5280 reason code");
     }
+    Optional<StoredCertificate> earlier = requests.earlierCertificate(key);
+    if (earlier.isPresent() && earlier.get().revocation() != null) {
+      return earlier.get().revocation();
+    }
     StoredCertificate certificate =
         store.find(serial).orElseThrow(() -> SerialNumbers.notIssuedHere(serial));
     if (AuthorityBootstrap.PROFILE.equals(certificate.profile())) {
@@ -88,10 +116,19 @@ public final class RevocationService {
           "serial_number",
           serial + " is a CA certificate of this server; Revoke takes the certificates it issues");
     }
-    Revocation revocation =
-        store
-            .revoke(serial, new Revocation(clock.instant(), reason))
-            .orElseThrow(() -> SerialNumbers.notIssuedHere(serial));
+    Revocation revocation;
+    try {
+      revocation =
+          store
+              .revoke(serial, new Revocation(clock.instant(), reason), key)
+              .orElseThrow(() -> SerialNumbers.notIssuedHere(serial));
+    } catch (RequestTakenException e) {
+      // Another call with this id revoked first: its answer.
+      return requests
+          .earlierCertificate(key)
+          .map(StoredCertificate::revocation)
+          .orElseThrow(() -> e);
+    }
     log.info("certificate {} revoked by {} (reason {})", serial, principal, revocation.reason());
     if (certificate.revocation() == null) {
       metrics.counter(MetricNames.CERTIFICATES_REVOKED, REASONS[revocation.reason()]).inc();

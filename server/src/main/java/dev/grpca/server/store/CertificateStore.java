@@ -12,7 +12,25 @@ public interface CertificateStore {
    * {@link NameTakenException} when another certificate holds that name; fails if the serial is
    * already taken.
    */
-  void recordPending(PendingCertificate pending);
+  default void recordPending(PendingCertificate pending) {
+    recordPending(pending, null);
+  }
+
+  /**
+   * {@link #recordPending(PendingCertificate)}, with the record of the call's request id (null:
+   * none) in the same transaction. Throws {@link RequestTakenException} when another call recorded
+   * that principal's request id first.
+   */
+  void recordPending(PendingCertificate pending, RequestKey request);
+
+  /** What the call with {@code requestId} from {@code principal} did, if it is recorded. */
+  Optional<StoredRequest> findRequest(String principal, String requestId);
+
+  /** Forgets a recorded request id, if it is still the one recorded at {@code createTime}. */
+  void forgetRequest(String principal, String requestId, Instant createTime);
+
+  /** Forgets up to {@code limit} request ids recorded before {@code before}; returns how many. */
+  int forgetRequestsBefore(Instant before, int limit);
 
   /**
    * Durably stores the signed certificate of a pending row; for a renewal, moves the resource name
@@ -60,7 +78,15 @@ public interface CertificateStore {
    * Revokes an issued certificate, keeping the first revocation if it already is revoked. Returns
    * the revocation in force; empty when no issued certificate has that serial.
    */
-  Optional<Revocation> revoke(String serialNumber, Revocation revocation);
+  default Optional<Revocation> revoke(String serialNumber, Revocation revocation) {
+    return revoke(serialNumber, revocation, null);
+  }
+
+  /**
+   * {@link #revoke(String, Revocation)}, recording the call's request id (null: none) in the same
+   * transaction; {@link RequestTakenException} when another call recorded it first.
+   */
+  Optional<Revocation> revoke(String serialNumber, Revocation revocation, RequestKey request);
 
   /** Up to {@code limit} certificates matching {@code query}, in issue order, after its cursor. */
   List<StoredCertificate> list(CertificateQuery query, int limit);

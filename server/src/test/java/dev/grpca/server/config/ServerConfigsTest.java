@@ -33,6 +33,9 @@ class ServerConfigsTest {
     assertThat(config.profiles())
         .extracting(p -> p.getName())
         .containsExactly("default", "web-server", "mtls-client", "spiffe-workload");
+    assertThat(config.requestIdWindow()).isEqualTo(Duration.ofHours(24));
+    assertThat(config.tidy())
+        .isEqualTo(new ServerConfig.Tidy(true, Duration.ofHours(72), Duration.ofHours(12)));
   }
 
   @Test
@@ -93,6 +96,9 @@ class ServerConfigsTest {
         "{\"ocsp\": {\"perRequestAnswersPerMinute\": 2000000}} | ocsp.per_request_answers_per_minute: 2000000 (expected: 1..1000000)",
         "{\"rateLimits\": [{\"principal\": \"*\", \"certificates\": 0}]} | rate_limits[0].certificates: 0 (expected: >= 1)",
         "{\"rateLimits\": [{\"certificates\": 5}]} | rate_limits[0]: neither principal nor profile",
+        "{\"idempotency\": {\"window\": \"10s\"}} | idempotency.window: 10s (expected: 1m..30d)",
+        "{\"tidy\": {\"buffer\": \"60s\"}} | tidy.buffer: 1m (expected: 1h..3650d)",
+        "{\"tidy\": {\"interval\": \"30s\"}} | tidy.interval: 30s (expected: 1m..30d)",
         "{\"grpc\": {\"host\": \"0.0.0.0\", \"plaintext\": true}} | grpc.plaintext: true with grpc.host '0.0.0.0' (expected: plaintext only on a loopback host"
       })
   void badValuesStopStartupWithAMessageNamingTheKey(String json, String message) throws Exception {

@@ -7,6 +7,7 @@ import dev.grpca.server.authority.CertificateFactory;
 import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssuedCertificate;
+import dev.grpca.server.issuance.RequestIds;
 import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.policy.BuiltInProfiles;
 import dev.grpca.server.policy.IssuancePolicy;
@@ -97,7 +98,8 @@ public final class CaCore implements AutoCloseable {
             new BouncyCastleProvider(),
             URLS,
             clock,
-            metrics);
+            metrics,
+            new RequestIds(database.certificates(), clock, RequestIds.DEFAULT_WINDOW));
   }
 
   /** Finds or creates CAs in this core's database and token. */

@@ -13,9 +13,12 @@ import dev.grpca.server.store.Change;
 import dev.grpca.server.store.NameTakenException;
 import dev.grpca.server.store.OcspStanding;
 import dev.grpca.server.store.PendingCertificate;
+import dev.grpca.server.store.RequestKey;
+import dev.grpca.server.store.RequestTakenException;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.store.StoredRequest;
 import dev.grpca.server.store.jooq.generated.tables.records.CertificateRecord;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -63,26 +66,45 @@ final class JooqCertificateStore implements CertificateStore {
   }
 
   @Override
-  public void recordPending(PendingCertificate p) {
+  public void recordPending(PendingCertificate p, RequestKey request) {
     try {
-      insertPending(p);
+      insertPending(p, request);
     } catch (DataAccessException e) {
-      // The unique index on the name is what keeps two callers from one name; a read after the
-      // failed insert says whether it was the name (a serial is 128 random bits: never a repeat).
-      if (p.name() != null
-          && e.sqlStateClass() == SQLStateClass.C23_INTEGRITY_CONSTRAINT_VIOLATION
-          && nameHeld(p.name())) {
-        throw new NameTakenException(p.name());
+      // Unique keys are what keep two callers from one request id or one name; a read after the
+      // failed insert says which it was (a serial is 128 random bits: never a repeat).
+      if (e.sqlStateClass() == SQLStateClass.C23_INTEGRITY_CONSTRAINT_VIOLATION) {
+        if (request != null && findRequest(request.principal(), request.requestId()).isPresent()) {
+          throw new RequestTakenException(request);
+        }
+        if (p.name() != null && nameHeld(p.name())) {
+          throw new NameTakenException(p.name());
+        }
       }
       throw e;
     }
+  }
+
+  @Override
+  public Optional<StoredRequest> findRequest(String principal, String requestId) {
+    return StoreErrors.guard(() -> JooqRequests.find(dsl, principal, requestId));
+  }
+
+  @Override
+  public void forgetRequest(String principal, String requestId, Instant createTime) {
+    StoreErrors.run(() -> JooqRequests.forget(dsl, principal, requestId, createTime));
+  }
+
+  @Override
+  public int forgetRequestsBefore(Instant before, int limit) {
+    return StoreErrors.guard(
+        () -> dsl.transactionResult(tx -> JooqRequests.forgetBefore(tx.dsl(), before, limit)));
   }
 
   private boolean nameHeld(String name) {
     return StoreErrors.guard(() -> dsl.fetchExists(CERTIFICATE, CERTIFICATE.NAME.eq(name)));
   }
 
-  private void insertPending(PendingCertificate p) {
+  private void insertPending(PendingCertificate p, RequestKey request) {
     StoreErrors.run(
         () ->
             writes.run(
@@ -107,6 +129,7 @@ final class JooqCertificateStore implements CertificateStore {
                       .execute();
                   insertNames(db, p);
                   insertLabels(db, p);
+                  JooqRequests.insert(db, request, p.serialNumber(), null, p.createTime());
                   return null;
                 }));
   }
@@ -376,7 +399,20 @@ final class JooqCertificateStore implements CertificateStore {
   }
 
   @Override
-  public Optional<Revocation> revoke(String serial, Revocation revocation) {
+  public Optional<Revocation> revoke(String serial, Revocation revocation, RequestKey request) {
+    try {
+      return revokeRow(serial, revocation, request);
+    } catch (DataAccessException e) {
+      if (request != null
+          && e.sqlStateClass() == SQLStateClass.C23_INTEGRITY_CONSTRAINT_VIOLATION
+          && findRequest(request.principal(), request.requestId()).isPresent()) {
+        throw new RequestTakenException(request);
+      }
+      throw e;
+    }
+  }
+
+  private Optional<Revocation> revokeRow(String serial, Revocation revocation, RequestKey request) {
     return StoreErrors.guard(
         () ->
             dsl.transactionResult(
@@ -391,6 +427,7 @@ final class JooqCertificateStore implements CertificateStore {
                   if (row.isEmpty()) {
                     return Optional.<Revocation>empty();
                   }
+                  JooqRequests.insert(db, request, serial, null, revocation.time());
                   if (row.get().getRevocationTime() != null) {
                     JooqAudit.append(
                         db,
