@@ -9,6 +9,7 @@ import dev.grpca.server.grpc.GrpcServer;
 import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.http.HttpSidecar;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.RequestIds;
 import dev.grpca.server.metrics.MetricNames;
@@ -147,6 +148,10 @@ public final class CaServer extends Serving {
             },
             core.metrics,
             requestIds);
+    Inventory inventory = new Inventory(certificates, queries, requestIds, core.clock);
+    if (config.tidy().enabled()) {
+      inventory.tidyEvery(core.scheduler, config.tidy().interval(), config.tidy().buffer());
+    }
     GrpcServer grpc =
         opened.add(
             GrpcServer.start(
@@ -160,6 +165,8 @@ public final class CaServer extends Serving {
                     issuance,
                     queries,
                     revocation,
+                    inventory,
+                    config.tidy().buffer(),
                     authorities,
                     profiles,
                     crls,

@@ -3,6 +3,7 @@ package dev.grpca.server.access;
 import dev.grpca.proto.v1.Operation;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.store.StoredCertificate;
 
@@ -67,6 +68,33 @@ public final class CertificatePermissions {
               + "' may revoke only certificates it requested (this one: '"
               + target.requestedBy()
               + "')");
+    }
+  }
+
+  /** UpdateCertificate: UPDATE on the certificate's profile, or ADMIN (which updates any). */
+  public void requireUpdate(Caller caller, StoredCertificate target) {
+    if (!caller.allows(Operation.OPERATION_ADMIN, null, null)) {
+      requireFor(caller, Operation.OPERATION_UPDATE, target);
+    }
+  }
+
+  /**
+   * Delete: what Revoke needs (REVOKE on its profile, and only certificates the caller requested
+   * unless its grant revokes any), or ADMIN. Returns why not, or null when the caller may; a
+   * certificate the caller may not even read is as good as not there.
+   */
+  public Inventory.Refusal deleteRefusal(Caller caller, StoredCertificate target) {
+    if (caller.allows(Operation.OPERATION_ADMIN, null, null)) {
+      return null;
+    }
+    if (!mayRead(caller, target)) {
+      return new Inventory.Refusal(Inventory.Verdict.NOT_FOUND, "no such certificate");
+    }
+    try {
+      requireRevoke(caller, target);
+      return null;
+    } catch (CaException e) {
+      return new Inventory.Refusal(Inventory.Verdict.DENIED, e.getMessage());
     }
   }
 

@@ -16,12 +16,16 @@ import dev.grpca.proto.v1.PutPrincipalRequest;
 import dev.grpca.proto.v1.PutPrincipalResponse;
 import dev.grpca.proto.v1.RevokeTokenRequest;
 import dev.grpca.proto.v1.RevokeTokenResponse;
+import dev.grpca.proto.v1.TidyRequest;
+import dev.grpca.proto.v1.TidyResponse;
 import dev.grpca.proto.v1.Token;
 import dev.grpca.proto.v1.VerifyAuditLogRequest;
 import dev.grpca.proto.v1.VerifyAuditLogResponse;
 import dev.grpca.server.access.AccessControl;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.issuance.Inventory;
+import dev.grpca.server.policy.DurationText;
 import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.AuditChain;
 import io.grpc.stub.StreamObserver;
@@ -31,10 +35,35 @@ import java.util.List;
 final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
   private static final int MAX_PAGE = 1000;
 
-  private final AccessControl access;
+  private static final java.time.Duration MIN_TIDY_BUFFER = java.time.Duration.ofHours(1);
 
-  AdminGrpcService(AccessControl access) {
+  private final AccessControl access;
+  private final Inventory inventory;
+  private final java.time.Duration tidyBuffer;
+
+  AdminGrpcService(AccessControl access, Inventory inventory, java.time.Duration tidyBuffer) {
     this.access = access;
+    this.inventory = inventory;
+    this.tidyBuffer = tidyBuffer;
+  }
+
+  @Override
+  public void tidy(TidyRequest r, StreamObserver<TidyResponse> response) {
+    requireAdmin();
+    java.time.Duration buffer =
+        r.hasBuffer() ? ProtoMapping.duration("buffer", r.getBuffer()) : tidyBuffer;
+    if (buffer.compareTo(MIN_TIDY_BUFFER) < 0) {
+      throw CaException.invalid(
+          "buffer", DurationText.human(buffer) + " (expected: at least 1h past notAfter)");
+    }
+    Inventory.TidyResult done = inventory.tidy(buffer);
+    response.onNext(
+        TidyResponse.newBuilder()
+            .setExpiredBefore(ProtoMapping.timestamp(done.expiredBefore()))
+            .setCertificatesRemoved(done.certificates())
+            .setRequestIdsForgotten(done.requestIds())
+            .build());
+    response.onCompleted();
   }
 
   private static void requireAdmin() {

@@ -3,6 +3,9 @@ package dev.grpca.server.grpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CertificateState;
 import dev.grpca.proto.v1.CertificateStatus;
+import dev.grpca.proto.v1.DeleteCertificatesRequest;
+import dev.grpca.proto.v1.DeleteCertificatesResponse;
+import dev.grpca.proto.v1.DeleteResult;
 import dev.grpca.proto.v1.GetRequest;
 import dev.grpca.proto.v1.GetResponse;
 import dev.grpca.proto.v1.IssueRequest;
@@ -19,12 +22,15 @@ import dev.grpca.proto.v1.SignRequest;
 import dev.grpca.proto.v1.SignResponse;
 import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.StatusResponse;
+import dev.grpca.proto.v1.UpdateCertificateRequest;
+import dev.grpca.proto.v1.UpdateCertificateResponse;
 import dev.grpca.server.access.Caller;
 import dev.grpca.server.access.CertificatePermissions;
 import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssueResult;
 import dev.grpca.server.issuance.IssuedCertificate;
@@ -41,6 +47,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   private final IssuanceService issuance;
   private final CertificateQueries queries;
   private final RevocationService revocation;
+  private final Inventory inventory;
   private final Authorities authorities;
   private final CertificatePermissions permissions;
   private final RateLimiter limits;
@@ -50,6 +57,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       IssuanceService issuance,
       CertificateQueries queries,
       RevocationService revocation,
+      Inventory inventory,
       Authorities authorities,
       CertificatePermissions permissions,
       RateLimiter limits,
@@ -57,6 +65,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     this.issuance = issuance;
     this.queries = queries;
     this.revocation = revocation;
+    this.inventory = inventory;
     this.authorities = authorities;
     this.permissions = permissions;
     this.limits = limits;
@@ -248,6 +257,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
                 ProtoMapping.filter(r.getCommonName()),
                 ProtoMapping.filter(r.getDnsName()),
                 ProtoMapping.filter(r.getLabel()),
+                r.getLabelsList(),
                 ProtoMapping.filter(r.getProfile()),
                 ProtoMapping.filter(r.getAuthorityId()),
                 ProtoMapping.standing(r.getState()),
@@ -260,6 +270,87 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     page.certificates().forEach(c -> answer.addCertificates(mapped(c)));
     response.onNext(answer.build());
     response.onCompleted();
+  }
+
+  @Override
+  public void updateCertificate(
+      UpdateCertificateRequest r, StreamObserver<UpdateCertificateResponse> response) {
+    RequestLog.current().serial(r.getSerialNumber());
+    if (!r.hasUpdateMask() || r.getUpdateMask().getPathsCount() == 0) {
+      throw CaException.invalid("update_mask", "required (expected: \"labels\")");
+    }
+    for (String path : r.getUpdateMask().getPathsList()) {
+      if (!path.equals("labels")) {
+        throw CaException.invalid(
+            "update_mask", "'" + path + "' (expected: \"labels\"; nothing else can be changed)");
+      }
+    }
+    StoredCertificate target = queries.get("serial_number", r.getSerialNumber(), r.getName());
+    RequestLog.current().serial(target.serialNumber());
+    RequestLog.current().profile(target.profile());
+    permissions.requireUpdate(RequestLog.current().caller(), target);
+    var key = RequestKeys.of(r);
+    byte[] answer =
+        inventory
+            .earlierAnswer(key)
+            .orElseGet(
+                () ->
+                    inventory.updateLabels(
+                        target,
+                        r.getLabelsMap(),
+                        key,
+                        updated ->
+                            UpdateCertificateResponse.newBuilder()
+                                .setCertificate(mapped(updated))
+                                .build()
+                                .toByteArray()));
+    response.onNext(parse(UpdateCertificateResponse.parser(), answer));
+    response.onCompleted();
+  }
+
+  @Override
+  public void deleteCertificates(
+      DeleteCertificatesRequest r, StreamObserver<DeleteCertificatesResponse> response) {
+    Caller caller = RequestLog.current().caller();
+    var key = RequestKeys.of(r);
+    java.util.Optional<byte[]> earlier = inventory.earlierAnswer(key);
+    if (earlier.isPresent()) {
+      response.onNext(parse(DeleteCertificatesResponse.parser(), earlier.get()));
+      response.onCompleted();
+      return;
+    }
+    java.util.List<Inventory.Item> items =
+        inventory.judgeDelete(
+            r.getSerialNumbersList(), r.getNamesList(), c -> permissions.deleteRefusal(caller, c));
+    DeleteCertificatesResponse.Builder answer = DeleteCertificatesResponse.newBuilder();
+    for (Inventory.Item item : items) {
+      StoredCertificate c = item.certificate();
+      boolean known = c != null && item.verdict() != Inventory.Verdict.NOT_FOUND;
+      answer.addResults(
+          DeleteResult.newBuilder()
+              .setSerialNumber(known ? c.serialNumber() : item.serialNumber())
+              .setName(
+                  !item.name().isEmpty() || !known || c.name() == null ? item.name() : c.name())
+              .setCode(
+                  switch (item.verdict()) {
+                    case DELETED -> io.grpc.Status.Code.OK.value();
+                    case NOT_FOUND -> io.grpc.Status.Code.NOT_FOUND.value();
+                    case DENIED -> io.grpc.Status.Code.PERMISSION_DENIED.value();
+                    case STILL_VALID -> io.grpc.Status.Code.FAILED_PRECONDITION.value();
+                  })
+              .setMessage(item.why()));
+    }
+    byte[] bytes = inventory.delete(items, key, answer.build().toByteArray());
+    response.onNext(parse(DeleteCertificatesResponse.parser(), bytes));
+    response.onCompleted();
+  }
+
+  private static <T> T parse(com.google.protobuf.Parser<T> parser, byte[] bytes) {
+    try {
+      return parser.parseFrom(bytes);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a recorded answer that does not parse", e);
+    }
   }
 
   private dev.grpca.proto.v1.Certificate certificate(IssuedCertificate issued) {

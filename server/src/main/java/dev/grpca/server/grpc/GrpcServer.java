@@ -10,6 +10,7 @@ import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.policy.ProfileCatalog;
@@ -56,6 +57,9 @@ public final class GrpcServer implements AutoCloseable {
           CertificateServiceGrpc.getSignMethod().getFullMethodName(),
           CertificateServiceGrpc.getRenewMethod().getFullMethodName(),
           CertificateServiceGrpc.getRevokeMethod().getFullMethodName(),
+          CertificateServiceGrpc.getUpdateCertificateMethod().getFullMethodName(),
+          CertificateServiceGrpc.getDeleteCertificatesMethod().getFullMethodName(),
+          AdminServiceGrpc.getTidyMethod().getFullMethodName(),
           ProfileServiceGrpc.getCreateProfileMethod().getFullMethodName(),
           ProfileServiceGrpc.getUpdateProfileMethod().getFullMethodName(),
           ProfileServiceGrpc.getDeleteProfileMethod().getFullMethodName(),
@@ -66,7 +70,10 @@ public final class GrpcServer implements AutoCloseable {
 
   /** Mutating RPCs whose change is not written with its own audit record. */
   private static final Set<String> AUDITED_HERE =
-      Set.of(AuthorityServiceGrpc.getRebuildCrlMethod().getFullMethodName());
+      Set.of(
+          AuthorityServiceGrpc.getRebuildCrlMethod().getFullMethodName(),
+          // A tidy that finds nothing to remove writes no record of its own.
+          AdminServiceGrpc.getTidyMethod().getFullMethodName());
 
   private final Server server;
   private final HealthStatusManager health;
@@ -84,6 +91,8 @@ public final class GrpcServer implements AutoCloseable {
       IssuanceService issuance,
       CertificateQueries queries,
       RevocationService revocation,
+      Inventory inventory,
+      java.time.Duration tidyBuffer,
       Authorities authorities,
       ProfileCatalog profiles,
       CrlPublisher crls,
@@ -118,13 +127,14 @@ public final class GrpcServer implements AutoCloseable {
                 s.issuance(),
                 s.queries(),
                 s.revocation(),
+                s.inventory(),
                 s.authorities(),
                 new CertificatePermissions(s.profiles(), s.authorities()),
                 s.limits(),
                 s.clock()),
             new AuthorityGrpcService(s.authorities(), s.crls()),
             new ProfileGrpcService(s.profiles()),
-            new AdminGrpcService(s.access()));
+            new AdminGrpcService(s.access(), s.inventory(), s.tidyBuffer()));
     builder
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())

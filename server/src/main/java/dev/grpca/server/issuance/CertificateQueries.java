@@ -3,7 +3,6 @@ package dev.grpca.server.issuance;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.store.CertificateQuery;
-import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.ResourceNames;
 import dev.grpca.server.store.Standing;
@@ -42,6 +41,7 @@ public final class CertificateQueries {
       String commonName,
       String dnsName,
       String label,
+      List<String> labels,
       String profile,
       String authorityId,
       Standing standing,
@@ -81,7 +81,7 @@ public final class CertificateQueries {
     ResourceNames.require("name", name);
     return store
         .findByName(name)
-        .filter(c -> c.state() == CertificateState.ISSUED)
+        .filter(StoredCertificate::inInventory)
         .orElseThrow(
             () ->
                 CaException.field(
@@ -93,9 +93,12 @@ public final class CertificateQueries {
     return find(serial).orElseThrow(() -> SerialNumbers.notIssuedHere(serial));
   }
 
-  /** The issued certificate with the normalized serial {@code serial}, if there is one. */
+  /**
+   * The issued certificate with the normalized serial {@code serial}, if there is one in the
+   * inventory (not deleted).
+   */
   public Optional<StoredCertificate> find(String serial) {
-    return store.find(serial).filter(c -> c.state() == CertificateState.ISSUED);
+    return store.find(serial).filter(StoredCertificate::inInventory);
   }
 
   /** The status of each serial, then of each name, in the order asked. */
@@ -141,15 +144,12 @@ public final class CertificateQueries {
           "page_size",
           size + " (expected: at most " + MAX_PAGE + ")");
     }
-    String labelKey = null;
-    String labelValue = null;
+    Map<String, String> labels = new java.util.TreeMap<>();
     if (o.label() != null) {
-      int eq = o.label().indexOf('=');
-      if (eq <= 0) {
-        throw CaException.invalid("label", "'" + o.label() + "' (expected: key=value)");
-      }
-      labelKey = o.label().substring(0, eq);
-      labelValue = o.label().substring(eq + 1);
+      addLabel(labels, "label", o.label());
+    }
+    for (int i = 0; i < o.labels().size(); i++) {
+      addLabel(labels, "labels[" + i + "]", o.labels().get(i));
     }
     if (o.namePrefix() != null) {
       checkNamePrefix(o.namePrefix());
@@ -159,8 +159,7 @@ public final class CertificateQueries {
             o.namePrefix(),
             o.commonName(),
             o.dnsName(),
-            labelKey,
-            labelValue,
+            labels,
             o.profile(),
             o.authorityId(),
             o.standing(),
@@ -173,6 +172,21 @@ public final class CertificateQueries {
     List<StoredCertificate> page = more ? rows.subList(0, size) : rows;
     String next = more ? encode(page.get(page.size() - 1)) : "";
     return new Page(List.copyOf(page), next, store.count(query));
+  }
+
+  /** Adds "key=value" to {@code labels}; a key asked for twice with two values is refused. */
+  private static void addLabel(Map<String, String> labels, String field, String text) {
+    int eq = text.indexOf('=');
+    if (eq <= 0) {
+      throw CaException.invalid(field, "'" + text + "' (expected: key=value)");
+    }
+    String key = text.substring(0, eq);
+    String value = text.substring(eq + 1);
+    String before = labels.put(key, value);
+    if (before != null && !before.equals(value)) {
+      throw CaException.invalid(
+          field, "'" + key + "' is asked to be both '" + before + "' and '" + value + "'");
+    }
   }
 
   /** A prefix of a well-formed name: the characters names have, at most as many. */

@@ -369,7 +369,8 @@ public final class IssuancePolicy {
     }
   }
 
-  private static void checkLabels(Map<String, String> labels) {
+  /** The syntax and number of labels, whoever sets them (issuance, UpdateCertificate). */
+  public static void checkLabels(Map<String, String> labels) {
     if (labels.size() > MAX_LABELS) {
       throw CaException.invalid(
           "labels", labels.size() + " labels (expected: <= " + MAX_LABELS + ")");

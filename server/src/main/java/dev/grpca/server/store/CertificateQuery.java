@@ -3,15 +3,15 @@ package dev.grpca.server.store;
 import java.time.Instant;
 
 /**
- * Which issued certificates List wants: every non-null filter must match. {@code standing} is
- * judged at {@code now}. {@code after} is where the previous page ended (null: the start).
+ * Which issued certificates List wants: every non-null filter must match, and every one of {@code
+ * labels} (none when empty). {@code standing} is judged at {@code now}. {@code after} is where the
+ * previous page ended (null: the start).
  */
 public record CertificateQuery(
     String namePrefix,
     String commonName,
     String dnsName,
-    String labelKey,
-    String labelValue,
+    java.util.Map<String, String> labels,
     String profile,
     String authorityId,
     Standing standing,
@@ -19,6 +19,10 @@ public record CertificateQuery(
     Instant expireAfter,
     Instant now,
     Cursor after) {
+
+  public CertificateQuery {
+    labels = labels == null ? java.util.Map.of() : java.util.Map.copyOf(labels);
+  }
 
   /** A position in issue order: the issue time and serial of the last certificate seen. */
   public record Cursor(Instant issueTime, String serialNumber) {}

@@ -88,6 +88,32 @@ public interface CertificateStore {
    */
   Optional<Revocation> revoke(String serialNumber, Revocation revocation, RequestKey request);
 
+  /**
+   * Replaces the labels of the issued certificate {@code serialNumber}, recording the call's
+   * request id (null: none) with its {@code answer} in the same transaction, and audits it. Returns
+   * false when there is no such certificate in the inventory.
+   */
+  boolean updateLabels(
+      String serialNumber,
+      java.util.Map<String, String> labels,
+      Instant time,
+      RequestKey request,
+      byte[] answer);
+
+  /**
+   * Deletes {@code serialNumbers} from the inventory (their rows stay, for the CRL and OCSP, until
+   * tidy) and gives up their names, each audited, recording the call's request id (null: none) with
+   * its {@code answer}, all in one transaction. Returns how many were deleted now.
+   */
+  int delete(Collection<String> serialNumbers, Instant time, RequestKey request, byte[] answer);
+
+  /**
+   * Removes up to {@code limit} certificate rows that expired before {@code expiredBefore} (CA
+   * certificates and rows still pending excepted), with their names and labels, in one short
+   * transaction that is audited; returns how many.
+   */
+  int tidy(Instant expiredBefore, int limit, Instant time);
+
   /** Up to {@code limit} certificates matching {@code query}, in issue order, after its cursor. */
   List<StoredCertificate> list(CertificateQuery query, int limit);
 

@@ -128,6 +128,7 @@ public record PendingCertificate(
         null,
         renewedFrom,
         null,
-        heldName);
+        heldName,
+        null);
   }
 }

@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * A certificate row as the store has it. {@code name} is the resource name it holds, if any (a
- * renewed certificate has given its name to the one that renewed it).
+ * renewed certificate has given its name to the one that renewed it). {@code deleteTime} is set
+ * once it was deleted from the inventory (its row stays, for the CRL and OCSP, until tidy).
  */
 public record StoredCertificate(
     String serialNumber,
@@ -31,7 +32,8 @@ public record StoredCertificate(
     Revocation revocation,
     String renewedFrom,
     String renewedBy,
-    String name) {
+    String name,
+    Instant deleteTime) {
 
   public StoredCertificate {
     dnsNames = List.copyOf(dnsNames);
@@ -39,6 +41,40 @@ public record StoredCertificate(
     emailAddresses = List.copyOf(emailAddresses);
     uris = List.copyOf(uris);
     labels = Map.copyOf(labels);
+  }
+
+  /** Issued and not deleted: what Get, Status, List and Renew see. */
+  public boolean inInventory() {
+    return state == CertificateState.ISSUED && deleteTime == null;
+  }
+
+  /** The same row with other labels. */
+  public StoredCertificate withLabels(Map<String, String> other) {
+    return new StoredCertificate(
+        serialNumber,
+        authorityId,
+        profile,
+        state,
+        subject,
+        commonName,
+        publicKeyAlgorithm,
+        notBefore,
+        notAfter,
+        dnsNames,
+        ipAddresses,
+        emailAddresses,
+        uris,
+        other,
+        certificatePem,
+        sha256Fingerprint,
+        requestedBy,
+        createTime,
+        issueTime,
+        revocation,
+        renewedFrom,
+        renewedBy,
+        name,
+        deleteTime);
   }
 
   /** Revoked wins over expired: a revoked certificate stays revoked. */

@@ -74,6 +74,8 @@ class ServerConfigsTest {
     assertThat(example.http()).isEqualTo(defaults.http());
     assertThat(example.crl()).isEqualTo(defaults.crl());
     assertThat(example.ocsp()).isEqualTo(defaults.ocsp());
+    assertThat(example.requestIdWindow()).isEqualTo(defaults.requestIdWindow());
+    assertThat(example.tidy()).isEqualTo(defaults.tidy());
   }
 
   @ParameterizedTest

@@ -35,6 +35,8 @@ import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.RevokeTokenRequest;
 import dev.grpca.proto.v1.SignRequest;
 import dev.grpca.proto.v1.StatusRequest;
+import dev.grpca.proto.v1.TidyRequest;
+import dev.grpca.proto.v1.UpdateCertificateRequest;
 import dev.grpca.proto.v1.UpdateProfileRequest;
 import dev.grpca.proto.v1.VerifyAuditLogRequest;
 import dev.grpca.server.store.AccessStore;
@@ -232,6 +234,26 @@ class AccessMatrixTest {
             Operation.OPERATION_READ,
             true,
             c -> certs(c).list(ListRequest.newBuilder().setProfile(c.profile()).build())));
+    rpcs.add(
+        new Rpc(
+            "UpdateCertificate",
+            Operation.OPERATION_UPDATE,
+            true,
+            c ->
+                certs(c)
+                    .updateCertificate(
+                        UpdateCertificateRequest.newBuilder()
+                            .setSerialNumber(c.serial())
+                            .putLabels("entity", "backend/7")
+                            .setUpdateMask(
+                                com.google.protobuf.FieldMask.newBuilder().addPaths("labels"))
+                            .build())));
+    rpcs.add(
+        new Rpc(
+            "Tidy",
+            Operation.OPERATION_ADMIN,
+            false,
+            c -> admin(c.channel()).tidy(TidyRequest.getDefaultInstance())));
     rpcs.add(
         new Rpc(
             "GetProfile",
@@ -519,18 +541,7 @@ class AccessMatrixTest {
           db.certificates()
               .count(
                   new CertificateQuery(
-                      null,
-                      null,
-                      null,
-                      null,
-                      null,
-                      null,
-                      null,
-                      Standing.REVOKED,
-                      null,
-                      null,
-                      now,
-                      null)),
+                      null, null, null, null, null, null, Standing.REVOKED, null, null, now, null)),
           db.profiles().list(),
           db.access().principals(),
           tokenCount);
@@ -556,7 +567,8 @@ class AccessMatrixTest {
         Operation.OPERATION_SIGN,
         Operation.OPERATION_RENEW,
         Operation.OPERATION_REVOKE,
-        Operation.OPERATION_READ);
+        Operation.OPERATION_READ,
+        Operation.OPERATION_UPDATE);
   }
 
   private static Grant grant(List<String> profiles, List<Operation> operations) {

@@ -62,6 +62,9 @@ class ReadmeExamplesTest {
             "CertificateService/List",
             "CertificateService/Get",
             "CertificateService/Renew",
+            "CertificateService/UpdateCertificate",
+            "CertificateService/DeleteCertificates",
+            "AdminService/Tidy",
             "ProfileService/CreateProfile",
             "ProfileService/UpdateProfile");
   }

@@ -9,6 +9,8 @@ import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.config.ServerConfigs;
 import dev.grpca.server.grpc.GrpcServer;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Inventory;
+import dev.grpca.server.issuance.RequestIds;
 import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.revocation.CrlWriter;
 import dev.grpca.server.revocation.RevocationService;
@@ -92,6 +94,12 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                     core.clock,
                     (authority, serial) -> crls.revoked(authority),
                     core.metrics),
+                new Inventory(
+                    core.database.certificates(),
+                    queries,
+                    new RequestIds(core.database.certificates(), core.clock, Duration.ofHours(24)),
+                    core.clock),
+                Duration.ofHours(72),
                 core.authorities,
                 core.profiles,
                 crls,

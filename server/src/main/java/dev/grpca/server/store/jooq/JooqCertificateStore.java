@@ -163,7 +163,11 @@ final class JooqCertificateStore implements CertificateStore {
 
   /** Every label of {@code p} in one statement. */
   private static void insertLabels(DSLContext db, PendingCertificate p) {
-    if (p.labels().isEmpty()) {
+    insertLabels(db, p.serialNumber(), p.labels());
+  }
+
+  private static void insertLabels(DSLContext db, String serial, Map<String, String> labels) {
+    if (labels.isEmpty()) {
       return;
     }
     var insert =
@@ -172,8 +176,8 @@ final class JooqCertificateStore implements CertificateStore {
             CERTIFICATE_LABEL.SERIAL_NUMBER,
             CERTIFICATE_LABEL.LABEL_KEY,
             CERTIFICATE_LABEL.LABEL_VALUE);
-    for (Map.Entry<String, String> label : p.labels().entrySet()) {
-      insert = insert.values(p.serialNumber(), label.getKey(), label.getValue());
+    for (Map.Entry<String, String> label : labels.entrySet()) {
+      insert = insert.values(serial, label.getKey(), label.getValue());
     }
     insert.execute();
   }
@@ -381,6 +385,7 @@ final class JooqCertificateStore implements CertificateStore {
                 dsl.selectFrom(CERTIFICATE)
                     .where(CERTIFICATE.SERIAL_NUMBER.in(serials))
                     .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
+                    .and(CERTIFICATE.DELETE_TIME.isNull())
                     .fetch()));
   }
 
@@ -395,6 +400,7 @@ final class JooqCertificateStore implements CertificateStore {
                 dsl.selectFrom(CERTIFICATE)
                     .where(CERTIFICATE.NAME.in(names))
                     .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
+                    .and(CERTIFICATE.DELETE_TIME.isNull())
                     .fetch()));
   }
 
@@ -422,6 +428,7 @@ final class JooqCertificateStore implements CertificateStore {
                       db.selectFrom(CERTIFICATE)
                           .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
                           .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
+                          .and(CERTIFICATE.DELETE_TIME.isNull())
                           .forUpdate()
                           .fetchOptional();
                   if (row.isEmpty()) {
@@ -457,6 +464,133 @@ final class JooqCertificateStore implements CertificateStore {
                       db, Change.Kind.REVOKED, row.get().getAuthorityId() + ":" + serial);
                   return Optional.of(new Revocation(time, revocation.reason()));
                 }));
+  }
+
+  @Override
+  public boolean updateLabels(
+      String serial, Map<String, String> labels, Instant time, RequestKey request, byte[] answer) {
+    AuditCall call = calls.get();
+    return inTransaction(
+        request,
+        db -> {
+          Optional<CertificateRecord> row =
+              db.selectFrom(CERTIFICATE)
+                  .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
+                  .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
+                  .and(CERTIFICATE.DELETE_TIME.isNull())
+                  .forUpdate()
+                  .fetchOptional();
+          if (row.isEmpty()) {
+            return false;
+          }
+          db.deleteFrom(CERTIFICATE_LABEL)
+              .where(CERTIFICATE_LABEL.SERIAL_NUMBER.eq(serial))
+              .execute();
+          insertLabels(db, serial, labels);
+          JooqRequests.insert(db, request, serial, answer, time);
+          JooqAudit.append(
+              db,
+              call,
+              time,
+              "OK",
+              row.get().getProfile(),
+              serial,
+              "labels set: " + new TreeMap<>(labels));
+          return true;
+        });
+  }
+
+  @Override
+  public int delete(Collection<String> serials, Instant time, RequestKey request, byte[] answer) {
+    AuditCall call = calls.get();
+    return inTransaction(
+        request,
+        db -> {
+          int deleted = 0;
+          for (String serial : serials) {
+            String profile =
+                db.update(CERTIFICATE)
+                    .set(CERTIFICATE.DELETE_TIME, StoreErrors.utc(time))
+                    .setNull(CERTIFICATE.NAME)
+                    .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
+                    .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
+                    .and(CERTIFICATE.DELETE_TIME.isNull())
+                    .returningResult(CERTIFICATE.PROFILE)
+                    .fetchOptional()
+                    .map(Record1::value1)
+                    .orElse(null);
+            if (profile != null) {
+              deleted++;
+              JooqAudit.append(db, call, time, "OK", profile, serial, "deleted");
+            }
+          }
+          JooqRequests.insert(db, request, null, answer, time);
+          return deleted;
+        });
+  }
+
+  @Override
+  public int tidy(Instant expiredBefore, int limit, Instant time) {
+    AuditCall call = calls.get();
+    return StoreErrors.guard(
+        () ->
+            dsl.transactionResult(
+                tx -> {
+                  DSLContext db = tx.dsl();
+                  List<String> serials =
+                      db.select(CERTIFICATE.SERIAL_NUMBER)
+                          .from(CERTIFICATE)
+                          .where(CERTIFICATE.NOT_AFTER.lt(StoreErrors.utc(expiredBefore)))
+                          .and(CERTIFICATE.STATE.ne(CertificateState.PENDING.name()))
+                          .and(CERTIFICATE.PROFILE.ne(CA_PROFILE))
+                          .orderBy(CERTIFICATE.NOT_AFTER)
+                          .limit(limit)
+                          .fetch(CERTIFICATE.SERIAL_NUMBER);
+                  if (serials.isEmpty()) {
+                    return 0;
+                  }
+                  db.deleteFrom(CERTIFICATE_NAME)
+                      .where(CERTIFICATE_NAME.SERIAL_NUMBER.in(serials))
+                      .execute();
+                  db.deleteFrom(CERTIFICATE_LABEL)
+                      .where(CERTIFICATE_LABEL.SERIAL_NUMBER.in(serials))
+                      .execute();
+                  int removed =
+                      db.deleteFrom(CERTIFICATE)
+                          .where(CERTIFICATE.SERIAL_NUMBER.in(serials))
+                          .execute();
+                  // Last: the audit head's lock, which every issuance takes too, is held only
+                  // for the commit.
+                  JooqAudit.append(
+                      db,
+                      call,
+                      time,
+                      "OK",
+                      "-",
+                      "-",
+                      "tidy: removed " + removed + " certificates expired before " + expiredBefore);
+                  return removed;
+                }));
+  }
+
+  /** The profile CA certificates are recorded under: kept by tidy, as the record of each CA. */
+  private static final String CA_PROFILE = "grpca-ca";
+
+  /**
+   * Runs {@code work} in a transaction; a request id another call recorded first (its primary key
+   * refused ours, and the whole transaction with it) is {@link RequestTakenException}.
+   */
+  private <T> T inTransaction(RequestKey request, java.util.function.Function<DSLContext, T> work) {
+    try {
+      return StoreErrors.guard(() -> dsl.transactionResult(tx -> work.apply(tx.dsl())));
+    } catch (DataAccessException e) {
+      if (request != null
+          && e.sqlStateClass() == SQLStateClass.C23_INTEGRITY_CONSTRAINT_VIOLATION
+          && findRequest(request.principal(), request.requestId()).isPresent()) {
+        throw new RequestTakenException(request);
+      }
+      throw e;
+    }
   }
 
   @Override
@@ -498,7 +632,8 @@ final class JooqCertificateStore implements CertificateStore {
   }
 
   private static Condition matching(CertificateQuery q) {
-    Condition c = CERTIFICATE.STATE.eq(CertificateState.ISSUED.name());
+    Condition c =
+        CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()).and(CERTIFICATE.DELETE_TIME.isNull());
     if (q.namePrefix() != null) {
       c = c.and(CERTIFICATE.NAME.startsWith(q.namePrefix()));
     }
@@ -515,15 +650,15 @@ final class JooqCertificateStore implements CertificateStore {
                       .and(CERTIFICATE_NAME.KIND.eq(DNS))
                       .and(CERTIFICATE_NAME.NAME.eq(q.dnsName().toLowerCase(Locale.ROOT)))));
     }
-    if (q.labelKey() != null) {
+    for (Map.Entry<String, String> label : q.labels().entrySet()) {
       c =
           c.and(
               DSL.exists(
                   DSL.selectOne()
                       .from(CERTIFICATE_LABEL)
                       .where(CERTIFICATE_LABEL.SERIAL_NUMBER.eq(CERTIFICATE.SERIAL_NUMBER))
-                      .and(CERTIFICATE_LABEL.LABEL_KEY.eq(q.labelKey()))
-                      .and(CERTIFICATE_LABEL.LABEL_VALUE.eq(q.labelValue()))));
+                      .and(CERTIFICATE_LABEL.LABEL_KEY.eq(label.getKey()))
+                      .and(CERTIFICATE_LABEL.LABEL_VALUE.eq(label.getValue()))));
     }
     if (q.profile() != null) {
       c = c.and(CERTIFICATE.PROFILE.eq(q.profile()));
@@ -622,7 +757,8 @@ final class JooqCertificateStore implements CertificateStore {
               r.getRevocationTime() == null ? null : revocationOf(r),
               r.getRenewedFrom(),
               renewedBy.get(r.getSerialNumber()),
-              r.getName()));
+              r.getName(),
+              StoreErrors.instant(r.getDeleteTime())));
     }
     return out;
   }

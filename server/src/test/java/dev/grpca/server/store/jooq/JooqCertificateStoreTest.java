@@ -281,9 +281,45 @@ class JooqCertificateStoreTest {
     assertThat(certificates.count(query("web"))).isEqualTo(2);
   }
 
+  @Test
+  void labelsAreReplacedDeletedRowsLeaveTheInventoryAndTidyRemovesExpiredOnes() {
+    var certificates = database.certificates();
+    certificates.recordPending(pending("0b01").withName("kept"));
+    certificates.markIssued("0b01", "PEM", "00", T0);
+    certificates.recordPending(pending("0b02").withName("deleted"));
+    certificates.markIssued("0b02", "PEM", "01", T0);
+    certificates.revoke("0b02", new Revocation(T0.plusSeconds(5), 1));
+
+    assertThat(certificates.updateLabels("0b01", Map.of("entity", "backend/2"), T0, null, null))
+        .isTrue();
+    assertThat(certificates.find("0b01").orElseThrow().labels())
+        .containsExactly(Map.entry("entity", "backend/2"));
+    assertThat(certificates.updateLabels("0fff", Map.of(), T0, null, null)).isFalse();
+
+    assertThat(certificates.delete(List.of("0b02", "0fff"), T0.plusSeconds(9), null, null))
+        .isEqualTo(1);
+    StoredCertificate deleted = certificates.find("0b02").orElseThrow();
+    assertThat(deleted.deleteTime()).isNotNull();
+    assertThat(deleted.name()).isNull();
+    assertThat(deleted.inInventory()).isFalse();
+    assertThat(certificates.findAll(List.of("0b01", "0b02")))
+        .extracting(StoredCertificate::serialNumber)
+        .containsExactly("0b01");
+    assertThat(certificates.count(query(null))).isEqualTo(1);
+    // OCSP still answers revoked for it.
+    assertThat(certificates.ocspStanding("0b02").orElseThrow().revocation()).isNotNull();
+
+    // Both expire at T0 + 1 day: a tidy before that removes nothing, after it both.
+    assertThat(certificates.tidy(T0.plusSeconds(86400), 500, T0)).isZero();
+    assertThat(certificates.tidy(T0.plusSeconds(86401), 1, T0)).isEqualTo(1);
+    assertThat(certificates.tidy(T0.plusSeconds(86401), 500, T0)).isEqualTo(1);
+    assertThat(certificates.find("0b01")).isEmpty();
+    assertThat(certificates.find("0b02")).isEmpty();
+  }
+
   private static CertificateQuery query(String namePrefix) {
     return new CertificateQuery(
-        namePrefix, null, null, null, null, null, null, null, null, null, T0, null);
+        namePrefix, null, null, null, null, null, null, null, null, T0, null);
   }
 
   private static PendingCertificate pending(String serial) {
