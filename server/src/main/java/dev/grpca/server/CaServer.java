@@ -9,6 +9,7 @@ import dev.grpca.server.grpc.GrpcServer;
 import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.http.HttpSidecar;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Importer;
 import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.RequestIds;
@@ -166,6 +167,8 @@ public final class CaServer extends Serving {
                     queries,
                     revocation,
                     inventory,
+                    new Importer(
+                        certificates, Importer.sealerOf(core.token), requestIds, core.clock),
                     config.tidy().buffer(),
                     authorities,
                     profiles,

@@ -3,6 +3,7 @@ package dev.grpca.server.access;
 import dev.grpca.proto.v1.Operation;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.issuance.Importer;
 import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.store.StoredCertificate;
@@ -75,6 +76,13 @@ public final class CertificatePermissions {
   public void requireUpdate(Caller caller, StoredCertificate target) {
     if (!caller.allows(Operation.OPERATION_ADMIN, null, null)) {
       requireFor(caller, Operation.OPERATION_UPDATE, target);
+    }
+  }
+
+  /** Import, and replacing an imported certificate: IMPORT on "imported", or ADMIN. */
+  public void requireImport(Caller caller) {
+    if (!caller.allows(Operation.OPERATION_ADMIN, null, null)) {
+      caller.require(Operation.OPERATION_IMPORT, Importer.PROFILE, null);
     }
   }
 

@@ -8,6 +8,8 @@ import dev.grpca.proto.v1.DeleteCertificatesResponse;
 import dev.grpca.proto.v1.DeleteResult;
 import dev.grpca.proto.v1.GetRequest;
 import dev.grpca.proto.v1.GetResponse;
+import dev.grpca.proto.v1.ImportCertificateRequest;
+import dev.grpca.proto.v1.ImportCertificateResponse;
 import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.ListRequest;
@@ -30,6 +32,7 @@ import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Importer;
 import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssueResult;
@@ -48,6 +51,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   private final CertificateQueries queries;
   private final RevocationService revocation;
   private final Inventory inventory;
+  private final Importer importer;
   private final Authorities authorities;
   private final CertificatePermissions permissions;
   private final RateLimiter limits;
@@ -58,6 +62,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       CertificateQueries queries,
       RevocationService revocation,
       Inventory inventory,
+      Importer importer,
       Authorities authorities,
       CertificatePermissions permissions,
       RateLimiter limits,
@@ -66,6 +71,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     this.queries = queries;
     this.revocation = revocation;
     this.inventory = inventory;
+    this.importer = importer;
     this.authorities = authorities;
     this.permissions = permissions;
     this.limits = limits;
@@ -220,7 +226,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
             .setState(ProtoMapping.state(c.standingAt(now)))
             .setNotBefore(ProtoMapping.timestamp(c.notBefore()))
             .setNotAfter(ProtoMapping.timestamp(c.notAfter()))
-            .setAuthorityId(c.authorityId());
+            .setAuthorityId(c.authorityId() == null ? "" : c.authorityId());
         if (c.revocation() != null) {
           s.setRevocationTime(ProtoMapping.timestamp(c.revocation().time()))
               .setRevocationReason(ProtoMapping.reason(c.revocation().reason()));
@@ -279,17 +285,38 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     if (!r.hasUpdateMask() || r.getUpdateMask().getPathsCount() == 0) {
       throw CaException.invalid("update_mask", "required (expected: \"labels\")");
     }
-    for (String path : r.getUpdateMask().getPathsList()) {
-      if (!path.equals("labels")) {
-        throw CaException.invalid(
-            "update_mask", "'" + path + "' (expected: \"labels\"; nothing else can be changed)");
-      }
+    java.util.List<String> paths = r.getUpdateMask().getPathsList();
+    boolean replace = paths.equals(java.util.List.of("certificate_pem"));
+    if (!replace && !paths.equals(java.util.List.of("labels"))) {
+      throw CaException.invalid(
+          "update_mask",
+          paths
+              + " (expected: \"labels\", or \"certificate_pem\" for an imported certificate; one"
+              + " at a time)");
     }
     StoredCertificate target = queries.get("serial_number", r.getSerialNumber(), r.getName());
     RequestLog.current().serial(target.serialNumber());
     RequestLog.current().profile(target.profile());
-    permissions.requireUpdate(RequestLog.current().caller(), target);
     var key = RequestKeys.of(r);
+    if (replace) {
+      permissions.requireImport(RequestLog.current().caller());
+      StoredCertificate replaced =
+          importer.replace(
+              target,
+              new Importer.Upload(
+                  r.getCertificatePem(),
+                  r.getChainPem(),
+                  r.getPrivateKeyPem(),
+                  r.getAllowExpired()),
+              RequestLog.current().principal(),
+              key);
+      RequestLog.current().serial(replaced.serialNumber());
+      response.onNext(
+          UpdateCertificateResponse.newBuilder().setCertificate(mapped(replaced)).build());
+      response.onCompleted();
+      return;
+    }
+    permissions.requireUpdate(RequestLog.current().caller(), target);
     byte[] answer =
         inventory
             .earlierAnswer(key)
@@ -345,6 +372,25 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     response.onCompleted();
   }
 
+  @Override
+  public void importCertificate(
+      ImportCertificateRequest r, StreamObserver<ImportCertificateResponse> response) {
+    RequestLog.current().profile(Importer.PROFILE);
+    permissions.requireImport(RequestLog.current().caller());
+    StoredCertificate imported =
+        importer.importCertificate(
+            new Importer.Upload(
+                r.getCertificatePem(), r.getChainPem(), r.getPrivateKeyPem(), r.getAllowExpired()),
+            r.getName(),
+            r.getLabelsMap(),
+            RequestLog.current().principal(),
+            RequestKeys.of(r));
+    RequestLog.current().serial(imported.serialNumber());
+    response.onNext(
+        ImportCertificateResponse.newBuilder().setCertificate(mapped(imported)).build());
+    response.onCompleted();
+  }
+
   private static <T> T parse(com.google.protobuf.Parser<T> parser, byte[] bytes) {
     try {
       return parser.parseFrom(bytes);
@@ -355,14 +401,19 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
 
   private dev.grpca.proto.v1.Certificate certificate(IssuedCertificate issued) {
     RequestLog.current().serial(issued.stored().serialNumber());
-    return ProtoMapping.certificate(
-        issued.stored(),
-        authorities.get(issued.stored().authorityId()).chainPem(),
-        clock.instant());
+    return mapped(issued.stored());
   }
 
+  /**
+   * The resource, with its chain: its authority's, or for an imported one the chain it came with.
+   */
   private dev.grpca.proto.v1.Certificate mapped(StoredCertificate c) {
-    return ProtoMapping.certificate(
-        c, authorities.get(c.authorityId()).chainPem(), clock.instant());
+    if (c.imported() != null) {
+      return ProtoMapping.certificate(c, c.imported().chainPem(), clock.instant());
+    }
+    var authority = authorities.get(c.authorityId());
+    return ProtoMapping.certificate(c, authority.chainPem(), clock.instant()).toBuilder()
+        .setIssuer(dev.grpca.server.x509.Certificates.rfc4514(authority.issuer().subject()))
+        .build();
   }
 }

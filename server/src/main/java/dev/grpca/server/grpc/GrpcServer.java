@@ -10,6 +10,7 @@ import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Importer;
 import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.metrics.Metrics;
@@ -59,6 +60,7 @@ public final class GrpcServer implements AutoCloseable {
           CertificateServiceGrpc.getRevokeMethod().getFullMethodName(),
           CertificateServiceGrpc.getUpdateCertificateMethod().getFullMethodName(),
           CertificateServiceGrpc.getDeleteCertificatesMethod().getFullMethodName(),
+          CertificateServiceGrpc.getImportCertificateMethod().getFullMethodName(),
           AdminServiceGrpc.getTidyMethod().getFullMethodName(),
           ProfileServiceGrpc.getCreateProfileMethod().getFullMethodName(),
           ProfileServiceGrpc.getUpdateProfileMethod().getFullMethodName(),
@@ -92,6 +94,7 @@ public final class GrpcServer implements AutoCloseable {
       CertificateQueries queries,
       RevocationService revocation,
       Inventory inventory,
+      Importer importer,
       java.time.Duration tidyBuffer,
       Authorities authorities,
       ProfileCatalog profiles,
@@ -128,6 +131,7 @@ public final class GrpcServer implements AutoCloseable {
                 s.queries(),
                 s.revocation(),
                 s.inventory(),
+                s.importer(),
                 s.authorities(),
                 new CertificatePermissions(s.profiles(), s.authorities()),
                 s.limits(),

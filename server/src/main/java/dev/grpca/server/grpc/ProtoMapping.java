@@ -2,6 +2,7 @@ package dev.grpca.server.grpc;
 
 import com.google.protobuf.Timestamp;
 import dev.grpca.proto.v1.Certificate;
+import dev.grpca.proto.v1.CertificateSource;
 import dev.grpca.proto.v1.CertificateState;
 import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.PrivateKeyFormat;
@@ -94,7 +95,7 @@ final class ProtoMapping {
     Certificate.Builder c =
         Certificate.newBuilder()
             .setSerialNumber(s.serialNumber())
-            .setAuthorityId(s.authorityId())
+            .setAuthorityId(s.authorityId() == null ? "" : s.authorityId())
             .setProfile(s.profile())
             .setSubject(s.subject())
             .setCommonName(s.commonName() == null ? "" : s.commonName())
@@ -114,6 +115,13 @@ final class ProtoMapping {
             .setRequestedBy(s.requestedBy());
     if (s.name() != null) {
       c.setName(s.name());
+    }
+    if (s.imported() != null) {
+      c.setSource(CertificateSource.CERTIFICATE_SOURCE_IMPORTED)
+          .setIssuer(s.imported().issuer())
+          .setIssuerSerialNumber(s.imported().issuerSerial());
+    } else {
+      c.setSource(CertificateSource.CERTIFICATE_SOURCE_ISSUED);
     }
     if (s.renewedFrom() != null) {
       c.setRenewedFrom(s.renewedFrom());

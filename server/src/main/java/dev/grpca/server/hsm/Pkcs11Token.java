@@ -33,6 +33,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.Cipher;
+import javax.crypto.KeyGenerator;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
 
 /**
  * A PKCS#11 token reached through the JDK's SunPKCS11 provider. Keys are generated inside the token
@@ -85,6 +89,74 @@ public final class Pkcs11Token implements TokenKeys {
     } finally {
       Arrays.fill(pin, '\0');
     }
+  }
+
+  private static final int GCM_IV = 12;
+  private static final int GCM_TAG_BITS = 128;
+
+  /**
+   * Encrypts {@code plain} with AES-256-GCM under the secret key {@code label} in the token (made
+   * there at first use: sensitive, not extractable), {@code aad} bound to it. Returns the IV and
+   * the ciphertext with its tag. The key never leaves the token; only it can decrypt.
+   */
+  public byte[] seal(String label, byte[] plain, byte[] aad) {
+    try {
+      byte[] iv = new byte[GCM_IV];
+      random.nextBytes(iv);
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding", provider);
+      cipher.init(
+          Cipher.ENCRYPT_MODE, secretKey(label), new GCMParameterSpec(GCM_TAG_BITS, iv), random);
+      cipher.updateAAD(aad);
+      byte[] sealed = cipher.doFinal(plain);
+      byte[] out = Arrays.copyOf(iv, GCM_IV + sealed.length);
+      System.arraycopy(sealed, 0, out, GCM_IV, sealed.length);
+      return out;
+    } catch (GeneralSecurityException | ProviderException e) {
+      throw CaException.unavailable("cannot encrypt with the token's key '" + label + "'", e);
+    }
+  }
+
+  /** Decrypts what {@link #seal} made with the same {@code label} and {@code aad}. */
+  public byte[] open(String label, byte[] sealed, byte[] aad) {
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding", provider);
+      cipher.init(
+          Cipher.DECRYPT_MODE,
+          secretKey(label),
+          new GCMParameterSpec(GCM_TAG_BITS, sealed, 0, GCM_IV));
+      cipher.updateAAD(aad);
+      return cipher.doFinal(sealed, GCM_IV, sealed.length - GCM_IV);
+    } catch (javax.crypto.AEADBadTagException e) {
+      throw new IllegalStateException("a sealed key that does not open: altered, or another key's");
+    } catch (GeneralSecurityException | ProviderException e) {
+      throw CaException.unavailable("cannot decrypt with the token's key '" + label + "'", e);
+    }
+  }
+
+  /**
+   * The AES key {@code label}, made in the token when it has none. A key the token would let out (a
+   * configuration without the CKO_SECRET_KEY template of hsm-config/sunpkcs11.cfg.template) is
+   * refused, and destroyed.
+   */
+  private synchronized SecretKey secretKey(String label) throws GeneralSecurityException {
+    if (!keyStore.containsAlias(label)) {
+      reload();
+    }
+    Key existing = keyStore.getKey(label, null);
+    if (existing instanceof SecretKey secret) {
+      return secret;
+    }
+    KeyGenerator generator = KeyGenerator.getInstance("AES", provider);
+    generator.init(256, random);
+    SecretKey made = generator.generateKey();
+    if (made.getEncoded() != null) {
+      throw new CaException(
+          ErrorKind.UNAVAILABLE,
+          "the token made an AES key that can leave it: add the CKO_SECRET_KEY attributes of"
+              + " hsm-config/sunpkcs11.cfg.template to the PKCS#11 configuration");
+    }
+    keyStore.setKeyEntry(label, made, null, null);
+    return (SecretKey) keyStore.getKey(label, null);
   }
 
   /** Whether the token answers: its key store can be listed. */

@@ -124,7 +124,7 @@ public final class Inventory {
       Refusal refused = refusal.apply(c);
       if (refused != null) {
         items.add(new Item(s.serialNumber(), s.name(), c, refused.verdict(), refused.why()));
-      } else if (c.revocation() == null && !now.isAfter(c.notAfter())) {
+      } else if (c.imported() == null && c.revocation() == null && !now.isAfter(c.notAfter())) {
         items.add(
             new Item(
                 s.serialNumber(),

@@ -291,6 +291,15 @@ public final class IssuanceService {
     }
     StoredCertificate old = queries.get(serial);
     Instant now = clock.instant();
+    if (old.imported() != null) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "serial_number",
+          serial
+              + " was imported (issued by "
+              + old.imported().issuer()
+              + "): renew it at its CA, then replace it with UpdateCertificate");
+    }
     if (old.revocation() != null) {
       throw CaException.field(
           ErrorKind.FAILED_PRECONDITION,

@@ -493,7 +493,8 @@ public final class OcspResponder {
               : Optional.empty();
       if (found.isEmpty()
           || found.get().state() != CertificateState.ISSUED
-          || !found.get().authorityId().equals(issuer.id())) {
+          // An imported certificate has no authority of ours: never answered for.
+          || !issuer.id().equals(found.get().authorityId())) {
         return null;
       }
       Revocation revocation = found.get().revocation();

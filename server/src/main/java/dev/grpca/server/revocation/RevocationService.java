@@ -108,6 +108,16 @@ public final class RevocationService {
     }
     StoredCertificate certificate =
         store.find(serial).orElseThrow(() -> SerialNumbers.notIssuedHere(serial));
+    if (certificate.imported() != null) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "serial_number",
+          serial
+              + " was imported: only its own CA ("
+              + certificate.imported().issuer()
+              + ") can"
+              + " revoke it");
+    }
     if (AuthorityBootstrap.PROFILE.equals(certificate.profile())) {
       // A CA's certificate is recorded like any other, but revoking one is a hierarchy decision
       // (it would invalidate everything below it), not a Revoke call.

@@ -114,6 +114,18 @@ public interface CertificateStore {
    */
   int tidy(Instant expiredBefore, int limit, Instant time);
 
+  /**
+   * Stores an imported certificate, its sealed key if any, and (for a replacement) moves the name
+   * of the certificate it replaces to it, recording the call's request id (null: none), all in one
+   * audited transaction. {@link NameTakenException} when its name is held; {@link
+   * DuplicateCertificateException} when the certificate is already stored; {@link
+   * RequestTakenException} as for {@link #recordPending(PendingCertificate, RequestKey)}.
+   */
+  void insertImported(ImportedCertificate imported, RequestKey request);
+
+  /** The sealed private key the CA holds for {@code serialNumber}, if any. */
+  Optional<ImportedCertificate.SealedKey> heldKey(String serialNumber);
+
   /** Up to {@code limit} certificates matching {@code query}, in issue order, after its cursor. */
   List<StoredCertificate> list(CertificateQuery query, int limit);
 

@@ -129,6 +129,7 @@ public record PendingCertificate(
         renewedFrom,
         null,
         heldName,
+        null,
         null);
   }
 }

@@ -33,7 +33,14 @@ public record StoredCertificate(
     String renewedFrom,
     String renewedBy,
     String name,
-    Instant deleteTime) {
+    Instant deleteTime,
+    Imported imported) {
+
+  /**
+   * What an imported certificate has that ours do not: its issuer's DN, its own serial (the row is
+   * keyed by its fingerprint), and the chain it came with. Null for certificates issued here.
+   */
+  public record Imported(String issuer, String issuerSerial, String chainPem) {}
 
   public StoredCertificate {
     dnsNames = List.copyOf(dnsNames);
@@ -74,7 +81,8 @@ public record StoredCertificate(
         renewedFrom,
         renewedBy,
         name,
-        deleteTime);
+        deleteTime,
+        imported);
   }
 
   /** Revoked wins over expired: a revoked certificate stays revoked. */

@@ -18,6 +18,7 @@ import dev.grpca.proto.v1.GetPrincipalRequest;
 import dev.grpca.proto.v1.GetProfileRequest;
 import dev.grpca.proto.v1.GetRequest;
 import dev.grpca.proto.v1.Grant;
+import dev.grpca.proto.v1.ImportCertificateRequest;
 import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.ListAuditRecordsRequest;
@@ -86,6 +87,7 @@ class AccessMatrixTest {
   static final Map<String, Channel> channels = new LinkedHashMap<>();
   static final List<String> tokens = new ArrayList<>();
   static String csr;
+  static String selfSigned;
 
   /** What each principal is granted, as the test expects it to work. */
   enum Who {
@@ -157,6 +159,27 @@ class AccessMatrixTest {
     channels.put(Who.NOBODY.name(), server.channel(null));
     CLOCK.advance(Duration.ofSeconds(2)); // the expiring token's second runs out
 
+    Tools.openssl(
+            work,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "elsewhere.key",
+            "-out",
+            "elsewhere.pem",
+            "-subj",
+            "/CN=elsewhere.example",
+            "-days",
+            "30",
+            "-addext",
+            "subjectAltName=DNS:elsewhere.example")
+        .requireSuccess();
+    selfSigned = java.nio.file.Files.readString(work.resolve("elsewhere.pem"));
     csr =
         Tools.p256Csr(
             work,
@@ -247,6 +270,17 @@ class AccessMatrixTest {
                             .putLabels("entity", "backend/7")
                             .setUpdateMask(
                                 com.google.protobuf.FieldMask.newBuilder().addPaths("labels"))
+                            .build())));
+    rpcs.add(
+        new Rpc(
+            "ImportCertificate",
+            Operation.OPERATION_IMPORT,
+            false,
+            c ->
+                certs(c)
+                    .importCertificate(
+                        ImportCertificateRequest.newBuilder()
+                            .setCertificatePem(selfSigned)
                             .build())));
     rpcs.add(
         new Rpc(

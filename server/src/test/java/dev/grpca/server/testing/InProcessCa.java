@@ -9,6 +9,7 @@ import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.config.ServerConfigs;
 import dev.grpca.server.grpc.GrpcServer;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Importer;
 import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.RequestIds;
 import dev.grpca.server.revocation.CrlPublisher;
@@ -97,6 +98,11 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                 new Inventory(
                     core.database.certificates(),
                     queries,
+                    new RequestIds(core.database.certificates(), core.clock, Duration.ofHours(24)),
+                    core.clock),
+                new Importer(
+                    core.database.certificates(),
+                    Importer.sealerOf(SoftHsm.open()),
                     new RequestIds(core.database.certificates(), core.clock, Duration.ofHours(24)),
                     core.clock),
                 Duration.ofHours(72),

@@ -1,6 +1,7 @@
 package dev.grpca.server.store.jooq;
 
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE;
+import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_KEY;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_LABEL;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_NAME;
 
@@ -10,6 +11,8 @@ import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.Change;
+import dev.grpca.server.store.DuplicateCertificateException;
+import dev.grpca.server.store.ImportedCertificate;
 import dev.grpca.server.store.NameTakenException;
 import dev.grpca.server.store.OcspStanding;
 import dev.grpca.server.store.PendingCertificate;
@@ -136,6 +139,16 @@ final class JooqCertificateStore implements CertificateStore {
 
   /** Every name of {@code p} in one statement. */
   private static void insertNames(DSLContext db, PendingCertificate p) {
+    insertNames(db, p.serialNumber(), p.dnsNames(), p.ipAddresses(), p.emailAddresses(), p.uris());
+  }
+
+  private static void insertNames(
+      DSLContext db,
+      String serial,
+      List<String> dnsNames,
+      List<String> ipAddresses,
+      List<String> emailAddresses,
+      List<String> uris) {
     var insert =
         db.insertInto(
             CERTIFICATE_NAME,
@@ -144,17 +157,17 @@ final class JooqCertificateStore implements CertificateStore {
             CERTIFICATE_NAME.KIND,
             CERTIFICATE_NAME.NAME);
     int position = 0;
-    for (String dns : p.dnsNames()) {
-      insert = insert.values(p.serialNumber(), position++, DNS, dns);
+    for (String dns : dnsNames) {
+      insert = insert.values(serial, position++, DNS, dns);
     }
-    for (String ip : p.ipAddresses()) {
-      insert = insert.values(p.serialNumber(), position++, IP, ip);
+    for (String ip : ipAddresses) {
+      insert = insert.values(serial, position++, IP, ip);
     }
-    for (String email : p.emailAddresses()) {
-      insert = insert.values(p.serialNumber(), position++, EMAIL, email);
+    for (String email : emailAddresses) {
+      insert = insert.values(serial, position++, EMAIL, email);
     }
-    for (String uri : p.uris()) {
-      insert = insert.values(p.serialNumber(), position++, URI, uri);
+    for (String uri : uris) {
+      insert = insert.values(serial, position++, URI, uri);
     }
     if (position > 0) {
       insert.execute();
@@ -521,6 +534,9 @@ final class JooqCertificateStore implements CertificateStore {
                     .orElse(null);
             if (profile != null) {
               deleted++;
+              db.deleteFrom(CERTIFICATE_KEY)
+                  .where(CERTIFICATE_KEY.SERIAL_NUMBER.eq(serial))
+                  .execute();
               JooqAudit.append(db, call, time, "OK", profile, serial, "deleted");
             }
           }
@@ -549,6 +565,9 @@ final class JooqCertificateStore implements CertificateStore {
                   if (serials.isEmpty()) {
                     return 0;
                   }
+                  db.deleteFrom(CERTIFICATE_KEY)
+                      .where(CERTIFICATE_KEY.SERIAL_NUMBER.in(serials))
+                      .execute();
                   db.deleteFrom(CERTIFICATE_NAME)
                       .where(CERTIFICATE_NAME.SERIAL_NUMBER.in(serials))
                       .execute();
@@ -572,6 +591,113 @@ final class JooqCertificateStore implements CertificateStore {
                   return removed;
                 }));
   }
+
+  @Override
+  public void insertImported(ImportedCertificate imported, RequestKey request) {
+    StoredCertificate r = imported.row();
+    AuditCall call = calls.get();
+    try {
+      inTransaction(
+          request,
+          db -> {
+            // Already here, imported or issued by us (whose rows are keyed by serial).
+            db.select(CERTIFICATE.SERIAL_NUMBER)
+                .from(CERTIFICATE)
+                .where(CERTIFICATE.SHA256_FINGERPRINT.eq(r.sha256Fingerprint()))
+                .fetchOptional(CERTIFICATE.SERIAL_NUMBER)
+                .ifPresent(
+                    serial -> {
+                      throw new DuplicateCertificateException(serial);
+                    });
+            db.insertInto(CERTIFICATE)
+                .set(CERTIFICATE.SERIAL_NUMBER, r.serialNumber())
+                .set(CERTIFICATE.PROFILE, r.profile())
+                .set(CERTIFICATE.STATE, CertificateState.ISSUED.name())
+                .set(CERTIFICATE.SUBJECT, r.subject())
+                .set(CERTIFICATE.COMMON_NAME, r.commonName())
+                .set(CERTIFICATE.PUBLIC_KEY_ALGORITHM, r.publicKeyAlgorithm())
+                .set(CERTIFICATE.NOT_BEFORE, StoreErrors.utc(r.notBefore()))
+                .set(CERTIFICATE.NOT_AFTER, StoreErrors.utc(r.notAfter()))
+                .set(
+                    CERTIFICATE.TBS_CERTIFICATE,
+                    Base64.getEncoder().encodeToString(imported.tbsCertificate()))
+                .set(CERTIFICATE.CERTIFICATE_PEM, r.certificatePem())
+                .set(CERTIFICATE.SHA256_FINGERPRINT, r.sha256Fingerprint())
+                .set(CERTIFICATE.REQUESTED_BY, r.requestedBy())
+                .set(CERTIFICATE.CREATE_TIME, StoreErrors.utc(r.createTime()))
+                .set(CERTIFICATE.ISSUE_TIME, StoreErrors.utc(r.issueTime()))
+                .set(CERTIFICATE.RENEWED_FROM, imported.replaces())
+                .set(CERTIFICATE.SOURCE, IMPORTED)
+                .set(CERTIFICATE.ISSUER, r.imported().issuer())
+                .set(CERTIFICATE.ISSUER_SERIAL, r.imported().issuerSerial())
+                .set(CERTIFICATE.CHAIN_PEM, r.imported().chainPem())
+                .execute();
+            insertNames(
+                db, r.serialNumber(), r.dnsNames(), r.ipAddresses(), r.emailAddresses(), r.uris());
+            insertLabels(db, r.serialNumber(), r.labels());
+            if (imported.key() != null) {
+              db.insertInto(CERTIFICATE_KEY)
+                  .set(CERTIFICATE_KEY.SERIAL_NUMBER, r.serialNumber())
+                  .set(CERTIFICATE_KEY.KEY_LABEL, imported.key().label())
+                  .set(
+                      CERTIFICATE_KEY.SEALED,
+                      Base64.getEncoder().encodeToString(imported.key().sealed()))
+                  .set(CERTIFICATE_KEY.CREATE_TIME, StoreErrors.utc(r.createTime()))
+                  .execute();
+            }
+            if (imported.replaces() != null) {
+              // The old certificate gives its name up first: the index is unique.
+              db.update(CERTIFICATE)
+                  .setNull(CERTIFICATE.NAME)
+                  .where(CERTIFICATE.SERIAL_NUMBER.eq(imported.replaces()))
+                  .execute();
+              db.deleteFrom(CERTIFICATE_KEY)
+                  .where(CERTIFICATE_KEY.SERIAL_NUMBER.eq(imported.replaces()))
+                  .execute();
+            }
+            db.update(CERTIFICATE)
+                .set(CERTIFICATE.NAME, r.name())
+                .where(CERTIFICATE.SERIAL_NUMBER.eq(r.serialNumber()))
+                .execute();
+            JooqRequests.insert(db, request, r.serialNumber(), null, r.createTime());
+            JooqAudit.append(
+                db,
+                call,
+                r.createTime(),
+                "OK",
+                r.profile(),
+                r.serialNumber(),
+                (imported.replaces() == null ? "imported" : "replaced " + imported.replaces())
+                    + (imported.key() == null ? "" : ", with its key (sealed)"));
+            return null;
+          });
+    } catch (DataAccessException e) {
+      if (e.sqlStateClass() == SQLStateClass.C23_INTEGRITY_CONSTRAINT_VIOLATION) {
+        if (dsl.fetchExists(CERTIFICATE, CERTIFICATE.SERIAL_NUMBER.eq(r.serialNumber()))) {
+          throw new DuplicateCertificateException(r.serialNumber());
+        }
+        if (r.name() != null && nameHeld(r.name())) {
+          throw new NameTakenException(r.name());
+        }
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public Optional<ImportedCertificate.SealedKey> heldKey(String serial) {
+    return StoreErrors.guard(
+        () ->
+            dsl.selectFrom(CERTIFICATE_KEY)
+                .where(CERTIFICATE_KEY.SERIAL_NUMBER.eq(serial))
+                .fetchOptional()
+                .map(
+                    k ->
+                        new ImportedCertificate.SealedKey(
+                            k.getKeyLabel(), Base64.getDecoder().decode(k.getSealed()))));
+  }
+
+  static final String IMPORTED = "IMPORTED";
 
   /** The profile CA certificates are recorded under: kept by tidy, as the record of each CA. */
   private static final String CA_PROFILE = "grpca-ca";
@@ -758,7 +884,11 @@ final class JooqCertificateStore implements CertificateStore {
               r.getRenewedFrom(),
               renewedBy.get(r.getSerialNumber()),
               r.getName(),
-              StoreErrors.instant(r.getDeleteTime())));
+              StoreErrors.instant(r.getDeleteTime()),
+              IMPORTED.equals(r.getSource())
+                  ? new StoredCertificate.Imported(
+                      r.getIssuer(), r.getIssuerSerial(), r.getChainPem())
+                  : null));
     }
     return out;
   }
