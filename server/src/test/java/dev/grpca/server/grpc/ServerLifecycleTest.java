@@ -82,7 +82,17 @@ class ServerLifecycleTest {
             .orElseThrow();
     assertThat(service.getService(0).getMethodList())
         .extracting(m -> m.getName())
-        .containsExactly("Issue", "Sign", "Renew", "Revoke", "Status", "Get", "List");
+        .containsExactly(
+            "Issue",
+            "Sign",
+            "Renew",
+            "Revoke",
+            "Status",
+            "Get",
+            "List",
+            "UpdateCertificate",
+            "DeleteCertificates",
+            "ImportCertificate");
     assertThat(files).extracting(FileDescriptorProto::getName).contains("grpca/v1/resources.proto");
   }
 
