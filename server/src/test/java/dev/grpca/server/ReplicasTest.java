@@ -100,16 +100,11 @@ class ReplicasTest {
     assertThat(onSecond.getPrivateKeyPem()).isEmpty();
     assertThat(onSecond.getCertificate().getSerialNumber())
         .isEqualTo(onFirst.getCertificate().getSerialNumber());
-    try (var c = first.connect();
-        var select =
-            c.prepareStatement(
-                "SELECT COUNT(*) FROM certificate_name WHERE kind = 'DNS' AND name = ?")) {
-      select.setString(1, "retried.example.com");
-      try (var rows = select.executeQuery()) {
-        rows.next();
-        assertThat(rows.getLong(1)).isEqualTo(1);
-      }
-    }
+    assertThat(
+            first.count(
+                "SELECT COUNT(*) FROM certificate_name WHERE kind = 'DNS' AND name = ?",
+                "retried.example.com"))
+        .isEqualTo(1);
   }
 
   @Test

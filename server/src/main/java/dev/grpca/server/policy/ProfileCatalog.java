@@ -168,9 +168,22 @@ public final class ProfileCatalog {
       Profile wanted = validate(clearOutputOnly(spec));
       Optional<StoredProfile> existing = store.find(wanted.name());
       if (existing.isEmpty()) {
-        create(wanted.spec(), "config");
-        log.info("profile {} created from the configuration", wanted.name());
-      } else if (!clearOutputOnly(parse(existing.get().spec())).equals(wanted.spec())) {
+        try {
+          create(wanted.spec(), "config");
+          log.info("profile {} created from the configuration", wanted.name());
+          continue;
+        } catch (CaException e) {
+          // Another replica starting at the same moment created it first: compare with its.
+          if (e.kind() != dev.grpca.server.error.ErrorKind.ALREADY_EXISTS) {
+            throw e;
+          }
+          existing = store.find(wanted.name());
+          if (existing.isEmpty()) {
+            throw e;
+          }
+        }
+      }
+      if (!clearOutputOnly(parse(existing.get().spec())).equals(wanted.spec())) {
         update(wanted.spec(), FieldMask.getDefaultInstance(), "config");
         log.info("profile {} updated from the configuration", wanted.name());
       }

@@ -29,9 +29,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -255,19 +252,12 @@ class IdempotencyTest {
   }
 
   /** Certificate rows, in any state, with {@code dnsName} among their SANs. */
-  static long rowsFor(TestServer s, String dnsName) throws Exception {
-    return count(
-        s, "SELECT COUNT(*) FROM certificate_name WHERE kind = 'DNS' AND name = ?", dnsName);
+  static long rowsFor(TestServer s, String dnsName) {
+    return s.count(
+        "SELECT COUNT(*) FROM certificate_name WHERE kind = 'DNS' AND name = ?", dnsName);
   }
 
-  static long count(TestServer s, String sql, String arg) throws Exception {
-    try (Connection c = s.connect();
-        PreparedStatement select = c.prepareStatement(sql)) {
-      select.setString(1, arg);
-      try (ResultSet rows = select.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
-      }
-    }
+  static long count(TestServer s, String sql, String arg) {
+    return s.count(sql, arg);
   }
 }

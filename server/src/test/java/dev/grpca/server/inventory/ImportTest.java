@@ -262,7 +262,7 @@ class ImportTest {
     assertThat(ocspStatus(work, pem)).isEqualTo(OCSPResp.UNAUTHORIZED);
     server.authorities().rebuildCrl(RebuildCrlRequest.getDefaultInstance());
     Path crl = work.resolve("crl.der");
-    Files.write(crl, get("/v1/crl"));
+    Files.write(crl, server.sidecar("/v1/crl"));
     assertThat(
             Tools.openssl(work, "crl", "-inform", "DER", "-in", crl.toString(), "-noout", "-text")
                 .requireSuccess()
@@ -494,7 +494,7 @@ class ImportTest {
   private static int ocspStatus(Path dir, Path certificate) throws Exception {
     // Asked as a TLS stack would, naming our issuing CA: our responder does not answer for it.
     Path issuer = dir.resolve("our-issuer.pem");
-    Files.write(issuer, get("/v1/ca.pem"));
+    Files.write(issuer, server.sidecar("/v1/ca.pem"));
     Path request = dir.resolve("ocsp.req");
     Tools.openssl(
             dir,
@@ -517,16 +517,6 @@ class ImportTest {
                     .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     return new OCSPResp(answer.body()).getStatus();
-  }
-
-  private static byte[] get(String path) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + server.running().httpPort() + path))
-                .build(),
-            HttpResponse.BodyHandlers.ofByteArray())
-        .body();
   }
 
   /**

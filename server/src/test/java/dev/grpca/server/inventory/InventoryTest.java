@@ -34,15 +34,8 @@ import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -218,7 +211,7 @@ class InventoryTest {
     // ... but TLS stacks still see it revoked: on the CRL (as OpenSSL reads it) and in OCSP.
     server.authorities().rebuildCrl(RebuildCrlRequest.getDefaultInstance());
     Path crl = work.resolve("crl.der");
-    Files.write(crl, sidecar("/v1/crl"));
+    Files.write(crl, server.sidecar("/v1/crl"));
     String text =
         Tools.openssl(work, "crl", "-inform", "DER", "-in", crl.toString(), "-noout", "-text")
             .requireSuccess()
@@ -401,38 +394,12 @@ class InventoryTest {
     return CertificateServiceGrpc.newBlockingStub(server.channel(token));
   }
 
-  private static long audited(String serial, String detail) throws Exception {
-    try (Connection c = server.connect();
-        PreparedStatement select =
-            c.prepareStatement(
-                "SELECT COUNT(*) FROM audit_record WHERE serial = ? AND detail LIKE ?")) {
-      select.setString(1, serial);
-      select.setString(2, detail);
-      try (ResultSet rows = select.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
-      }
-    }
+  private static long audited(String serial, String detail) {
+    return server.count(
+        "SELECT COUNT(*) FROM audit_record WHERE serial = ? AND detail LIKE ?", serial, detail);
   }
 
-  private static long rows(String sql, String arg) throws Exception {
-    try (Connection c = server.connect();
-        PreparedStatement select = c.prepareStatement(sql)) {
-      select.setString(1, arg);
-      try (ResultSet rows = select.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
-      }
-    }
-  }
-
-  private static byte[] sidecar(String path) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + server.running().httpPort() + path))
-                .build(),
-            HttpResponse.BodyHandlers.ofByteArray())
-        .body();
+  private static long rows(String sql, String arg) {
+    return server.count(sql, arg);
   }
 }

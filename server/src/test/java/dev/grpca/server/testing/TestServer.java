@@ -352,6 +352,43 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The one number {@code sql} (a COUNT) gives with {@code args}, through a connection of the
+   * test's own.
+   */
+  public long count(String sql, String... args) {
+    try (Connection c = connect();
+        var select = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        select.setString(i + 1, args[i]);
+      }
+      try (var rows = select.executeQuery()) {
+        rows.next();
+        return rows.getLong(1);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The body of a GET of {@code path} on the sidecar. */
+  public byte[] sidecar(String path) {
+    try {
+      return java.net.http.HttpClient.newHttpClient()
+          .send(
+              java.net.http.HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + running.httpPort() + path))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+          .body();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Rows in the certificate table, read through a connection of the test's own. */
   public long storedCertificates() {
     return database().certificates().count();

@@ -389,29 +389,28 @@ final class JooqCertificateStore implements CertificateStore {
 
   @Override
   public List<StoredCertificate> findAll(Collection<String> serials) {
-    if (serials.isEmpty()) {
-      return List.of();
-    }
-    return toDomain(
-        StoreErrors.guard(
-            () ->
-                dsl.selectFrom(CERTIFICATE)
-                    .where(CERTIFICATE.SERIAL_NUMBER.in(serials))
-                    .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
-                    .and(CERTIFICATE.DELETE_TIME.isNull())
-                    .fetch()));
+    return inInventory(CERTIFICATE.SERIAL_NUMBER, serials);
   }
 
   @Override
   public List<StoredCertificate> findAllByName(Collection<String> names) {
-    if (names.isEmpty()) {
+    return inInventory(CERTIFICATE.NAME, names);
+  }
+
+  /**
+   * The certificates in the inventory (issued, not deleted) whose {@code key} is one of {@code
+   * values}.
+   */
+  private List<StoredCertificate> inInventory(
+      org.jooq.Field<String> key, Collection<String> values) {
+    if (values.isEmpty()) {
       return List.of();
     }
     return toDomain(
         StoreErrors.guard(
             () ->
                 dsl.selectFrom(CERTIFICATE)
-                    .where(CERTIFICATE.NAME.in(names))
+                    .where(key.in(values))
                     .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
                     .and(CERTIFICATE.DELETE_TIME.isNull())
                     .fetch()));
