@@ -775,15 +775,14 @@ final class JooqCertificateStore implements CertificateStore {
                       .and(CERTIFICATE_NAME.KIND.eq(DNS))
                       .and(CERTIFICATE_NAME.NAME.eq(q.dnsName().toLowerCase(Locale.ROOT)))));
     }
-    // IN (subquery), not EXISTS: H2 then looks each labelled serial up by primary key instead of
-    // probing the labels of every certificate it scans (what a count over 1M rows would do).
     for (Map.Entry<String, String> label : q.labels().entrySet()) {
       c =
           c.and(
-              CERTIFICATE.SERIAL_NUMBER.in(
-                  DSL.select(CERTIFICATE_LABEL.SERIAL_NUMBER)
+              DSL.exists(
+                  DSL.selectOne()
                       .from(CERTIFICATE_LABEL)
-                      .where(CERTIFICATE_LABEL.LABEL_KEY.eq(label.getKey()))
+                      .where(CERTIFICATE_LABEL.SERIAL_NUMBER.eq(CERTIFICATE.SERIAL_NUMBER))
+                      .and(CERTIFICATE_LABEL.LABEL_KEY.eq(label.getKey()))
                       .and(CERTIFICATE_LABEL.LABEL_VALUE.eq(label.getValue()))));
     }
     if (q.profile() != null) {
