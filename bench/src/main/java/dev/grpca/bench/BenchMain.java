@@ -165,7 +165,8 @@ public final class BenchMain {
     long begin = System.nanoTime();
     InventoryBench.prepare(setup.jdbcUrl(), leafPem, leafTbs);
     print(
-        "Names and two labels given to the 1M bench rows, and %,d rows that expired 100 days ago"
+        "Two labels given to the 1M bench rows (named as they were loaded), and %,d rows that"
+            + " expired 100 days ago"
             + " added, in %.0f s (server stopped). One caller, 300 calls each after 50 (targets:"
             + " List p99 <= 50 ms; tidy never holds Issue up more than 50 ms):%n",
         InventoryBench.EXPIRED, (System.nanoTime() - begin) / 1e9);

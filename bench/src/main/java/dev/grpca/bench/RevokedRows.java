@@ -14,8 +14,9 @@ import java.time.ZoneOffset;
  * Fills the server's database (server stopped) with revoked certificates, as a CA that has issued
  * and revoked that many would have them: rows of state ISSUED with a revocation time and reason,
  * unexpired, under the default issuing authority, each carrying a real certificate's PEM and TBS
- * (the bench's own leaf, so rows have the real size). Signing a million certificates through the
- * token would take the better part of an hour; the CRL and start-up only read these rows.
+ * (the bench's own leaf, so rows have the real size), each named after its common name ({@code
+ * host-N.bench.example}) as a resource. Signing a million certificates through the token would take
+ * the better part of an hour; the CRL and start-up only read these rows.
  *
  * <p>The rows are made by H2 itself ({@code INSERT ... SELECT} over {@code SYSTEM_RANGE}, 20k rows
  * per statement), against 3k/s for batched JDBC inserts. They are issued in order, as a CA issues
@@ -32,7 +33,7 @@ final class RevokedRows {
       "INSERT INTO certificate (serial_number, authority_id, profile, state, subject,"
           + " common_name, public_key_algorithm, not_before, not_after, tbs_certificate,"
           + " certificate_pem, sha256_fingerprint, requested_by, create_time, issue_time,"
-          + " revocation_time, revocation_reason)"
+          + " name, revocation_time, revocation_reason)"
           + " SELECT s, ?, 'default', 'ISSUED', 'CN=' || n, n, 'EC P-256', t,";
 
   /**
@@ -77,7 +78,7 @@ final class RevokedRows {
       try (PreparedStatement insert =
           db.prepareStatement(
               INSERT_SELECT
-                  + " DATEADD(DAY, 90, t), ?, ?, s || s, 'bench', t, t,"
+                  + " DATEADD(DAY, 90, t), ?, ?, s || s, 'bench', t, t, n,"
                   + " DATEADD(SECOND, 1 + RAND() * 86400, t),"
                   + REASON
                   // 122 random bits (a version 4 UUID) as 32 hex digits: unique in practice
@@ -113,7 +114,7 @@ final class RevokedRows {
       try (PreparedStatement insert =
           db.prepareStatement(
               INSERT_SELECT
-                  + " t + INTERVAL '90 days', ?, ?, s || s, 'bench', t, t,"
+                  + " t + INTERVAL '90 days', ?, ?, s || s, 'bench', t, t, n,"
                   + " t + (1 + random() * 86400) * INTERVAL '1 second',"
                   + REASON
                   + " FROM (SELECT replace(gen_random_uuid()::text, '-', '') s,"

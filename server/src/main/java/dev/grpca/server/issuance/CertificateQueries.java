@@ -144,7 +144,7 @@ public final class CertificateQueries {
           "page_size",
           size + " (expected: at most " + MAX_PAGE + ")");
     }
-    Map<String, String> labels = new java.util.TreeMap<>();
+    Map<String, String> labels = new java.util.LinkedHashMap<>();
     if (o.label() != null) {
       addLabel(labels, "label", o.label());
     }

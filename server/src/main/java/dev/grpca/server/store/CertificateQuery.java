@@ -21,7 +21,11 @@ public record CertificateQuery(
     Cursor after) {
 
   public CertificateQuery {
-    labels = labels == null ? java.util.Map.of() : java.util.Map.copyOf(labels);
+    // In the order asked: the first label is the one the store looks up by its index.
+    labels =
+        labels == null
+            ? java.util.Map.of()
+            : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(labels));
   }
 
   /** A position in issue order: the issue time and serial of the last certificate seen. */

@@ -738,17 +738,36 @@ final class JooqCertificateStore implements CertificateStore {
     return toDomain(
         StoreErrors.guard(
             () ->
-                dsl.selectFrom(CERTIFICATE)
+                dsl.select(CERTIFICATE.fields())
+                    .from(candidates(query))
                     .where(condition)
                     .orderBy(CERTIFICATE.ISSUE_TIME, CERTIFICATE.SERIAL_NUMBER)
                     .limit(limit)
-                    .fetch()));
+                    .fetchInto(CERTIFICATE)));
   }
 
   @Override
   public long count(CertificateQuery query) {
     Condition where = matching(query);
-    return StoreErrors.guard(() -> (long) dsl.fetchCount(CERTIFICATE, where));
+    return StoreErrors.guard(
+        () -> dsl.selectCount().from(candidates(query)).where(where).fetchOne(0, long.class));
+  }
+
+  /**
+   * Where List looks: with a label filter, the certificates carrying the first label, found through
+   * the label index and joined by key (scanning 1M certificates and probing each one's labels took
+   * over 30 s for one count); otherwise the certificate table.
+   */
+  private static org.jooq.Table<?> candidates(CertificateQuery q) {
+    if (q.labels().isEmpty()) {
+      return CERTIFICATE;
+    }
+    Map.Entry<String, String> first = q.labels().entrySet().iterator().next();
+    return CERTIFICATE_LABEL
+        .join(CERTIFICATE)
+        .on(CERTIFICATE.SERIAL_NUMBER.eq(CERTIFICATE_LABEL.SERIAL_NUMBER))
+        .and(CERTIFICATE_LABEL.LABEL_KEY.eq(first.getKey()))
+        .and(CERTIFICATE_LABEL.LABEL_VALUE.eq(first.getValue()));
   }
 
   @Override
@@ -775,7 +794,8 @@ final class JooqCertificateStore implements CertificateStore {
                       .and(CERTIFICATE_NAME.KIND.eq(DNS))
                       .and(CERTIFICATE_NAME.NAME.eq(q.dnsName().toLowerCase(Locale.ROOT)))));
     }
-    for (Map.Entry<String, String> label : q.labels().entrySet()) {
+    // The first label is the join of candidates(); the others must be there too.
+    for (Map.Entry<String, String> label : q.labels().entrySet().stream().skip(1).toList()) {
       c =
           c.and(
               DSL.exists(
