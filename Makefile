@@ -74,7 +74,7 @@ bench-postgres: deps bench-deps build
 bench-metrics: deps bench-deps build
 	$(BENCH_RUN) $(BENCH_SECONDS) --metrics
 
-## bench-inventory: the inventory rows alone (5 min): List by name prefix and labels, and tidy under Issue, at 1M certificates
+## bench-inventory: the inventory rows alone (12 min, 10 of them loading and labelling 1M rows): List by name prefix and labels, and tidy under Issue, at 1M certificates
 bench-inventory: deps bench-deps build
 	$(BENCH_RUN) $(BENCH_SECONDS) --inventory
 
