@@ -29,7 +29,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class Inventory {
   private static final Logger log = LoggerFactory.getLogger(Inventory.class);
-  private static final int TIDY_BATCH = 500;
+
+  /**
+   * Rows per tidy transaction, and the pause after each: at 1M rows, 500-row transactions back to
+   * back held an Issue up for 150 ms more than without them.
+   */
+  private static final int TIDY_BATCH = 100;
+
+  private static final long TIDY_PAUSE_MS = 20;
   static final int MAX_DELETE = 1000;
 
   private final CertificateStore store;
@@ -173,12 +180,25 @@ public final class Inventory {
     do {
       batch = store.tidy(before, TIDY_BATCH, clock.instant());
       removed += batch;
+      if (batch == TIDY_BATCH) {
+        pause();
+      }
     } while (batch == TIDY_BATCH);
     long forgotten = requests.sweep();
     if (removed > 0) {
       log.info("tidy removed {} certificate(s) that expired before {}", removed, before);
     }
     return new TidyResult(before, removed, forgotten);
+  }
+
+  /** Lets the commits waiting behind a tidy batch go first. */
+  private static void pause() {
+    try {
+      Thread.sleep(TIDY_PAUSE_MS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw CaException.unavailable("tidy was interrupted", e);
+    }
   }
 
   /** Runs {@link #tidy} every {@code interval}, the first one an interval after start. */
