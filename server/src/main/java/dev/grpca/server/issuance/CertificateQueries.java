@@ -57,7 +57,10 @@ public final class CertificateQueries {
    */
   public record Status(String serialNumber, String name, Optional<StoredCertificate> certificate) {}
 
-  /** The certificate holding resource name {@code name}, if it is issued. */
+  /**
+   * The certificate holding resource name {@code name}, in any state: a PENDING row holds its name
+   * too, which is what a check that the name is free must see.
+   */
   public Optional<StoredCertificate> findByName(String name) {
     return store.findByName(name);
   }

@@ -1,9 +1,5 @@
 package dev.grpca.server.store;
 
-import java.time.Instant;
-import java.util.List;
-import java.util.Map;
-
 /**
  * A certificate issued elsewhere, checked and about to be stored: the row (keyed by its
  * fingerprint), its resource name, and the sealed private key if the CA is to hold one. {@code
@@ -31,18 +27,5 @@ public record ImportedCertificate(
   @Override
   public byte[] tbsCertificate() {
     return tbsCertificate.clone();
-  }
-
-  /** The names and labels of the row, as the store keeps them. */
-  public Map<String, String> labels() {
-    return row.labels();
-  }
-
-  public List<String> dnsNames() {
-    return row.dnsNames();
-  }
-
-  public Instant createTime() {
-    return row.createTime();
   }
 }
