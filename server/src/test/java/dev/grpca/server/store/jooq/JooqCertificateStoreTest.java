@@ -9,6 +9,7 @@ import dev.grpca.server.store.NameTakenException;
 import dev.grpca.server.store.OcspStanding;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.Revocation;
+import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredAuthority;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.testing.Engine;
@@ -315,6 +316,64 @@ class JooqCertificateStoreTest {
     assertThat(certificates.tidy(T0.plusSeconds(86401), 500, T0)).isEqualTo(1);
     assertThat(certificates.find("0b01")).isEmpty();
     assertThat(certificates.find("0b02")).isEmpty();
+  }
+
+  @Test
+  void listByLabelSeesOnlyIssuedUndeletedRowsInIssueOrderPageByPage() {
+    var certificates = database.certificates();
+    for (int i = 1; i <= 5; i++) {
+      certificates.recordPending(pending("0c0" + i));
+      certificates.markIssued("0c0" + i, "PEM", "0" + i, T0.plusSeconds(i));
+    }
+    certificates.recordPending(pending("0c06"));
+    Map<String, String> prod = new java.util.LinkedHashMap<>();
+    prod.put("entity", "backend/1");
+    prod.put("env", "prod");
+    certificates.updateLabels("0c02", prod, T0, null, null);
+    certificates.updateLabels("0c04", prod, T0, null, null);
+    Map<String, String> entity = Map.of("entity", "backend/1");
+
+    assertThat(certificates.count(labelled(entity, null, null))).isEqualTo(5);
+    List<StoredCertificate> first = certificates.list(labelled(entity, null, null), 2);
+    assertThat(first).extracting(StoredCertificate::serialNumber).containsExactly("0c01", "0c02");
+    StoredCertificate last = first.get(1);
+    var after = new CertificateQuery.Cursor(last.issueTime(), last.serialNumber());
+    assertThat(certificates.list(labelled(entity, null, after), 2))
+        .extracting(StoredCertificate::serialNumber)
+        .containsExactly("0c03", "0c04");
+    assertThat(certificates.list(labelled(prod, null, null), 10))
+        .extracting(StoredCertificate::serialNumber)
+        .containsExactly("0c02", "0c04");
+    assertThat(certificates.count(labelled(prod, null, null))).isEqualTo(2);
+
+    certificates.revoke("0c03", new Revocation(T0.plusSeconds(9), 1));
+    assertThat(certificates.list(labelled(entity, Standing.REVOKED, null), 10))
+        .extracting(StoredCertificate::serialNumber)
+        .containsExactly("0c03");
+    assertThat(certificates.count(labelled(entity, Standing.REVOKED, null))).isEqualTo(1);
+
+    certificates.delete(List.of("0c01", "0c04"), T0.plusSeconds(10), null, null);
+    assertThat(certificates.list(labelled(entity, null, null), 10))
+        .extracting(StoredCertificate::serialNumber)
+        .containsExactly("0c02", "0c03", "0c05");
+    assertThat(certificates.count(labelled(prod, null, null))).isEqualTo(1);
+  }
+
+  @Test
+  void aPageByLabelIsReadFromTheLabelIndexAlone() {
+    String plan =
+        ((JooqCertificateStore) database.certificates())
+            .labelPagePlan(labelled(Map.of("team", "payments"), null, null))
+            .toLowerCase(java.util.Locale.ROOT);
+    assertThat(plan).contains("certificate_label_listed");
+    // No certificate row is read for the page: only the label table appears in the plan.
+    assertThat(plan).doesNotContainPattern("\\bcertificate\\b");
+  }
+
+  private static CertificateQuery labelled(
+      Map<String, String> labels, Standing standing, CertificateQuery.Cursor after) {
+    return new CertificateQuery(
+        null, null, null, labels, null, null, standing, null, null, T0, after);
   }
 
   private static CertificateQuery query(String namePrefix) {
