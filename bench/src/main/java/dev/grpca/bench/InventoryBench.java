@@ -46,14 +46,15 @@ final class InventoryBench {
       // grow past 20 GB before it committed.
       try (var labels =
           db.prepareStatement(
-              "INSERT INTO certificate_label (serial_number, label_key, label_value)"
-                  + " SELECT serial_number, 'team', 'team-' || SUBSTRING(serial_number, 1, 2)"
-                  + " FROM certificate WHERE requested_by = 'bench'"
+              "INSERT INTO certificate_label (serial_number, label_key, label_value,"
+                  + " listed_time)"
+                  + " SELECT serial_number, 'team', 'team-' || SUBSTRING(serial_number, 1, 2),"
+                  + " issue_time FROM certificate WHERE requested_by = 'bench'"
                   + " AND issue_time >= DATEADD(DAY, ?, CURRENT_TIMESTAMP(0))"
                   + " AND issue_time < DATEADD(DAY, ?, CURRENT_TIMESTAMP(0))"
                   + " UNION ALL SELECT serial_number, 'env',"
-                  + " CASE WHEN SUBSTRING(serial_number, 3, 1) < '8' THEN 'prod' ELSE 'dev' END"
-                  + " FROM certificate WHERE requested_by = 'bench'"
+                  + " CASE WHEN SUBSTRING(serial_number, 3, 1) < '8' THEN 'prod' ELSE 'dev' END,"
+                  + " issue_time FROM certificate WHERE requested_by = 'bench'"
                   + " AND issue_time >= DATEADD(DAY, ?, CURRENT_TIMESTAMP(0))"
                   + " AND issue_time < DATEADD(DAY, ?, CURRENT_TIMESTAMP(0))")) {
         for (int day = -61; day <= 1; day++) {

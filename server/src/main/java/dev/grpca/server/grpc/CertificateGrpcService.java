@@ -38,6 +38,7 @@ import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssueResult;
 import dev.grpca.server.issuance.IssuedCertificate;
 import dev.grpca.server.revocation.RevocationService;
+import dev.grpca.server.store.RequestKey;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.x509.PrivateKeys;
@@ -85,9 +86,9 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   }
 
   /** Issue and Sign: the caller's grant, then its rate limits unless nothing is to be made. */
-  private void admit(Operation operation, String profile, boolean validateOnly) {
+  private void admit(Operation operation, String profile, boolean validateOnly, RequestKey key) {
     requireForProfile(operation, profile);
-    if (!validateOnly) {
+    if (!validateOnly && !issuance.repeats(key)) {
       limits.take(RequestLog.current().principal(), profile);
     }
   }
@@ -100,7 +101,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
 
   @Override
   public void issue(IssueRequest r, StreamObserver<IssueResponse> response) {
-    admit(Operation.OPERATION_ISSUE, r.getProfile(), r.getValidateOnly());
+    RequestKey key = RequestKeys.of(r);
+    admit(Operation.OPERATION_ISSUE, r.getProfile(), r.getValidateOnly(), key);
     PrivateKeys.Format keyFormat = ProtoMapping.privateKeyFormat(r.getPrivateKeyFormat());
     IssueResult result =
         issuance.issue(
@@ -118,7 +120,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
                 RequestLog.current().principal()),
             ProtoMapping.keyAlgorithm(r.getKeyType()),
             r.getName(),
-            RequestKeys.of(r));
+            key);
     IssueResponse.Builder answer = IssueResponse.newBuilder();
     if (result.isRepeat()) {
       answer.setCertificate(certificate(result.certificate())).setRepeat(true);
@@ -133,7 +135,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
 
   @Override
   public void sign(SignRequest r, StreamObserver<SignResponse> response) {
-    admit(Operation.OPERATION_SIGN, r.getProfile(), r.getValidateOnly());
+    RequestKey key = RequestKeys.of(r);
+    admit(Operation.OPERATION_SIGN, r.getProfile(), r.getValidateOnly(), key);
     IssuedCertificate issued =
         issuance.sign(
             ProtoMapping.request(
@@ -150,7 +153,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
                 RequestLog.current().principal()),
             r.getCsrPem(),
             r.getName(),
-            RequestKeys.of(r));
+            key);
     SignResponse.Builder answer = SignResponse.newBuilder();
     if (issued != null) {
       answer.setCertificate(certificate(issued));
@@ -167,14 +170,17 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     log.serial(serial);
     log.profile(old.profile());
     boolean self = permissions.requireRenew(log.caller(), old);
-    limits.take(log.principal(), old.profile());
+    RequestKey key = RequestKeys.of(r);
+    if (!issuance.repeats(key)) {
+      limits.take(log.principal(), old.profile());
+    }
     IssuedCertificate renewed =
         issuance.renew(
             serial,
             r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
             log.principal(),
             self ? serial : null,
-            RequestKeys.of(r));
+            key);
     response.onNext(RenewResponse.newBuilder().setCertificate(certificate(renewed)).build());
     response.onCompleted();
   }

@@ -121,6 +121,14 @@ public final class IssuanceService {
         });
   }
 
+  /**
+   * Whether a call with {@code key} repeats one whose certificate is stored: it will be answered
+   * from the store, so it costs no rate-limit token.
+   */
+  public boolean repeats(RequestKey key) {
+    return requests.earlierCertificate(key).isPresent();
+  }
+
   /** The certificate an earlier call with {@code key} made (none for a validate-only request). */
   private Optional<IssuedCertificate> earlier(
       IssuanceRequest request, RequestKey key, Attempt attempt) {

@@ -72,6 +72,33 @@ class RateLimitTest {
   }
 
   @Test
+  @Configured("threeCertificatesAnHourEach")
+  void aRetryWithTheSameRequestIdCostsNoCertificateOfTheLimit(TestServer server) throws Exception {
+    AdminServiceGrpc.AdminServiceBlockingStub admin =
+        AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
+    var client =
+        CertificateServiceGrpc.newBlockingStub(
+            server.channel(Principals.issuerToken(admin, "retrier")));
+    IssueRequest first = Requests.issue("retry0.example.com").setRequestId("retry-0").build();
+    String serial = client.issue(first).getCertificate().getSerialNumber();
+    client.issue(Requests.issue("retry1.example.com").setRequestId("retry-1").build());
+    // Retries of answered calls are answered from the store, however many there are.
+    for (int i = 0; i < 5; i++) {
+      var again = client.issue(first);
+      assertThat(again.getRepeat()).isTrue();
+      assertThat(again.getCertificate().getSerialNumber()).isEqualTo(serial);
+    }
+    // So the third certificate of the hour is still there, and the fourth is not.
+    client.issue(Requests.issue("retry2.example.com").setRequestId("retry-2").build());
+    StatusRuntimeException e =
+        catchThrowableOfType(
+            () ->
+                client.issue(Requests.issue("retry3.example.com").setRequestId("retry-3").build()),
+            StatusRuntimeException.class);
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+  }
+
+  @Test
   @Configured("threeDefaultCertificatesAnHour")
   void twoReplicasOnOneDatabaseShareTheBuckets(TestServer first) throws Exception {
     // A second server process on the same database and token, on ports of its own.
