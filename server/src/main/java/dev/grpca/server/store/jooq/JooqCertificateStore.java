@@ -773,17 +773,11 @@ final class JooqCertificateStore implements CertificateStore {
     List<String> serials =
         StoreErrors.guard(
             () -> labelPage(dsl, query, limit).fetch(CERTIFICATE_LABEL.SERIAL_NUMBER));
-    if (serials.isEmpty()) {
-      return List.of();
-    }
-    return toDomain(
-        StoreErrors.guard(
-            () ->
-                dsl.selectFrom(CERTIFICATE)
-                    .where(CERTIFICATE.SERIAL_NUMBER.in(serials))
-                    .and(LIVE)
-                    .orderBy(CERTIFICATE.ISSUE_TIME, CERTIFICATE.SERIAL_NUMBER)
-                    .fetch()));
+    List<StoredCertificate> page = new ArrayList<>(inInventory(CERTIFICATE.SERIAL_NUMBER, serials));
+    page.sort(
+        java.util.Comparator.comparing(StoredCertificate::issueTime)
+            .thenComparing(StoredCertificate::serialNumber));
+    return page;
   }
 
   /** The serials of a page by label, in issue order, from the label index (V15). */
