@@ -424,12 +424,7 @@ final class JooqCertificateStore implements CertificateStore {
     }
     return toDomain(
         StoreErrors.guard(
-            () ->
-                dsl.selectFrom(CERTIFICATE)
-                    .where(key.in(values))
-                    .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
-                    .and(CERTIFICATE.DELETE_TIME.isNull())
-                    .fetch()));
+            () -> dsl.selectFrom(CERTIFICATE).where(key.in(values)).and(LIVE).fetch()));
   }
 
   @Override
@@ -455,8 +450,7 @@ final class JooqCertificateStore implements CertificateStore {
                   Optional<CertificateRecord> row =
                       db.selectFrom(CERTIFICATE)
                           .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
-                          .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
-                          .and(CERTIFICATE.DELETE_TIME.isNull())
+                          .and(LIVE)
                           .forUpdate()
                           .fetchOptional();
                   if (row.isEmpty()) {
@@ -504,8 +498,7 @@ final class JooqCertificateStore implements CertificateStore {
           Optional<CertificateRecord> row =
               db.selectFrom(CERTIFICATE)
                   .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
-                  .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
-                  .and(CERTIFICATE.DELETE_TIME.isNull())
+                  .and(LIVE)
                   .forUpdate()
                   .fetchOptional();
           if (row.isEmpty()) {
@@ -541,8 +534,7 @@ final class JooqCertificateStore implements CertificateStore {
                     .set(CERTIFICATE.DELETE_TIME, StoreErrors.utc(time))
                     .setNull(CERTIFICATE.NAME)
                     .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
-                    .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name()))
-                    .and(CERTIFICATE.DELETE_TIME.isNull())
+                    .and(LIVE)
                     .returningResult(CERTIFICATE.PROFILE)
                     .fetchOptional()
                     .map(Record1::value1)
