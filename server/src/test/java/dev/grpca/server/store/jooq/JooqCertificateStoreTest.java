@@ -345,6 +345,9 @@ class JooqCertificateStoreTest {
         .extracting(StoredCertificate::serialNumber)
         .containsExactly("0c02", "0c04");
     assertThat(certificates.count(labelled(prod, null, null))).isEqualTo(2);
+    // Written entity first, but env=prod has 2 rows against 5: the page walks env's range.
+    assertThat(((JooqCertificateStore) certificates).labelOrder(labelled(prod, null, null)))
+        .containsExactly("env", "entity");
 
     certificates.revoke("0c03", new Revocation(T0.plusSeconds(9), 1));
     assertThat(certificates.list(labelled(entity, Standing.REVOKED, null), 10))
