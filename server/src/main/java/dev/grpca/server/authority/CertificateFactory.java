@@ -7,6 +7,7 @@ import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.metrics.MetricNames;
 import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.store.HeldKey;
 import dev.grpca.server.store.NameTakenException;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.RequestKey;
@@ -35,6 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x509.TBSCertificate;
@@ -305,11 +307,11 @@ public final class CertificateFactory {
    * Records {@code pending}; a generated name that another certificate happens to hold is made
    * again (five random characters: rare, but certain among many certificates for one name).
    */
-  private PendingCertificate record(Prepared prepared) {
+  private PendingCertificate record(Prepared prepared, HeldKey key) {
     PendingCertificate pending = prepared.pending;
     for (int attempt = 1; ; attempt++) {
       try {
-        store.recordPending(pending, prepared.request);
+        store.recordPending(pending, prepared.request, key);
         return pending;
       } catch (NameTakenException e) {
         if (!prepared.generatedName || attempt == 5) {
@@ -330,12 +332,22 @@ public final class CertificateFactory {
    * row marked failed, and nothing is returned.
    */
   public StoredCertificate issue(Prepared prepared) {
+    return issue(prepared, null);
+  }
+
+  /**
+   * {@link #issue(Prepared)}, recording with the row the private key the CA is to hold for it
+   * ({@code hold} seals it, bound to the serial; null: none), so that the certificate is never
+   * stored without it.
+   */
+  public StoredCertificate issue(Prepared prepared, Function<String, HeldKey> hold) {
     if (!prepared.used.compareAndSet(false, true)) {
       throw new IllegalStateException(
           "certificate " + prepared.serialNumber() + " was already issued from this preparation");
     }
     long start = System.nanoTime();
-    PendingCertificate pending = record(prepared);
+    PendingCertificate pending =
+        record(prepared, hold == null ? null : hold.apply(prepared.serialNumber()));
     long recorded = System.nanoTime();
     record.update(recorded - start, TimeUnit.NANOSECONDS);
     byte[] der;

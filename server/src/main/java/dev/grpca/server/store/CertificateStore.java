@@ -21,7 +21,15 @@ public interface CertificateStore {
    * none) in the same transaction. Throws {@link RequestTakenException} when another call recorded
    * that principal's request id first.
    */
-  void recordPending(PendingCertificate pending, RequestKey request);
+  default void recordPending(PendingCertificate pending, RequestKey request) {
+    recordPending(pending, request, null);
+  }
+
+  /**
+   * {@link #recordPending(PendingCertificate, RequestKey)}, with the private key the CA is to hold
+   * for the certificate (a one-time download; null: none) in the same transaction.
+   */
+  void recordPending(PendingCertificate pending, RequestKey request, HeldKey key);
 
   /** What the call with {@code requestId} from {@code principal} did, if it is recorded. */
   Optional<StoredRequest> findRequest(String principal, String requestId);
@@ -125,6 +133,9 @@ public interface CertificateStore {
 
   /** The sealed private key the CA holds for {@code serialNumber}, if any. */
   Optional<ImportedCertificate.SealedKey> heldKey(String serialNumber);
+
+  /** The key the CA holds for {@code serialNumber} at {@code now}: none once its hold ended. */
+  Optional<HeldKey> heldKey(String serialNumber, Instant now);
 
   /** Up to {@code limit} certificates matching {@code query}, in issue order, after its cursor. */
   List<StoredCertificate> list(CertificateQuery query, int limit);

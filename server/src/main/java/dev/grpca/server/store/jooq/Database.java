@@ -71,6 +71,7 @@ public final class Database implements AutoCloseable {
   private final ProfileStore profiles;
   private final AuthorityStore authorities;
   private final LeaseStore leases;
+  private final dev.grpca.server.store.DownloadStore downloads;
   private final ChangeFeed changes;
   private final PostgresChangeFeed listening;
 
@@ -91,6 +92,7 @@ public final class Database implements AutoCloseable {
     this.profiles = new JooqProfileStore(dsl, calls, announcements);
     this.authorities = new JooqAuthorityStore(dsl);
     this.leases = new JooqLeaseStore(dsl);
+    this.downloads = new JooqDownloadStore(dsl, calls);
     if (dsl.dialect().family() == SQLDialect.POSTGRES) {
       this.listening = new PostgresChangeFeed(pool, announcements);
       this.changes = listening;
@@ -244,6 +246,10 @@ public final class Database implements AutoCloseable {
 
   public AccessStore access() {
     return access;
+  }
+
+  public dev.grpca.server.store.DownloadStore downloads() {
+    return downloads;
   }
 
   /** Whether the database answers a trivial query. */

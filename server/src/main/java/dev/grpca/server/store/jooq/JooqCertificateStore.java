@@ -13,6 +13,7 @@ import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.Change;
 import dev.grpca.server.store.DuplicateCertificateException;
+import dev.grpca.server.store.HeldKey;
 import dev.grpca.server.store.ImportedCertificate;
 import dev.grpca.server.store.NameTakenException;
 import dev.grpca.server.store.OcspStanding;
@@ -71,9 +72,9 @@ final class JooqCertificateStore implements CertificateStore {
   }
 
   @Override
-  public void recordPending(PendingCertificate p, RequestKey request) {
+  public void recordPending(PendingCertificate p, RequestKey request, HeldKey key) {
     try {
-      insertPending(p, request);
+      insertPending(p, request, key);
     } catch (DataAccessException e) {
       // Unique keys are what keep two callers from one request id or one name; a read after the
       // failed insert says which it was (a serial is 128 random bits: never a repeat).
@@ -109,7 +110,7 @@ final class JooqCertificateStore implements CertificateStore {
     return StoreErrors.guard(() -> dsl.fetchExists(CERTIFICATE, CERTIFICATE.NAME.eq(name)));
   }
 
-  private void insertPending(PendingCertificate p, RequestKey request) {
+  private void insertPending(PendingCertificate p, RequestKey request, HeldKey key) {
     StoreErrors.run(
         () ->
             writes.run(
@@ -134,6 +135,9 @@ final class JooqCertificateStore implements CertificateStore {
                       .execute();
                   insertNames(db, p);
                   insertLabels(db, p);
+                  if (key != null) {
+                    insertKey(db, p.serialNumber(), key, p.createTime());
+                  }
                   JooqRequests.insert(db, request, p.serialNumber(), null, p.createTime());
                   return null;
                 }));
@@ -645,14 +649,7 @@ final class JooqCertificateStore implements CertificateStore {
                 db, r.serialNumber(), r.dnsNames(), r.ipAddresses(), r.emailAddresses(), r.uris());
             insertLabels(db, r.serialNumber(), r.labels(), StoreErrors.utc(r.issueTime()));
             if (imported.key() != null) {
-              db.insertInto(CERTIFICATE_KEY)
-                  .set(CERTIFICATE_KEY.SERIAL_NUMBER, r.serialNumber())
-                  .set(CERTIFICATE_KEY.KEY_LABEL, imported.key().label())
-                  .set(
-                      CERTIFICATE_KEY.SEALED,
-                      Base64.getEncoder().encodeToString(imported.key().sealed()))
-                  .set(CERTIFICATE_KEY.CREATE_TIME, StoreErrors.utc(r.createTime()))
-                  .execute();
+              insertKey(db, r.serialNumber(), new HeldKey(imported.key(), null), r.createTime());
             }
             if (imported.replaces() != null) {
               // The old certificate gives its name up first: the index is unique.
@@ -691,6 +688,40 @@ final class JooqCertificateStore implements CertificateStore {
       }
       throw e;
     }
+  }
+
+  private static void insertKey(DSLContext db, String serial, HeldKey key, Instant now) {
+    db.insertInto(CERTIFICATE_KEY)
+        .set(CERTIFICATE_KEY.SERIAL_NUMBER, serial)
+        .set(CERTIFICATE_KEY.KEY_LABEL, key.key().label())
+        .set(CERTIFICATE_KEY.SEALED, Base64.getEncoder().encodeToString(key.key().sealed()))
+        .set(CERTIFICATE_KEY.CREATE_TIME, StoreErrors.utc(now))
+        .set(
+            CERTIFICATE_KEY.HOLD_UNTIL,
+            key.holdUntil() == null ? null : StoreErrors.utc(key.holdUntil()))
+        .execute();
+  }
+
+  @Override
+  public Optional<HeldKey> heldKey(String serial, Instant now) {
+    return StoreErrors.guard(
+        () ->
+            dsl.selectFrom(CERTIFICATE_KEY)
+                .where(CERTIFICATE_KEY.SERIAL_NUMBER.eq(serial))
+                .and(
+                    CERTIFICATE_KEY
+                        .HOLD_UNTIL
+                        .isNull()
+                        .or(CERTIFICATE_KEY.HOLD_UNTIL.gt(StoreErrors.utc(now))))
+                .fetchOptional()
+                .map(
+                    k ->
+                        new HeldKey(
+                            new ImportedCertificate.SealedKey(
+                                k.getKeyLabel(), Base64.getDecoder().decode(k.getSealed())),
+                            k.getHoldUntil() == null
+                                ? null
+                                : StoreErrors.instant(k.getHoldUntil()))));
   }
 
   @Override

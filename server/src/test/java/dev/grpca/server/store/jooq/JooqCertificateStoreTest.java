@@ -363,6 +363,39 @@ class JooqCertificateStoreTest {
   }
 
   @Test
+  void aDownloadTokenIsUsedOnceAndTakesTheKeyHeldForItAlong() {
+    var certificates = database.certificates();
+    var key =
+        new dev.grpca.server.store.HeldKey(
+            new dev.grpca.server.store.ImportedCertificate.SealedKey("k", new byte[] {1, 2, 3}),
+            T0.plusSeconds(3600));
+    certificates.recordPending(pending("0d01"), null, key);
+    certificates.markIssued("0d01", "PEM", "0d", T0.plusSeconds(1));
+    assertThat(certificates.heldKey("0d01", T0).orElseThrow().forDownload()).isTrue();
+    // Its hold ends: void from then on, though still in the row until a sweep.
+    assertThat(certificates.heldKey("0d01", T0.plusSeconds(3600))).isEmpty();
+
+    var tokens = database.downloads();
+    tokens.create("aa", "0d01", "default", "admin", T0, T0.plusSeconds(300));
+    tokens.create("bb", "0d01", "default", "admin", T0, T0.plusSeconds(300));
+    var fetcher = new dev.grpca.server.store.AuditCall("bearer", "10.0.0.9", "GET", "-");
+    assertThat(tokens.usable("aa", T0.plusSeconds(300))).isEmpty();
+    assertThat(tokens.usable("aa", T0).orElseThrow().createdBy()).isEqualTo("admin");
+    assertThat(tokens.use("aa", "0d01", "default", T0.plusSeconds(300), fetcher)).isFalse();
+    assertThat(tokens.use("aa", "0e01", "default", T0, fetcher)).isFalse();
+    assertThat(tokens.use("aa", "0d01", "default", T0, fetcher)).isTrue();
+    assertThat(tokens.use("aa", "0d01", "default", T0, fetcher)).isFalse();
+    assertThat(tokens.usable("aa", T0)).isEmpty();
+    assertThat(certificates.heldKey("0d01", T0)).isEmpty();
+
+    // The sweep: expired tokens, and keys whose hold ended.
+    certificates.recordPending(pending("0d02"), null, key);
+    assertThat(tokens.sweep(T0.plusSeconds(301), T0.plusSeconds(3601), 500)).isEqualTo(3);
+    assertThat(tokens.usable("bb", T0)).isEmpty();
+    assertThat(certificates.heldKey("0d02", T0)).isEmpty();
+  }
+
+  @Test
   void aPageByLabelIsReadFromTheLabelIndexAlone() {
     String plan =
         ((JooqCertificateStore) database.certificates())
