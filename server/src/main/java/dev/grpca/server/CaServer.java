@@ -9,6 +9,7 @@ import dev.grpca.server.grpc.GrpcServer;
 import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.http.HttpSidecar;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Downloads;
 import dev.grpca.server.issuance.Importer;
 import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.IssuanceService;
@@ -44,6 +45,8 @@ public final class CaServer extends Serving {
   private final CrlPublisher crls;
   private final MetricsServer metrics;
 
+  private final Downloads downloads;
+
   private CaServer(
       ServerConfig config,
       GrpcServer grpc,
@@ -53,9 +56,11 @@ public final class CaServer extends Serving {
       CrlPublisher crls,
       OcspResponder ocsp,
       MetricsServer metrics,
+      Downloads downloads,
       Opened opened) {
     super(http, authorities, ocsp, opened);
     this.metrics = metrics;
+    this.downloads = downloads;
     this.config = config;
     this.grpc = grpc;
     this.tls = tls;
@@ -153,6 +158,19 @@ public final class CaServer extends Serving {
     if (config.tidy().enabled()) {
       inventory.tidyEvery(core.scheduler, config.tidy().interval(), config.tidy().buffer());
     }
+    Downloads downloads =
+        new Downloads(
+                certificates,
+                core.database.downloads(),
+                authorities,
+                Importer.sealerOf(core.token),
+                core.token::open,
+                core.random,
+                core.clock,
+                config.download().tokenLifetime(),
+                config.download().keyHold(),
+                config.http().publicBaseUrl())
+            .sweepEvery(core.scheduler, Duration.ofMinutes(10));
     GrpcServer grpc =
         opened.add(
             GrpcServer.start(
@@ -169,16 +187,18 @@ public final class CaServer extends Serving {
                     inventory,
                     new Importer(
                         certificates, Importer.sealerOf(core.token), requestIds, core.clock),
+                    downloads,
                     config.tidy().buffer(),
                     authorities,
                     profiles,
                     crls,
                     core.clock,
                     core.metrics)));
-    HttpSidecar http = opened.add(core.startHttp(authorities, crls::latest, ocsp, opened));
+    HttpSidecar http =
+        opened.add(core.startHttp(authorities, crls::latest, ocsp, downloads, opened));
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
     return new CaServer(
-        config, grpc, http, authorities, tls, crls, ocsp, core.metricsServer, opened);
+        config, grpc, http, authorities, tls, crls, ocsp, core.metricsServer, downloads, opened);
   }
 
   /** The gRPC port. */
@@ -189,6 +209,11 @@ public final class CaServer extends Serving {
   /** Where /metrics is served: its own listener's port, or the sidecar's. */
   public int metricsPort() {
     return metrics == null ? httpPort() : metrics.port();
+  }
+
+  /** The one-time downloads (their sweep, for tests). */
+  public Downloads downloads() {
+    return downloads;
   }
 
   /** The CRL publisher. */

@@ -282,6 +282,7 @@ final class Core {
       Authorities authorities,
       Function<String, Optional<StoredCrl>> crls,
       OcspResponder ocsp,
+      dev.grpca.server.issuance.Downloads downloads,
       Opened opened)
       throws IOException {
     ServerConfig.Http http = config.http();
@@ -306,7 +307,8 @@ final class Core {
       endpoint = null;
     }
     try {
-      return HttpSidecar.start(http, authorities, crls, ocsp, ready, clock, metrics, endpoint);
+      return HttpSidecar.start(
+          http, authorities, crls, ocsp, ready, clock, metrics, endpoint, downloads);
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {

@@ -42,7 +42,7 @@ public final class ResponderServer extends Serving {
     HttpSidecar http =
         opened.add(
             core.startHttp(
-                authorities, new CurrentCrls(core.database.crls())::latest, ocsp, opened));
+                authorities, new CurrentCrls(core.database.crls())::latest, ocsp, null, opened));
     log.info("grpca responder serving HTTP on {}:{}", core.config.http().host(), http.port());
     return new ResponderServer(core, http, authorities, ocsp, opened);
   }

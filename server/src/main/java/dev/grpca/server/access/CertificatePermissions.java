@@ -80,6 +80,28 @@ public final class CertificatePermissions {
   }
 
   /** Import, and replacing an imported certificate: IMPORT on "imported", or ADMIN. */
+  /**
+   * CreateDownloadToken: a key goes out, so what made the certificate (ISSUE on its profile, IMPORT
+   * for an imported one) and being the principal that made it, or ADMIN.
+   */
+  public void requireDownload(Caller caller, StoredCertificate certificate) {
+    if (caller.allows(Operation.OPERATION_ADMIN, null, null)) {
+      return;
+    }
+    if (certificate.imported() != null) {
+      caller.require(Operation.OPERATION_IMPORT, Importer.PROFILE, null);
+    } else {
+      requireFor(caller, Operation.OPERATION_ISSUE, certificate);
+    }
+    if (!caller.name().equals(certificate.requestedBy())) {
+      throw CaException.denied(
+          "serial_number",
+          "principal '"
+              + caller.name()
+              + "' may not download the key of a certificate another principal made");
+    }
+  }
+
   public void requireImport(Caller caller) {
     if (!caller.allows(Operation.OPERATION_ADMIN, null, null)) {
       caller.require(Operation.OPERATION_IMPORT, Importer.PROFILE, null);

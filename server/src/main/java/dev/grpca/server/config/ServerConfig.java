@@ -22,7 +22,14 @@ public record ServerConfig(
     Metrics metrics,
     String logFormat,
     Duration requestIdWindow,
-    Tidy tidy) {
+    Tidy tidy,
+    Download download) {
+
+  /**
+   * The one-time download: how long a token is good for, and how long the CA holds the key of a
+   * certificate issued for download while nobody fetches it.
+   */
+  public record Download(Duration tokenLifetime, Duration keyHold) {}
 
   /**
    * Tidy: expired certificates kept for {@code buffer} past notAfter, removed every {@code
@@ -124,7 +131,8 @@ public record ServerConfig(
         metrics,
         logFormat,
         requestIdWindow,
-        tidy);
+        tidy,
+        download);
   }
 
   /** The same configuration with the HTTP sidecar elsewhere; port 0 lets the OS choose. */
@@ -145,7 +153,8 @@ public record ServerConfig(
         metrics,
         logFormat,
         requestIdWindow,
-        tidy);
+        tidy,
+        download);
   }
 
   /** Where the server writes the files a developer needs: the root, the chain. */

@@ -121,6 +121,19 @@ public final class ServerConfigs {
                 f.getTidy().hasInterval() ? f.getTidy().getInterval() : null,
                 Duration.ofHours(12),
                 Duration.ofMinutes(1),
+                Duration.ofDays(30))),
+        new ServerConfig.Download(
+            bounded(
+                "download.token_lifetime",
+                f.getDownload().hasTokenLifetime() ? f.getDownload().getTokenLifetime() : null,
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(10),
+                Duration.ofHours(24)),
+            bounded(
+                "download.key_hold",
+                f.getDownload().hasKeyHold() ? f.getDownload().getKeyHold() : null,
+                Duration.ofHours(24),
+                Duration.ofMinutes(1),
                 Duration.ofDays(30))));
   }
 

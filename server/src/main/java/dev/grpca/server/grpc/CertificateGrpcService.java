@@ -3,6 +3,8 @@ package dev.grpca.server.grpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CertificateState;
 import dev.grpca.proto.v1.CertificateStatus;
+import dev.grpca.proto.v1.CreateDownloadTokenRequest;
+import dev.grpca.proto.v1.CreateDownloadTokenResponse;
 import dev.grpca.proto.v1.DeleteCertificatesRequest;
 import dev.grpca.proto.v1.DeleteCertificatesResponse;
 import dev.grpca.proto.v1.DeleteResult;
@@ -32,6 +34,7 @@ import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Downloads;
 import dev.grpca.server.issuance.Importer;
 import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.IssuanceService;
@@ -53,6 +56,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   private final RevocationService revocation;
   private final Inventory inventory;
   private final Importer importer;
+  private final Downloads downloads;
   private final Authorities authorities;
   private final CertificatePermissions permissions;
   private final RateLimiter limits;
@@ -64,6 +68,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       RevocationService revocation,
       Inventory inventory,
       Importer importer,
+      Downloads downloads,
       Authorities authorities,
       CertificatePermissions permissions,
       RateLimiter limits,
@@ -73,6 +78,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     this.revocation = revocation;
     this.inventory = inventory;
     this.importer = importer;
+    this.downloads = downloads;
     this.authorities = authorities;
     this.permissions = permissions;
     this.limits = limits;
@@ -104,6 +110,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     RequestKey key = RequestKeys.of(r);
     admit(Operation.OPERATION_ISSUE, r.getProfile(), r.getValidateOnly(), key);
     PrivateKeys.Format keyFormat = ProtoMapping.privateKeyFormat(r.getPrivateKeyFormat());
+    boolean download = ProtoMapping.download(r.getKeyDelivery());
     IssueResult result =
         issuance.issue(
             ProtoMapping.request(
@@ -120,14 +127,22 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
                 RequestLog.current().principal()),
             ProtoMapping.keyAlgorithm(r.getKeyType()),
             r.getName(),
-            key);
+            key,
+            download ? downloads.holder() : null);
     IssueResponse.Builder answer = IssueResponse.newBuilder();
-    if (result.isRepeat()) {
-      answer.setCertificate(certificate(result.certificate())).setRepeat(true);
-    } else if (result.certificate() != null) {
-      answer
-          .setCertificate(certificate(result.certificate()))
-          .setPrivateKeyPem(result.privateKeyPem(keyFormat));
+    if (result.certificate() != null) {
+      answer.setCertificate(certificate(result.certificate()));
+      if (download) {
+        // A repeat gets a new link while the key is still held, as the first call's may be lost.
+        StoredCertificate issued = result.certificate().stored();
+        if (!result.isRepeat() || downloads.holds(issued)) {
+          answer.setDownload(
+              ProtoMapping.download(downloads.create(issued, RequestLog.current().principal())));
+        }
+      } else if (!result.isRepeat()) {
+        answer.setPrivateKeyPem(result.privateKeyPem(keyFormat));
+      }
+      answer.setRepeat(result.isRepeat());
     }
     response.onNext(answer.build());
     response.onCompleted();
@@ -394,6 +409,21 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     RequestLog.current().serial(imported.serialNumber());
     response.onNext(
         ImportCertificateResponse.newBuilder().setCertificate(mapped(imported)).build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void createDownloadToken(
+      CreateDownloadTokenRequest r, StreamObserver<CreateDownloadTokenResponse> response) {
+    RequestLog log = RequestLog.current();
+    StoredCertificate c = queries.get("serial_number", r.getSerialNumber(), r.getName());
+    log.serial(c.serialNumber());
+    log.profile(c.profile());
+    permissions.requireDownload(log.caller(), c);
+    response.onNext(
+        CreateDownloadTokenResponse.newBuilder()
+            .setDownload(ProtoMapping.download(downloads.create(c, log.principal())))
+            .build());
     response.onCompleted();
   }
 

@@ -91,6 +91,27 @@ final class ProtoMapping {
     }
   }
 
+  /** Whether Issue hands the key over by a download link instead of in its answer. */
+  static boolean download(dev.grpca.proto.v1.KeyDelivery delivery) {
+    switch (delivery) {
+      case KEY_DELIVERY_UNSPECIFIED:
+      case KEY_DELIVERY_INLINE:
+        return false;
+      case KEY_DELIVERY_DOWNLOAD_TOKEN:
+        return true;
+      default:
+        throw CaException.invalid("key_delivery", "unknown value (expected: one of KeyDelivery)");
+    }
+  }
+
+  static dev.grpca.proto.v1.Download download(dev.grpca.server.issuance.Downloads.Link link) {
+    return dev.grpca.proto.v1.Download.newBuilder()
+        .setToken(link.token())
+        .setUrl(link.url())
+        .setExpireTime(timestamp(link.expireTime()))
+        .build();
+  }
+
   static Certificate certificate(StoredCertificate s, String chainPem, Instant now) {
     Certificate.Builder c =
         Certificate.newBuilder()

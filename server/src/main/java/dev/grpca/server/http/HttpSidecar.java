@@ -5,6 +5,7 @@ import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.error.CaException;
+import dev.grpca.server.issuance.Downloads;
 import dev.grpca.server.metrics.MetricNames;
 import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.metrics.MetricsEndpoint;
@@ -45,8 +46,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The plain-HTTP sidecar for TLS stacks and probes (RFC 5280 and RFC 6960 expect http:// URLs).
  * Unauthenticated and read-only: issuer certificates (DER and PEM), chains, the latest stored CRLs,
- * OCSP (POST to {@code /v1/ocsp}, GET under it), {@code /healthz}, {@code /readyz} and, unless it
- * has a listener of its own, {@code /metrics}. Anything else is 404; any other method is 405.
+ * OCSP (POST to {@code /v1/ocsp}, GET under it), one-time download bundles (GET {@code
+ * /v1/download/{token}}), {@code /healthz}, {@code /readyz} and, unless it has a listener of its
+ * own, {@code /metrics}. Anything else is 404; any other method is 405.
  */
 public final class HttpSidecar implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpSidecar.class);
@@ -84,7 +86,8 @@ public final class HttpSidecar implements AutoCloseable {
       Map<String, BooleanSupplier> ready,
       Clock clock,
       Metrics metrics,
-      MetricsEndpoint metricsEndpoint)
+      MetricsEndpoint metricsEndpoint,
+      Downloads downloads)
       throws Exception {
     PlainHttp listener = PlainHttp.on(config.host(), config.port(), "grpca-http", 32);
     // OCSP GET puts base64 in the path: '/' may be encoded or doubled, which strict URI rules
@@ -92,7 +95,8 @@ public final class HttpSidecar implements AutoCloseable {
     listener.http().setUriCompliance(UriCompliance.LEGACY);
     Server server = listener.server();
     ServerConnector connector = listener.connector();
-    server.setHandler(new Routes(authorities, crls, ocsp, ready, clock, metrics, metricsEndpoint));
+    server.setHandler(
+        new Routes(authorities, crls, ocsp, ready, clock, metrics, metricsEndpoint, downloads));
     server.start();
     log.info("HTTP sidecar on {}:{}", config.host(), connector.getLocalPort());
     return new HttpSidecar(server, connector);
@@ -124,6 +128,7 @@ public final class HttpSidecar implements AutoCloseable {
     private final Clock clock;
     private final Metrics metrics;
     private final MetricsEndpoint metricsEndpoint;
+    private final Downloads downloads;
 
     /** OCSP answers given, by result, for GET and for POST: no string is built per answer. */
     private final Map<String, Counter> ocspGets = new ConcurrentHashMap<>();
@@ -137,7 +142,8 @@ public final class HttpSidecar implements AutoCloseable {
         Map<String, BooleanSupplier> ready,
         Clock clock,
         Metrics metrics,
-        MetricsEndpoint metricsEndpoint) {
+        MetricsEndpoint metricsEndpoint,
+        Downloads downloads) {
       this.authorities = authorities;
       this.crls = crls;
       this.ocsp = ocsp;
@@ -145,6 +151,7 @@ public final class HttpSidecar implements AutoCloseable {
       this.clock = clock;
       this.metrics = metrics;
       this.metricsEndpoint = metricsEndpoint;
+      this.downloads = downloads;
     }
 
     private void countOcsp(boolean get, OcspAnswer answer) {
@@ -213,6 +220,10 @@ public final class HttpSidecar implements AutoCloseable {
         return;
       }
       String path = Request.getPathInContext(request);
+      if (downloads != null && HttpMethod.GET.is(method) && path.startsWith(Downloads.PATH)) {
+        download(path.substring(Downloads.PATH.length()), request, response, callback);
+        return;
+      }
       switch (path) {
         case "/healthz" -> text(response, callback, HttpStatus.OK_200, "ok\n");
         case "/readyz" -> readiness(response, callback);
@@ -270,6 +281,36 @@ public final class HttpSidecar implements AutoCloseable {
         }
       }
       return true;
+    }
+
+    /**
+     * The one-time bundle: 404 for a token that is malformed, unknown, expired or used, alike (no
+     * hint which); 503 when the database or the token cannot answer. Never cached.
+     */
+    private void download(String token, Request request, Response response, Callback callback) {
+      Optional<Downloads.Bundle> bundle;
+      try {
+        bundle = downloads.fetch(token, Request.getRemoteAddr(request));
+      } catch (CaException e) {
+        log.warn("a download could not be served: {}", e.getMessage());
+        response.getHeaders().put(NO_STORE);
+        Response.writeError(request, response, callback, HttpStatus.SERVICE_UNAVAILABLE_503);
+        return;
+      }
+      response.getHeaders().put(NO_STORE);
+      if (bundle.isEmpty()) {
+        Response.writeError(request, response, callback, HttpStatus.NOT_FOUND_404);
+        return;
+      }
+      response.setStatus(HttpStatus.OK_200);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/zip");
+      response
+          .getHeaders()
+          .put(
+              HttpHeader.CONTENT_DISPOSITION,
+              "attachment; filename=\"" + bundle.get().fileName() + "\"");
+      response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bundle.get().zip().length);
+      response.write(true, ByteBuffer.wrap(bundle.get().zip()), callback);
     }
 
     private void ocspPost(Request request, Response response, Callback callback)

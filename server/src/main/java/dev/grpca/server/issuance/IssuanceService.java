@@ -14,6 +14,7 @@ import dev.grpca.server.policy.IssuanceRequest;
 import dev.grpca.server.policy.Profile;
 import dev.grpca.server.policy.ProfileCatalog;
 import dev.grpca.server.policy.Template;
+import dev.grpca.server.store.HeldKey;
 import dev.grpca.server.store.RequestKey;
 import dev.grpca.server.store.RequestTakenException;
 import dev.grpca.server.store.ResourceNames;
@@ -36,6 +37,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 
@@ -97,6 +99,29 @@ public final class IssuanceService {
    */
   public IssueResult issue(
       IssuanceRequest request, KeyAlgorithm algorithm, String name, RequestKey key) {
+    return issue(request, algorithm, name, key, null);
+  }
+
+  /**
+   * Seals a private key (PKCS#8 DER) made for the certificate {@code serial} for the CA to hold:
+   * the one-time download.
+   */
+  @FunctionalInterface
+  public interface KeyHolder {
+    HeldKey hold(String serial, byte[] pkcs8);
+  }
+
+  /**
+   * {@link #issue(IssuanceRequest, KeyAlgorithm, String, RequestKey)}, the CA holding the key the
+   * certificate is made for when {@code holder} is given: it is recorded with the row, before the
+   * certificate is signed.
+   */
+  public IssueResult issue(
+      IssuanceRequest request,
+      KeyAlgorithm algorithm,
+      String name,
+      RequestKey key,
+      KeyHolder holder) {
     return counted(
         "Issue",
         attempt -> {
@@ -112,7 +137,8 @@ public final class IssuanceService {
                     request,
                     algorithm,
                     resource,
-                    key);
+                    key,
+                    holder);
             attempt.validated(result.certificate());
             return result;
           } catch (RequestTakenException e) {
@@ -157,7 +183,7 @@ public final class IssuanceService {
 
   /** Issue under a profile the caller cannot name (the server's own TLS certificate). */
   public IssueResult issue(Profile profile, IssuanceRequest request, KeyAlgorithm algorithm) {
-    return issue(profile, request, algorithm, null, null);
+    return issue(profile, request, algorithm, null, null, null);
   }
 
   /**
@@ -183,7 +209,8 @@ public final class IssuanceService {
       IssuanceRequest request,
       KeyAlgorithm algorithm,
       String name,
-      RequestKey requestKey) {
+      RequestKey requestKey,
+      KeyHolder holder) {
     KeyAlgorithm keyAlgorithm = algorithm == null ? profile.defaultKeyType() : algorithm;
     Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
@@ -198,8 +225,10 @@ public final class IssuanceService {
     }
     SubjectPublicKeyInfo publicKey =
         SubjectPublicKeyInfo.getInstance(keyPair.getPublic().getEncoded());
+    Function<String, HeldKey> hold =
+        holder == null ? null : serial -> holder.hold(serial, keyPair.getPrivate().getEncoded());
     IssuedCertificate issued =
-        certify(request, profile, template, publicKey, issuer, null, name, requestKey);
+        certify(request, profile, template, publicKey, issuer, null, name, requestKey, hold);
     return new IssueResult(issued, issued == null ? null : keyPair);
   }
 
@@ -247,7 +276,7 @@ public final class IssuanceService {
     Instant now = clock.instant();
     PublicKeyInfo key = PublicKeyInfo.of(csr.publicKey());
     Template template = policy(named, profile, key, "csr_pem", issuer, now);
-    return certify(named, profile, template, csr.publicKey(), issuer, null, name, requestKey);
+    return certify(named, profile, template, csr.publicKey(), issuer, null, name, requestKey, null);
   }
 
   /**
@@ -356,7 +385,7 @@ public final class IssuanceService {
     Authority issuer = authorities.get(profile.authorityId());
     PublicKeyInfo key = PublicKeyInfo.of(publicKey);
     Template template = policy(request, profile, key, "serial_number", issuer, now);
-    return certify(request, profile, template, publicKey, issuer, serial, null, requestKey);
+    return certify(request, profile, template, publicKey, issuer, serial, null, requestKey, null);
   }
 
   private Template policy(
@@ -442,7 +471,8 @@ public final class IssuanceService {
       Authority issuer,
       String renewedFrom,
       String name,
-      RequestKey key) {
+      RequestKey key,
+      Function<String, HeldKey> hold) {
     CertificateSpec.Builder spec =
         CertificateSpec.builder(t.subject(), publicKey, t.notBefore(), t.notAfter())
             .keyUsage(t.keyUsage())
@@ -461,6 +491,6 @@ public final class IssuanceService {
     if (request.validateOnly()) {
       return null;
     }
-    return new IssuedCertificate(factory.issue(prepared), issuer.chain());
+    return new IssuedCertificate(factory.issue(prepared, hold), issuer.chain());
   }
 }

@@ -76,6 +76,9 @@ class ServerConfigsTest {
     assertThat(example.ocsp()).isEqualTo(defaults.ocsp());
     assertThat(example.requestIdWindow()).isEqualTo(defaults.requestIdWindow());
     assertThat(example.tidy()).isEqualTo(defaults.tidy());
+    assertThat(example.download()).isEqualTo(defaults.download());
+    assertThat(defaults.download())
+        .isEqualTo(new ServerConfig.Download(Duration.ofMinutes(5), Duration.ofHours(24)));
   }
 
   @ParameterizedTest

@@ -22,6 +22,7 @@ import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.UpdateCertificateRequest;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.Requests;
+import dev.grpca.server.testing.Secrets;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
@@ -39,10 +40,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.cert.ocsp.OCSPResp;
-import org.bouncycastle.openssl.PEMParser;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -222,19 +220,22 @@ class ImportTest {
 
     // The key is in the database only sealed: neither its DER nor its base64 nor its PEM body
     // is anywhere in the H2 file, where the certificate itself is.
-    byte[] pkcs8 = pkcs8(keyPem);
-    byte[] file = databaseFile();
-    assertThat(contains(file, imported.getSerialNumber().getBytes(StandardCharsets.US_ASCII)))
+    byte[] pkcs8 = Secrets.pkcs8(keyPem);
+    byte[] file = server.storedBytes();
+    assertThat(
+            Secrets.contains(file, imported.getSerialNumber().getBytes(StandardCharsets.US_ASCII)))
         .as("the test reads the live database file")
         .isTrue();
-    assertThat(contains(file, pkcs8)).isFalse();
-    assertThat(contains(file, Base64.getEncoder().encode(pkcs8))).isFalse();
+    assertThat(Secrets.contains(file, pkcs8)).isFalse();
+    assertThat(Secrets.contains(file, Base64.getEncoder().encode(pkcs8))).isFalse();
     for (String line : keyPem.lines().filter(l -> !l.startsWith("-----")).toList()) {
-      assertThat(contains(file, line.getBytes(StandardCharsets.US_ASCII))).as(line).isFalse();
+      assertThat(Secrets.contains(file, line.getBytes(StandardCharsets.US_ASCII)))
+          .as(line)
+          .isFalse();
     }
     var held = server.database().certificates().heldKey(imported.getSerialNumber()).orElseThrow();
     assertThat(held.label()).isEqualTo("grpca-held-keys-1");
-    assertThat(contains(held.sealed(), pkcs8)).isFalse();
+    assertThat(Secrets.contains(held.sealed(), pkcs8)).isFalse();
     // Only the token opens it, and only for this row.
     assertThat(
             dev.grpca.server.testing.SoftHsm.open()
@@ -243,6 +244,30 @@ class ImportTest {
                     held.sealed(),
                     imported.getSerialNumber().getBytes(StandardCharsets.US_ASCII)))
         .isEqualTo(pkcs8);
+
+    // Its bundle can be downloaded, as often as a token is made: the key it came with stays.
+    for (int i = 0; i < 2; i++) {
+      String url =
+          certificates
+              .createDownloadToken(
+                  dev.grpca.proto.v1.CreateDownloadTokenRequest.newBuilder()
+                      .setName(imported.getName())
+                      .build())
+              .getDownload()
+              .getToken();
+      byte[] zip = server.sidecar(dev.grpca.server.issuance.Downloads.PATH + url);
+      try (var entries = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
+        java.util.Map<String, String> files = new java.util.HashMap<>();
+        for (var e = entries.getNextEntry(); e != null; e = entries.getNextEntry()) {
+          files.put(e.getName(), new String(entries.readAllBytes(), StandardCharsets.US_ASCII));
+        }
+        assertThat(files).containsOnlyKeys("ca.pem", "chain.pem", "cert.pem", "key.pem");
+        assertThat(Secrets.pkcs8(files.get("key.pem"))).isEqualTo(pkcs8);
+        assertThat(files.get("cert.pem")).isEqualTo(imported.getCertificatePem());
+        assertThat(files.get("chain.pem")).isEqualTo(chain());
+      }
+    }
+    assertThat(server.database().certificates().heldKey(imported.getSerialNumber())).isPresent();
 
     // Never ours to revoke, renew, or answer for.
     StatusRuntimeException revoke =
@@ -517,60 +542,6 @@ class ImportTest {
                     .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     return new OCSPResp(answer.body()).getStatus();
-  }
-
-  /**
-   * What the database holds: the H2 file's bytes, or on PostgreSQL every row of the tables a
-   * certificate and its key are in, as text.
-   */
-  private static byte[] databaseFile() throws Exception {
-    String url = server.config().database().jdbcUrl();
-    java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
-    if (url.startsWith("jdbc:h2:file:")) {
-      Path base = Path.of(url.substring("jdbc:h2:file:".length()).split(";")[0]);
-      try (Stream<Path> files = Files.list(base.getParent())) {
-        for (Path f : files.filter(Files::isRegularFile).toList()) {
-          all.write(Files.readAllBytes(f));
-        }
-      }
-      return all.toByteArray();
-    }
-    try (java.sql.Connection c = server.connect();
-        var rows =
-            c.createStatement()
-                .executeQuery(
-                    "SELECT c.*, k.* FROM certificate c LEFT JOIN certificate_key k"
-                        + " ON k.serial_number = c.serial_number")) {
-      int columns = rows.getMetaData().getColumnCount();
-      while (rows.next()) {
-        for (int i = 1; i <= columns; i++) {
-          String v = rows.getString(i);
-          if (v != null) {
-            all.write(v.getBytes(StandardCharsets.UTF_8));
-          }
-        }
-      }
-    }
-    return all.toByteArray();
-  }
-
-  private static byte[] pkcs8(String pem) throws Exception {
-    try (PEMParser parser = new PEMParser(new java.io.StringReader(pem))) {
-      return ((PrivateKeyInfo) parser.readObject()).getEncoded();
-    }
-  }
-
-  static boolean contains(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 
   /** {@code text} as a JSON string, as jq -Rs writes it. */

@@ -9,6 +9,7 @@ import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.config.ServerConfigs;
 import dev.grpca.server.grpc.GrpcServer;
 import dev.grpca.server.issuance.CertificateQueries;
+import dev.grpca.server.issuance.Downloads;
 import dev.grpca.server.issuance.Importer;
 import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.RequestIds;
@@ -77,6 +78,7 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                 core.metrics)
             .start(core.scheduler);
     String name = "grpca-" + SoftHsm.uniqueLabel("in-process");
+    var hsm = SoftHsm.open();
     grpc =
         GrpcServer.serve(
             InProcessServerBuilder.forName(name).directExecutor(),
@@ -102,9 +104,20 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                     core.clock),
                 new Importer(
                     core.database.certificates(),
-                    Importer.sealerOf(SoftHsm.open()),
+                    Importer.sealerOf(hsm),
                     new RequestIds(core.database.certificates(), core.clock, Duration.ofHours(24)),
                     core.clock),
+                new Downloads(
+                    core.database.certificates(),
+                    core.database.downloads(),
+                    core.authorities,
+                    Importer.sealerOf(hsm),
+                    hsm::open,
+                    new SecureRandom(),
+                    core.clock,
+                    Duration.ofMinutes(5),
+                    Duration.ofHours(24),
+                    CaCore.URLS.publicBaseUrl()),
                 Duration.ofHours(72),
                 core.authorities,
                 core.profiles,

@@ -23,6 +23,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * A real grpca server on loopback (TLS, port chosen by the OS) with its own data directory and H2
@@ -387,6 +389,41 @@ public final class TestServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * What the database holds: the H2 file's bytes, or on PostgreSQL every row of the tables a
+   * certificate and its key are in, as text.
+   */
+  public byte[] storedBytes() throws IOException, SQLException {
+    String url = config().database().jdbcUrl();
+    java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+    if (url.startsWith("jdbc:h2:file:")) {
+      Path base = Path.of(url.substring("jdbc:h2:file:".length()).split(";")[0]);
+      try (Stream<Path> files = Files.list(base.getParent())) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          all.write(Files.readAllBytes(f));
+        }
+      }
+      return all.toByteArray();
+    }
+    try (java.sql.Connection c = connect();
+        var rows =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT c.*, k.* FROM certificate c LEFT JOIN certificate_key k"
+                        + " ON k.serial_number = c.serial_number")) {
+      int columns = rows.getMetaData().getColumnCount();
+      while (rows.next()) {
+        for (int i = 1; i <= columns; i++) {
+          String v = rows.getString(i);
+          if (v != null) {
+            all.write(v.getBytes(StandardCharsets.UTF_8));
+          }
+        }
+      }
+    }
+    return all.toByteArray();
   }
 
   /** Rows in the certificate table, read through a connection of the test's own. */
