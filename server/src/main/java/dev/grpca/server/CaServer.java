@@ -8,6 +8,7 @@ import dev.grpca.server.grpc.AdminToken;
 import dev.grpca.server.grpc.GrpcServer;
 import dev.grpca.server.grpc.ServerTlsIdentity;
 import dev.grpca.server.http.HttpSidecar;
+import dev.grpca.server.issuance.AutoRenewal;
 import dev.grpca.server.issuance.CertificateQueries;
 import dev.grpca.server.issuance.Downloads;
 import dev.grpca.server.issuance.Importer;
@@ -46,6 +47,7 @@ public final class CaServer extends Serving {
   private final MetricsServer metrics;
 
   private final Downloads downloads;
+  private final AutoRenewal autoRenewal;
 
   private CaServer(
       ServerConfig config,
@@ -57,10 +59,12 @@ public final class CaServer extends Serving {
       OcspResponder ocsp,
       MetricsServer metrics,
       Downloads downloads,
+      AutoRenewal autoRenewal,
       Opened opened) {
     super(http, authorities, ocsp, opened);
     this.metrics = metrics;
     this.downloads = downloads;
+    this.autoRenewal = autoRenewal;
     this.config = config;
     this.grpc = grpc;
     this.tls = tls;
@@ -158,6 +162,9 @@ public final class CaServer extends Serving {
     if (config.tidy().enabled()) {
       inventory.tidyEvery(core.scheduler, config.tidy().interval(), config.tidy().buffer());
     }
+    AutoRenewal autoRenewal =
+        new AutoRenewal(certificates, issuance, core.clock, core.metrics)
+            .every(core.scheduler, Duration.ofMinutes(1));
     Downloads downloads =
         new Downloads(
                 certificates,
@@ -198,7 +205,17 @@ public final class CaServer extends Serving {
         opened.add(core.startHttp(authorities, crls::latest, ocsp, downloads, opened));
     log.info("grpca serving on {}:{}", config.grpc().host(), grpc.port());
     return new CaServer(
-        config, grpc, http, authorities, tls, crls, ocsp, core.metricsServer, downloads, opened);
+        config,
+        grpc,
+        http,
+        authorities,
+        tls,
+        crls,
+        ocsp,
+        core.metricsServer,
+        downloads,
+        autoRenewal,
+        opened);
   }
 
   /** The gRPC port. */
@@ -214,6 +231,11 @@ public final class CaServer extends Serving {
   /** The one-time downloads (their sweep, for tests). */
   public Downloads downloads() {
     return downloads;
+  }
+
+  /** The auto-renewal job (to run it at once, for tests). */
+  public AutoRenewal autoRenewal() {
+    return autoRenewal;
   }
 
   /** The CRL publisher. */

@@ -7,12 +7,12 @@ import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.metrics.MetricNames;
 import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.CertificateStore;
-import dev.grpca.server.store.HeldKey;
 import dev.grpca.server.store.NameTakenException;
 import dev.grpca.server.store.PendingCertificate;
 import dev.grpca.server.store.RequestKey;
 import dev.grpca.server.store.ResourceNames;
 import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.store.Upkeep;
 import dev.grpca.server.x509.CertificateChecks;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
@@ -307,11 +307,11 @@ public final class CertificateFactory {
    * Records {@code pending}; a generated name that another certificate happens to hold is made
    * again (five random characters: rare, but certain among many certificates for one name).
    */
-  private PendingCertificate record(Prepared prepared, HeldKey key) {
+  private PendingCertificate record(Prepared prepared, Upkeep upkeep) {
     PendingCertificate pending = prepared.pending;
     for (int attempt = 1; ; attempt++) {
       try {
-        store.recordPending(pending, prepared.request, key);
+        store.recordPending(pending, prepared.request, upkeep);
         return pending;
       } catch (NameTakenException e) {
         if (!prepared.generatedName || attempt == 5) {
@@ -336,18 +336,18 @@ public final class CertificateFactory {
   }
 
   /**
-   * {@link #issue(Prepared)}, recording with the row the private key the CA is to hold for it
-   * ({@code hold} seals it, bound to the serial; null: none), so that the certificate is never
-   * stored without it.
+   * {@link #issue(Prepared)}, recording with the row its {@code upkeep} (made for its serial: the
+   * private key the CA is to hold, sealed and bound to the serial; its auto-renewal; null: none),
+   * so that the certificate is never stored without it.
    */
-  public StoredCertificate issue(Prepared prepared, Function<String, HeldKey> hold) {
+  public StoredCertificate issue(Prepared prepared, Function<String, Upkeep> upkeep) {
     if (!prepared.used.compareAndSet(false, true)) {
       throw new IllegalStateException(
           "certificate " + prepared.serialNumber() + " was already issued from this preparation");
     }
     long start = System.nanoTime();
     PendingCertificate pending =
-        record(prepared, hold == null ? null : hold.apply(prepared.serialNumber()));
+        record(prepared, upkeep == null ? Upkeep.NONE : upkeep.apply(prepared.serialNumber()));
     long recorded = System.nanoTime();
     record.update(recorded - start, TimeUnit.NANOSECONDS);
     byte[] der;

@@ -111,6 +111,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     admit(Operation.OPERATION_ISSUE, r.getProfile(), r.getValidateOnly(), key);
     PrivateKeys.Format keyFormat = ProtoMapping.privateKeyFormat(r.getPrivateKeyFormat());
     boolean download = ProtoMapping.download(r.getKeyDelivery());
+    String renewChoice = ProtoMapping.renewChoice(r.getAutoRenew());
     IssueResult result =
         issuance.issue(
             ProtoMapping.request(
@@ -128,7 +129,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
             ProtoMapping.keyAlgorithm(r.getKeyType()),
             r.getName(),
             key,
-            download ? downloads.holder() : null);
+            new IssuanceService.Upkeeping(download ? downloads.holder() : null, renewChoice));
     IssueResponse.Builder answer = IssueResponse.newBuilder();
     if (result.certificate() != null) {
       answer.setCertificate(certificate(result.certificate()));
@@ -168,7 +169,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
                 RequestLog.current().principal()),
             r.getCsrPem(),
             r.getName(),
-            key);
+            key,
+            ProtoMapping.renewChoice(r.getAutoRenew()));
     SignResponse.Builder answer = SignResponse.newBuilder();
     if (issued != null) {
       answer.setCertificate(certificate(issued));

@@ -91,6 +91,20 @@ final class ProtoMapping {
     }
   }
 
+  /** The auto-renewal a caller chose: "ON", "OFF", or null for its profile's. */
+  static String renewChoice(dev.grpca.proto.v1.AutoRenew choice) {
+    switch (choice) {
+      case AUTO_RENEW_UNSPECIFIED:
+        return null;
+      case AUTO_RENEW_ON:
+        return "ON";
+      case AUTO_RENEW_OFF:
+        return "OFF";
+      default:
+        throw CaException.invalid("auto_renew", "unknown value (expected: one of AutoRenew)");
+    }
+  }
+
   /** Whether Issue hands the key over by a download link instead of in its answer. */
   static boolean download(dev.grpca.proto.v1.KeyDelivery delivery) {
     switch (delivery) {

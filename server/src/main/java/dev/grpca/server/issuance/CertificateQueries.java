@@ -100,6 +100,11 @@ public final class CertificateQueries {
    * The issued certificate with the normalized serial {@code serial}, if there is one in the
    * inventory (not deleted).
    */
+  /** The auto-renewal choice {@code serial} was issued with ("ON", "OFF"; empty: its profile's). */
+  public Optional<String> renewChoice(String serial) {
+    return store.renewChoice(serial);
+  }
+
   public Optional<StoredCertificate> find(String serial) {
     return store.find(serial).filter(StoredCertificate::inInventory);
   }

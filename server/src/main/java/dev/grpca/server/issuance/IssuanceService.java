@@ -19,6 +19,7 @@ import dev.grpca.server.store.RequestKey;
 import dev.grpca.server.store.RequestTakenException;
 import dev.grpca.server.store.ResourceNames;
 import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.store.Upkeep;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.IssuerUrls;
@@ -99,7 +100,7 @@ public final class IssuanceService {
    */
   public IssueResult issue(
       IssuanceRequest request, KeyAlgorithm algorithm, String name, RequestKey key) {
-    return issue(request, algorithm, name, key, null);
+    return issue(request, algorithm, name, key, Upkeeping.DEFAULT);
   }
 
   /**
@@ -112,16 +113,26 @@ public final class IssuanceService {
   }
 
   /**
-   * {@link #issue(IssuanceRequest, KeyAlgorithm, String, RequestKey)}, the CA holding the key the
-   * certificate is made for when {@code holder} is given: it is recorded with the row, before the
-   * certificate is signed.
+   * What a caller chose for the certificate's upkeep: {@code holder} seals the key for the CA to
+   * hold (Issue with download delivery; null: the key is not held), {@code renewChoice} is "ON" or
+   * "OFF" for the CA's auto-renewal (null: as the profile says). Both are recorded with the row,
+   * before the certificate is signed.
+   */
+  public record Upkeeping(KeyHolder holder, String renewChoice) {
+    /** The key not held, auto-renewal as the profile says. */
+    public static final Upkeeping DEFAULT = new Upkeeping(null, null);
+  }
+
+  /**
+   * {@link #issue(IssuanceRequest, KeyAlgorithm, String, RequestKey)} with the caller's {@code
+   * upkeeping} choices.
    */
   public IssueResult issue(
       IssuanceRequest request,
       KeyAlgorithm algorithm,
       String name,
       RequestKey key,
-      KeyHolder holder) {
+      Upkeeping upkeeping) {
     return counted(
         "Issue",
         attempt -> {
@@ -138,7 +149,7 @@ public final class IssuanceService {
                     algorithm,
                     resource,
                     key,
-                    holder);
+                    upkeeping);
             attempt.validated(result.certificate());
             return result;
           } catch (RequestTakenException e) {
@@ -183,7 +194,7 @@ public final class IssuanceService {
 
   /** Issue under a profile the caller cannot name (the server's own TLS certificate). */
   public IssueResult issue(Profile profile, IssuanceRequest request, KeyAlgorithm algorithm) {
-    return issue(profile, request, algorithm, null, null, null);
+    return issue(profile, request, algorithm, null, null, Upkeeping.DEFAULT);
   }
 
   /**
@@ -210,7 +221,7 @@ public final class IssuanceService {
       KeyAlgorithm algorithm,
       String name,
       RequestKey requestKey,
-      KeyHolder holder) {
+      Upkeeping upkeeping) {
     KeyAlgorithm keyAlgorithm = algorithm == null ? profile.defaultKeyType() : algorithm;
     Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
@@ -225,10 +236,21 @@ public final class IssuanceService {
     }
     SubjectPublicKeyInfo publicKey =
         SubjectPublicKeyInfo.getInstance(keyPair.getPublic().getEncoded());
+    KeyHolder holder = upkeeping.holder();
     Function<String, HeldKey> hold =
         holder == null ? null : serial -> holder.hold(serial, keyPair.getPrivate().getEncoded());
     IssuedCertificate issued =
-        certify(request, profile, template, publicKey, issuer, null, name, requestKey, hold);
+        certify(
+            request,
+            profile,
+            template,
+            publicKey,
+            issuer,
+            null,
+            name,
+            requestKey,
+            hold,
+            upkeeping.renewChoice());
     return new IssueResult(issued, issued == null ? null : keyPair);
   }
 
@@ -237,7 +259,7 @@ public final class IssuanceService {
    * names nothing, from the CSR (checked the same way).
    */
   public IssuedCertificate sign(IssuanceRequest request, String csrPem) {
-    return sign(request, csrPem, "", null);
+    return sign(request, csrPem, "", null, null);
   }
 
   /**
@@ -245,7 +267,7 @@ public final class IssuanceService {
    * the call's request {@code key} answers the first call's certificate.
    */
   public IssuedCertificate sign(
-      IssuanceRequest request, String csrPem, String name, RequestKey key) {
+      IssuanceRequest request, String csrPem, String name, RequestKey key, String renewChoice) {
     return counted(
         "Sign",
         attempt -> {
@@ -261,7 +283,8 @@ public final class IssuanceService {
                     request,
                     csrPem,
                     resource,
-                    key));
+                    key,
+                    renewChoice));
           } catch (RequestTakenException e) {
             return raced(key, attempt);
           }
@@ -269,14 +292,29 @@ public final class IssuanceService {
   }
 
   private IssuedCertificate sign(
-      Profile profile, IssuanceRequest request, String csrPem, String name, RequestKey requestKey) {
+      Profile profile,
+      IssuanceRequest request,
+      String csrPem,
+      String name,
+      RequestKey requestKey,
+      String renewChoice) {
     Csr csr = Csr.parse(csrPem, verifier);
     IssuanceRequest named = request.hasNames() ? request : withCsrNames(request, csr, profile);
     Authority issuer = authorities.get(profile.authorityId());
     Instant now = clock.instant();
     PublicKeyInfo key = PublicKeyInfo.of(csr.publicKey());
     Template template = policy(named, profile, key, "csr_pem", issuer, now);
-    return certify(named, profile, template, csr.publicKey(), issuer, null, name, requestKey, null);
+    return certify(
+        named,
+        profile,
+        template,
+        csr.publicKey(),
+        issuer,
+        null,
+        name,
+        requestKey,
+        null,
+        renewChoice);
   }
 
   /**
@@ -385,7 +423,18 @@ public final class IssuanceService {
     Authority issuer = authorities.get(profile.authorityId());
     PublicKeyInfo key = PublicKeyInfo.of(publicKey);
     Template template = policy(request, profile, key, "serial_number", issuer, now);
-    return certify(request, profile, template, publicKey, issuer, serial, null, requestKey, null);
+    // A renewal keeps the choice its predecessor was issued with.
+    return certify(
+        request,
+        profile,
+        template,
+        publicKey,
+        issuer,
+        serial,
+        null,
+        requestKey,
+        null,
+        queries.renewChoice(serial).orElse(null));
   }
 
   private Template policy(
@@ -472,7 +521,8 @@ public final class IssuanceService {
       String renewedFrom,
       String name,
       RequestKey key,
-      Function<String, HeldKey> hold) {
+      Function<String, HeldKey> hold,
+      String renewChoice) {
     CertificateSpec.Builder spec =
         CertificateSpec.builder(t.subject(), publicKey, t.notBefore(), t.notAfter())
             .keyUsage(t.keyUsage())
@@ -491,6 +541,12 @@ public final class IssuanceService {
     if (request.validateOnly()) {
       return null;
     }
-    return new IssuedCertificate(factory.issue(prepared, hold), issuer.chain());
+    boolean renews = "ON".equals(renewChoice) || (renewChoice == null && profile.autoRenew());
+    Instant renewAt = renews ? profile.renewAt(t.notBefore(), t.notAfter()) : null;
+    return new IssuedCertificate(
+        factory.issue(
+            prepared,
+            serial -> new Upkeep(hold == null ? null : hold.apply(serial), renewChoice, renewAt)),
+        issuer.chain());
   }
 }

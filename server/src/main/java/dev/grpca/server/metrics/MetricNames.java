@@ -59,6 +59,14 @@ public final class MetricNames {
               + " ocsp-signer, server) and authority",
           "kind",
           "authority");
+  public static final Family AUTO_RENEWALS =
+      Family.of(
+          COUNTER,
+          "certificates.auto_renewals",
+          "grpca_auto_renewals",
+          "Auto-renewals the CA ran, by result (renewed; stopped: the profile no longer allows it,"
+              + " or it was revoked; retry: the database or token failed, tried again later)",
+          "result");
   public static final Family CERTIFICATES_REVOKED =
       Family.of(
           COUNTER,

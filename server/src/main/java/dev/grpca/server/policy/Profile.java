@@ -51,6 +51,7 @@ public final class Profile {
   private final Duration backdate;
   private final NotAfterBehavior notAfterBehavior;
   private final Duration renewGrace;
+  private final Duration renewBefore;
   private final Set<KeyUsage> keyUsages;
   private final List<KeyPurposeId> extendedKeyUsages;
 
@@ -96,8 +97,9 @@ public final class Profile {
     if (backdate.isNegative() || backdate.compareTo(Duration.ofHours(1)) > 0) {
       throw invalid("backdate", DurationText.human(backdate) + " (expected: 0s..1h)");
     }
-    if (spec.hasRenewBefore()) {
-      Duration renewBefore = positive("renew_before", spec.getRenewBefore());
+    this.renewBefore =
+        spec.hasRenewBefore() ? positive("renew_before", spec.getRenewBefore()) : null;
+    if (renewBefore != null) {
       if (renewBefore.compareTo(maxLifetime) >= 0) {
         throw invalid(
             "renew_before",
@@ -188,6 +190,22 @@ public final class Profile {
 
   public Duration backdate() {
     return backdate;
+  }
+
+  /** Whether the CA renews certificates under this profile itself (unless they opted out). */
+  public boolean autoRenew() {
+    return spec.getAutoRenew();
+  }
+
+  /**
+   * When the CA renews a certificate valid from {@code notBefore} to {@code notAfter}: renew_before
+   * ahead of notAfter, or when a third of its lifetime is left; never before notBefore.
+   */
+  public java.time.Instant renewAt(java.time.Instant notBefore, java.time.Instant notAfter) {
+    Duration ahead =
+        renewBefore != null ? renewBefore : Duration.between(notBefore, notAfter).dividedBy(3);
+    java.time.Instant at = notAfter.minus(ahead);
+    return at.isBefore(notBefore) ? notBefore : at;
   }
 
   /** How long after notAfter an expired certificate may still be renewed. */

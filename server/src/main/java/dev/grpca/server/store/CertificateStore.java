@@ -22,14 +22,41 @@ public interface CertificateStore {
    * that principal's request id first.
    */
   default void recordPending(PendingCertificate pending, RequestKey request) {
-    recordPending(pending, request, null);
+    recordPending(pending, request, Upkeep.NONE);
   }
 
   /**
-   * {@link #recordPending(PendingCertificate, RequestKey)}, with the private key the CA is to hold
-   * for the certificate (a one-time download; null: none) in the same transaction.
+   * {@link #recordPending(PendingCertificate, RequestKey)}, with its {@code upkeep} (the key the CA
+   * holds for it, its auto-renewal) in the same transaction.
    */
-  void recordPending(PendingCertificate pending, RequestKey request, HeldKey key);
+  void recordPending(PendingCertificate pending, RequestKey request, Upkeep upkeep);
+
+  /** The auto-renewal choice recorded for {@code serialNumber} at issuance ("ON", "OFF", null). */
+  Optional<String> renewChoice(String serialNumber);
+
+  /**
+   * A certificate due for auto-renewal, who asked for it, and when it was due (what a claim on it
+   * compares).
+   */
+  record DueRenewal(String serialNumber, String profile, String requestedBy, Instant renewAt) {}
+
+  /**
+   * Up to {@code limit} issued, undeleted certificates whose auto-renewal was due at {@code now},
+   * the longest due first.
+   */
+  List<DueRenewal> dueRenewals(Instant now, int limit);
+
+  /**
+   * Takes {@code due} for this process: moves its renew_at to {@code retryAt}, if it is still what
+   * {@code due} says (false: another process took it).
+   */
+  boolean claimRenewal(DueRenewal due, Instant retryAt);
+
+  /** Ends the auto-renewal of {@code serialNumber}: it was renewed. */
+  void renewalDone(String serialNumber);
+
+  /** Ends the auto-renewal of {@code serialNumber} for {@code reason}, in the audit log. */
+  void stopRenewal(String serialNumber, String profile, String reason, Instant now);
 
   /** What the call with {@code requestId} from {@code principal} did, if it is recorded. */
   Optional<StoredRequest> findRequest(String principal, String requestId);

@@ -4,6 +4,7 @@ import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_KEY;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_LABEL;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_NAME;
+import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_RENEWAL;
 import static java.time.ZoneOffset.UTC;
 
 import dev.grpca.server.metrics.Metrics;
@@ -24,6 +25,7 @@ import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.store.StoredCertificate;
 import dev.grpca.server.store.StoredRequest;
+import dev.grpca.server.store.Upkeep;
 import dev.grpca.server.store.jooq.generated.tables.CertificateLabel;
 import dev.grpca.server.store.jooq.generated.tables.records.CertificateRecord;
 import java.sql.PreparedStatement;
@@ -72,9 +74,9 @@ final class JooqCertificateStore implements CertificateStore {
   }
 
   @Override
-  public void recordPending(PendingCertificate p, RequestKey request, HeldKey key) {
+  public void recordPending(PendingCertificate p, RequestKey request, Upkeep upkeep) {
     try {
-      insertPending(p, request, key);
+      insertPending(p, request, upkeep);
     } catch (DataAccessException e) {
       // Unique keys are what keep two callers from one request id or one name; a read after the
       // failed insert says which it was (a serial is 128 random bits: never a repeat).
@@ -110,7 +112,7 @@ final class JooqCertificateStore implements CertificateStore {
     return StoreErrors.guard(() -> dsl.fetchExists(CERTIFICATE, CERTIFICATE.NAME.eq(name)));
   }
 
-  private void insertPending(PendingCertificate p, RequestKey request, HeldKey key) {
+  private void insertPending(PendingCertificate p, RequestKey request, Upkeep upkeep) {
     StoreErrors.run(
         () ->
             writes.run(
@@ -135,8 +137,17 @@ final class JooqCertificateStore implements CertificateStore {
                       .execute();
                   insertNames(db, p);
                   insertLabels(db, p);
-                  if (key != null) {
-                    insertKey(db, p.serialNumber(), key, p.createTime());
+                  if (upkeep.heldKey() != null) {
+                    insertKey(db, p.serialNumber(), upkeep.heldKey(), p.createTime());
+                  }
+                  if (upkeep.renewal()) {
+                    db.insertInto(CERTIFICATE_RENEWAL)
+                        .set(CERTIFICATE_RENEWAL.SERIAL_NUMBER, p.serialNumber())
+                        .set(CERTIFICATE_RENEWAL.CHOICE, upkeep.renewChoice())
+                        .set(
+                            CERTIFICATE_RENEWAL.RENEW_AT,
+                            upkeep.renewAt() == null ? null : StoreErrors.utc(upkeep.renewAt()))
+                        .execute();
                   }
                   JooqRequests.insert(db, request, p.serialNumber(), null, p.createTime());
                   return null;
@@ -581,6 +592,9 @@ final class JooqCertificateStore implements CertificateStore {
                   db.deleteFrom(CERTIFICATE_KEY)
                       .where(CERTIFICATE_KEY.SERIAL_NUMBER.in(serials))
                       .execute();
+                  db.deleteFrom(CERTIFICATE_RENEWAL)
+                      .where(CERTIFICATE_RENEWAL.SERIAL_NUMBER.in(serials))
+                      .execute();
                   db.deleteFrom(CERTIFICATE_NAME)
                       .where(CERTIFICATE_NAME.SERIAL_NUMBER.in(serials))
                       .execute();
@@ -688,6 +702,83 @@ final class JooqCertificateStore implements CertificateStore {
       }
       throw e;
     }
+  }
+
+  @Override
+  public Optional<String> renewChoice(String serial) {
+    return StoreErrors.guard(
+        () ->
+            dsl.select(CERTIFICATE_RENEWAL.CHOICE)
+                .from(CERTIFICATE_RENEWAL)
+                .where(CERTIFICATE_RENEWAL.SERIAL_NUMBER.eq(serial))
+                .fetchOptional(CERTIFICATE_RENEWAL.CHOICE));
+  }
+
+  @Override
+  public List<DueRenewal> dueRenewals(Instant now, int limit) {
+    return StoreErrors.guard(
+        () ->
+            dsl.select(
+                    CERTIFICATE_RENEWAL.SERIAL_NUMBER,
+                    CERTIFICATE.PROFILE,
+                    CERTIFICATE.REQUESTED_BY,
+                    CERTIFICATE_RENEWAL.RENEW_AT)
+                .from(CERTIFICATE_RENEWAL)
+                .join(CERTIFICATE)
+                .on(CERTIFICATE.SERIAL_NUMBER.eq(CERTIFICATE_RENEWAL.SERIAL_NUMBER))
+                .where(CERTIFICATE_RENEWAL.RENEW_AT.le(StoreErrors.utc(now)))
+                .and(LIVE)
+                .orderBy(CERTIFICATE_RENEWAL.RENEW_AT)
+                .limit(limit)
+                .fetch(
+                    r ->
+                        new DueRenewal(
+                            r.value1(), r.value2(), r.value3(), StoreErrors.instant(r.value4()))));
+  }
+
+  @Override
+  public boolean claimRenewal(DueRenewal due, Instant retryAt) {
+    return StoreErrors.guard(
+        () ->
+            dsl.update(CERTIFICATE_RENEWAL)
+                    .set(CERTIFICATE_RENEWAL.RENEW_AT, StoreErrors.utc(retryAt))
+                    .where(CERTIFICATE_RENEWAL.SERIAL_NUMBER.eq(due.serialNumber()))
+                    .and(CERTIFICATE_RENEWAL.RENEW_AT.eq(StoreErrors.utc(due.renewAt())))
+                    .execute()
+                == 1);
+  }
+
+  @Override
+  public void renewalDone(String serial) {
+    StoreErrors.run(
+        () ->
+            dsl.update(CERTIFICATE_RENEWAL)
+                .setNull(CERTIFICATE_RENEWAL.RENEW_AT)
+                .where(CERTIFICATE_RENEWAL.SERIAL_NUMBER.eq(serial))
+                .execute());
+  }
+
+  @Override
+  public void stopRenewal(String serial, String profile, String reason, Instant now) {
+    AuditCall call = calls.get();
+    StoreErrors.run(
+        () ->
+            dsl.transaction(
+                tx -> {
+                  tx.dsl()
+                      .update(CERTIFICATE_RENEWAL)
+                      .setNull(CERTIFICATE_RENEWAL.RENEW_AT)
+                      .where(CERTIFICATE_RENEWAL.SERIAL_NUMBER.eq(serial))
+                      .execute();
+                  JooqAudit.append(
+                      tx.dsl(),
+                      call,
+                      now,
+                      "STOPPED",
+                      profile,
+                      serial,
+                      "auto-renewal stopped: " + reason);
+                }));
   }
 
   private static void insertKey(DSLContext db, String serial, HeldKey key, Instant now) {

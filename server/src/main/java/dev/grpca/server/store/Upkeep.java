@@ -1,0 +1,18 @@
+package dev.grpca.server.store;
+
+import java.time.Instant;
+
+/**
+ * What is recorded with a pending row besides the row: the private key the CA is to hold for it (a
+ * one-time download; null: none), and its auto-renewal: the choice made at issuance ("ON", "OFF";
+ * null: as its profile says) and when the CA is to renew it (null: never).
+ */
+public record Upkeep(HeldKey heldKey, String renewChoice, Instant renewAt) {
+  /** Nothing besides the row. */
+  public static final Upkeep NONE = new Upkeep(null, null, null);
+
+  /** Whether it records a renewal row. */
+  public boolean renewal() {
+    return renewChoice != null || renewAt != null;
+  }
+}
