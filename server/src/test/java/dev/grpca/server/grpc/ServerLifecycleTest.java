@@ -92,7 +92,8 @@ class ServerLifecycleTest {
             "List",
             "UpdateCertificate",
             "DeleteCertificates",
-            "ImportCertificate");
+            "ImportCertificate",
+            "CreateDownloadToken");
     assertThat(files).extracting(FileDescriptorProto::getName).contains("grpca/v1/resources.proto");
   }
 
