@@ -24,6 +24,7 @@ import dev.grpca.server.revocation.CrlWriter;
 import dev.grpca.server.revocation.OcspResponder;
 import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.CertificateStore;
+import dev.grpca.server.watch.EventFeed;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -129,6 +130,8 @@ public final class CaServer extends Serving {
             .start(core.scheduler);
     core.metrics.gauge(
         MetricNames.TLS_EXPIRY, () -> core.secondsUntil(tls.current().getNotAfter().toInstant()));
+    // Watch streams: read every 500 ms, and at once after a revocation here or on another replica.
+    EventFeed events = opened.add(EventFeed.start(core.database.events(), Duration.ofMillis(500)));
     // What other replicas change applies here at once (PostgreSQL's LISTEN/NOTIFY).
     core.database
         .changes()
@@ -138,6 +141,7 @@ public final class CaServer extends Serving {
                 case REVOKED -> {
                   ocsp.invalidate(change.serialNumber());
                   crls.revoked(change.authorityId());
+                  events.nudge();
                 }
                 case TOKENS, PRINCIPALS -> access.forgetCached();
                 case PROFILES -> profiles.forgetCached();
@@ -155,6 +159,7 @@ public final class CaServer extends Serving {
             (authority, serial) -> {
               ocsp.invalidate(serial);
               crls.revoked(authority);
+              events.nudge();
             },
             core.metrics,
             requestIds);
@@ -195,6 +200,7 @@ public final class CaServer extends Serving {
                     new Importer(
                         certificates, Importer.sealerOf(core.token), requestIds, core.clock),
                     downloads,
+                    events,
                     config.tidy().buffer(),
                     authorities,
                     profiles,

@@ -19,6 +19,7 @@ import dev.grpca.proto.v1.ListResponse;
 import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.RenewRequest;
 import dev.grpca.proto.v1.RenewResponse;
+import dev.grpca.proto.v1.RevocationEvent;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.proto.v1.RevokeResponse;
@@ -28,6 +29,7 @@ import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.StatusResponse;
 import dev.grpca.proto.v1.UpdateCertificateRequest;
 import dev.grpca.proto.v1.UpdateCertificateResponse;
+import dev.grpca.proto.v1.WatchRevocationsRequest;
 import dev.grpca.server.access.Caller;
 import dev.grpca.server.access.CertificatePermissions;
 import dev.grpca.server.access.RateLimiter;
@@ -44,10 +46,13 @@ import dev.grpca.server.revocation.RevocationService;
 import dev.grpca.server.store.RequestKey;
 import dev.grpca.server.store.Revocation;
 import dev.grpca.server.store.StoredCertificate;
+import dev.grpca.server.watch.EventFeed;
 import dev.grpca.server.x509.PrivateKeys;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** CertificateService: maps the request, calls the issuance flow, maps the answer. */
 final class CertificateGrpcService extends CertificateServiceGrpc.CertificateServiceImplBase {
@@ -57,6 +62,13 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   private final Inventory inventory;
   private final Importer importer;
   private final Downloads downloads;
+  private final EventFeed events;
+  private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> streams =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Watch streams a principal may have open at once. */
+  static final int MAX_STREAMS = 100;
+
   private final Authorities authorities;
   private final CertificatePermissions permissions;
   private final RateLimiter limits;
@@ -69,6 +81,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       Inventory inventory,
       Importer importer,
       Downloads downloads,
+      EventFeed events,
       Authorities authorities,
       CertificatePermissions permissions,
       RateLimiter limits,
@@ -79,6 +92,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     this.inventory = inventory;
     this.importer = importer;
     this.downloads = downloads;
+    this.events = events;
     this.authorities = authorities;
     this.permissions = permissions;
     this.limits = limits;
@@ -412,6 +426,43 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     response.onNext(
         ImportCertificateResponse.newBuilder().setCertificate(mapped(imported)).build());
     response.onCompleted();
+  }
+
+  @Override
+  public void watchRevocations(
+      WatchRevocationsRequest r, StreamObserver<RevocationEvent> response) {
+    String authority = r.getAuthorityId();
+    if (!authority.isEmpty() && !authorities.contains(authority)) {
+      throw CaException.field(
+          dev.grpca.server.error.ErrorKind.NOT_FOUND,
+          "authority_id",
+          "no authority '" + authority + "'");
+    }
+    long after = r.getResumeToken().isEmpty() ? events.position() : resumePoint(r.getResumeToken());
+    AtomicInteger open =
+        streams.computeIfAbsent(RequestLog.current().principal(), p -> new AtomicInteger());
+    if (open.incrementAndGet() > MAX_STREAMS) {
+      open.decrementAndGet();
+      throw CaException.exhausted(
+          "principal '"
+              + RequestLog.current().principal()
+              + "' has "
+              + MAX_STREAMS
+              + " watch streams open already",
+          java.time.Duration.ofSeconds(10));
+    }
+    events.watch(
+        after,
+        new RevocationWatch(authority, (ServerCallStreamObserver<RevocationEvent>) response, open));
+  }
+
+  /** A resume token: the seq of the event it came with. */
+  private static long resumePoint(String token) {
+    if (!token.matches("[0-9]{1,18}")) {
+      throw CaException.invalid(
+          "resume_token", "'" + token + "' (expected: a resume_token an event carried)");
+    }
+    return Long.parseLong(token);
   }
 
   @Override

@@ -93,7 +93,8 @@ class ServerLifecycleTest {
             "UpdateCertificate",
             "DeleteCertificates",
             "ImportCertificate",
-            "CreateDownloadToken");
+            "CreateDownloadToken",
+            "WatchRevocations");
     assertThat(files).extracting(FileDescriptorProto::getName).contains("grpca/v1/resources.proto");
   }
 

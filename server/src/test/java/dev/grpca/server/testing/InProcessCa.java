@@ -118,6 +118,8 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                     Duration.ofMinutes(5),
                     Duration.ofHours(24),
                     CaCore.URLS.publicBaseUrl()),
+                dev.grpca.server.watch.EventFeed.start(
+                    core.database.events(), Duration.ofMillis(500)),
                 Duration.ofHours(72),
                 core.authorities,
                 core.profiles,

@@ -72,6 +72,7 @@ public final class Database implements AutoCloseable {
   private final AuthorityStore authorities;
   private final LeaseStore leases;
   private final dev.grpca.server.store.DownloadStore downloads;
+  private final dev.grpca.server.store.EventStore events;
   private final ChangeFeed changes;
   private final PostgresChangeFeed listening;
 
@@ -93,6 +94,7 @@ public final class Database implements AutoCloseable {
     this.authorities = new JooqAuthorityStore(dsl);
     this.leases = new JooqLeaseStore(dsl);
     this.downloads = new JooqDownloadStore(dsl, calls);
+    this.events = new JooqEventStore(dsl);
     if (dsl.dialect().family() == SQLDialect.POSTGRES) {
       this.listening = new PostgresChangeFeed(pool, announcements);
       this.changes = listening;
@@ -250,6 +252,10 @@ public final class Database implements AutoCloseable {
 
   public dev.grpca.server.store.DownloadStore downloads() {
     return downloads;
+  }
+
+  public dev.grpca.server.store.EventStore events() {
+    return events;
   }
 
   /** Whether the database answers a trivial query. */

@@ -9,6 +9,7 @@ import static java.time.ZoneOffset.UTC;
 
 import dev.grpca.server.metrics.Metrics;
 import dev.grpca.server.store.AuditCall;
+import dev.grpca.server.store.AuditRecord;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
@@ -485,14 +486,22 @@ final class JooqCertificateStore implements CertificateStore {
                     return Optional.of(revocationOf(row.get()));
                   }
                   Instant time = revocation.time().truncatedTo(ChronoUnit.MICROS);
-                  JooqAudit.append(
+                  AuditRecord audited =
+                      JooqAudit.append(
+                          db,
+                          calls.get(),
+                          time,
+                          "OK",
+                          row.get().getProfile(),
+                          serial,
+                          "revoked, reason " + revocation.reason());
+                  JooqEventStore.revoked(
                       db,
-                      calls.get(),
-                      time,
-                      "OK",
-                      row.get().getProfile(),
+                      audited.sequence(),
+                      row.get().getAuthorityId(),
                       serial,
-                      "revoked, reason " + revocation.reason());
+                      time,
+                      revocation.reason());
                   db.update(CERTIFICATE)
                       .set(CERTIFICATE.REVOCATION_TIME, StoreErrors.utc(time))
                       .set(CERTIFICATE.REVOCATION_REASON, revocation.reason())
