@@ -19,7 +19,6 @@ import dev.grpca.proto.v1.ListResponse;
 import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.RenewRequest;
 import dev.grpca.proto.v1.RenewResponse;
-import dev.grpca.proto.v1.RevocationEvent;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.RevokeRequest;
 import dev.grpca.proto.v1.RevokeResponse;
@@ -30,6 +29,7 @@ import dev.grpca.proto.v1.StatusResponse;
 import dev.grpca.proto.v1.UpdateCertificateRequest;
 import dev.grpca.proto.v1.UpdateCertificateResponse;
 import dev.grpca.proto.v1.WatchRevocationsRequest;
+import dev.grpca.proto.v1.WatchRevocationsResponse;
 import dev.grpca.server.access.Caller;
 import dev.grpca.server.access.CertificatePermissions;
 import dev.grpca.server.access.RateLimiter;
@@ -430,7 +430,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
 
   @Override
   public void watchRevocations(
-      WatchRevocationsRequest r, StreamObserver<RevocationEvent> response) {
+      WatchRevocationsRequest r, StreamObserver<WatchRevocationsResponse> response) {
     String authority = r.getAuthorityId();
     if (!authority.isEmpty() && !authorities.contains(authority)) {
       throw CaException.field(
@@ -453,7 +453,8 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     }
     events.watch(
         after,
-        new RevocationWatch(authority, (ServerCallStreamObserver<RevocationEvent>) response, open));
+        new RevocationWatch(
+            authority, (ServerCallStreamObserver<WatchRevocationsResponse>) response, open));
   }
 
   /** A resume token: the seq of the event it came with. */

@@ -1,6 +1,6 @@
 package dev.grpca.server.grpc;
 
-import dev.grpca.proto.v1.RevocationEvent;
+import dev.grpca.proto.v1.WatchRevocationsResponse;
 import dev.grpca.server.store.EventStore;
 import dev.grpca.server.watch.EventFeed;
 import io.grpc.Status;
@@ -17,16 +17,18 @@ final class RevocationWatch implements EventFeed.Watcher {
   static final int CAPACITY = 1000;
 
   private final String authorityId;
-  private final ServerCallStreamObserver<RevocationEvent> stream;
+  private final ServerCallStreamObserver<WatchRevocationsResponse> stream;
   private final AtomicInteger open;
-  private final ArrayDeque<RevocationEvent> held = new ArrayDeque<>();
+  private final ArrayDeque<WatchRevocationsResponse> held = new ArrayDeque<>();
   private boolean closed;
 
   /**
    * @param open the principal's count of open streams, taken back when this one ends
    */
   RevocationWatch(
-      String authorityId, ServerCallStreamObserver<RevocationEvent> stream, AtomicInteger open) {
+      String authorityId,
+      ServerCallStreamObserver<WatchRevocationsResponse> stream,
+      AtomicInteger open) {
     this.authorityId = authorityId;
     this.stream = stream;
     this.open = open;
@@ -57,7 +59,7 @@ final class RevocationWatch implements EventFeed.Watcher {
       return false;
     }
     held.add(
-        RevocationEvent.newBuilder()
+        WatchRevocationsResponse.newBuilder()
             .setSerialNumber(event.serialNumber())
             .setAuthorityId(event.authorityId() == null ? "" : event.authorityId())
             .setRevocationTime(ProtoMapping.timestamp(event.time()))

@@ -3,9 +3,9 @@ package dev.grpca.server.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.grpca.proto.v1.CertificateServiceGrpc;
-import dev.grpca.proto.v1.RevocationEvent;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.WatchRevocationsRequest;
+import dev.grpca.proto.v1.WatchRevocationsResponse;
 import dev.grpca.server.CaServer;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
@@ -41,8 +41,8 @@ class WatchRevocationsTest {
 
   /** A stream's events as they come, and how it ended. */
   static final class Watch
-      implements ClientResponseObserver<WatchRevocationsRequest, RevocationEvent> {
-    final LinkedBlockingQueue<RevocationEvent> events = new LinkedBlockingQueue<>();
+      implements ClientResponseObserver<WatchRevocationsRequest, WatchRevocationsResponse> {
+    final LinkedBlockingQueue<WatchRevocationsResponse> events = new LinkedBlockingQueue<>();
     final CompletableFuture<Status> end = new CompletableFuture<>();
     ClientCallStreamObserver<WatchRevocationsRequest> call;
 
@@ -58,7 +58,7 @@ class WatchRevocationsTest {
     }
 
     @Override
-    public void onNext(RevocationEvent e) {
+    public void onNext(WatchRevocationsResponse e) {
       events.add(e);
     }
 
@@ -72,8 +72,8 @@ class WatchRevocationsTest {
       end.complete(Status.OK);
     }
 
-    RevocationEvent next() throws InterruptedException {
-      RevocationEvent e = events.poll(1, TimeUnit.SECONDS);
+    WatchRevocationsResponse next() throws InterruptedException {
+      WatchRevocationsResponse e = events.poll(1, TimeUnit.SECONDS);
       assertThat(e).as("an event within 1 s").isNotNull();
       return e;
     }
@@ -103,7 +103,7 @@ class WatchRevocationsTest {
     Watch w = Watch.open(channel, request);
     for (int attempt = 0; attempt < 10; attempt++) {
       String probe = revoke("probe-" + System.nanoTime() + ".example.com");
-      RevocationEvent e = w.events.poll(1, TimeUnit.SECONDS);
+      WatchRevocationsResponse e = w.events.poll(1, TimeUnit.SECONDS);
       if (e != null) {
         while (!e.getSerialNumber().equals(probe)) {
           e = w.next();
@@ -118,7 +118,7 @@ class WatchRevocationsTest {
   void aRevocationReachesAWatcherWithinASecond() throws Exception {
     Watch w = live(admin(), WatchRevocationsRequest.getDefaultInstance());
     String serial = revoke("watched.example.com");
-    RevocationEvent e = w.next();
+    WatchRevocationsResponse e = w.next();
     assertThat(e.getSerialNumber()).isEqualTo(serial);
     assertThat(e.getReason()).isEqualTo(RevocationReason.REVOCATION_REASON_KEY_COMPROMISE);
     assertThat(e.getAuthorityId()).isNotEmpty();
@@ -130,7 +130,7 @@ class WatchRevocationsTest {
   void aWatcherThatResumesGetsWhatItMissedInOrderOnce() throws Exception {
     Watch first = live(admin(), WatchRevocationsRequest.getDefaultInstance());
     String a = revoke("a.example.com");
-    RevocationEvent seen = first.next();
+    WatchRevocationsResponse seen = first.next();
     assertThat(seen.getSerialNumber()).isEqualTo(a);
     first.cancel();
 

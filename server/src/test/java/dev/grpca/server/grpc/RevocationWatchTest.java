@@ -2,7 +2,7 @@ package dev.grpca.server.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.grpca.proto.v1.RevocationEvent;
+import dev.grpca.proto.v1.WatchRevocationsResponse;
 import dev.grpca.server.store.EventStore;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -18,11 +18,11 @@ import org.junit.jupiter.api.Test;
  */
 class RevocationWatchTest {
   /** A stream whose client reads only when {@link #ready} says so. */
-  static final class Stream extends ServerCallStreamObserver<RevocationEvent> {
+  static final class Stream extends ServerCallStreamObserver<WatchRevocationsResponse> {
     boolean ready;
     Runnable onReady;
     Runnable onCancel;
-    final List<RevocationEvent> sent = new ArrayList<>();
+    final List<WatchRevocationsResponse> sent = new ArrayList<>();
     Throwable error;
 
     @Override
@@ -58,7 +58,7 @@ class RevocationWatchTest {
     public void setMessageCompression(boolean enable) {}
 
     @Override
-    public void onNext(RevocationEvent value) {
+    public void onNext(WatchRevocationsResponse value) {
       sent.add(value);
     }
 
@@ -111,7 +111,7 @@ class RevocationWatchTest {
     stream.onReady.run();
     watch.offer(event(3));
     assertThat(stream.sent)
-        .extracting(RevocationEvent::getResumeToken)
+        .extracting(WatchRevocationsResponse::getResumeToken)
         .containsExactly("1", "2", "3");
     stream.onCancel.run();
     assertThat(watch.closed()).isTrue();
