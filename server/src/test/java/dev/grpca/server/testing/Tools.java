@@ -101,6 +101,27 @@ public final class Tools {
     return run(dir, command);
   }
 
+  /**
+   * {@code openssl verify} of {@code cert} against the root {@code caFile} and the chain {@code
+   * untrusted}, at {@code at} (a test's MutableClock may be ahead of the real time): its output,
+   * having succeeded.
+   */
+  public static String verifyAt(
+      Path dir, java.time.Instant at, String caFile, String untrusted, String cert) {
+    return openssl(
+            dir,
+            "verify",
+            "-attime",
+            Long.toString(at.getEpochSecond()),
+            "-CAfile",
+            caFile,
+            "-untrusted",
+            untrusted,
+            cert)
+        .requireSuccess()
+        .output();
+  }
+
   /** GnuTLS's {@code certtool} (Debian's gnutls-bin). */
   public static Result certtool(Path dir, String... args) {
     List<String> command = new java.util.ArrayList<>();
