@@ -131,7 +131,12 @@ public final class CaServer extends Serving {
     core.metrics.gauge(
         MetricNames.TLS_EXPIRY, () -> core.secondsUntil(tls.current().getNotAfter().toInstant()));
     // Watch streams: read every 500 ms, and at once after a revocation here or on another replica.
-    EventFeed events = opened.add(EventFeed.start(core.database.events(), Duration.ofMillis(500)));
+    EventFeed events =
+        opened.add(
+            EventFeed.start(
+                core.database.events(),
+                core.database.certificates()::find,
+                Duration.ofMillis(500)));
     // What other replicas change applies here at once (PostgreSQL's LISTEN/NOTIFY).
     core.database
         .changes()

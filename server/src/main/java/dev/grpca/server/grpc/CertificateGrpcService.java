@@ -28,6 +28,8 @@ import dev.grpca.proto.v1.StatusRequest;
 import dev.grpca.proto.v1.StatusResponse;
 import dev.grpca.proto.v1.UpdateCertificateRequest;
 import dev.grpca.proto.v1.UpdateCertificateResponse;
+import dev.grpca.proto.v1.WatchCertificateRequest;
+import dev.grpca.proto.v1.WatchCertificateResponse;
 import dev.grpca.proto.v1.WatchRevocationsRequest;
 import dev.grpca.proto.v1.WatchRevocationsResponse;
 import dev.grpca.server.access.Caller;
@@ -439,22 +441,76 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
           "no authority '" + authority + "'");
     }
     long after = r.getResumeToken().isEmpty() ? events.position() : resumePoint(r.getResumeToken());
-    AtomicInteger open =
-        streams.computeIfAbsent(RequestLog.current().principal(), p -> new AtomicInteger());
-    if (open.incrementAndGet() > MAX_STREAMS) {
-      open.decrementAndGet();
-      throw CaException.exhausted(
-          "principal '"
-              + RequestLog.current().principal()
-              + "' has "
-              + MAX_STREAMS
-              + " watch streams open already",
-          java.time.Duration.ofSeconds(10));
-    }
     events.watch(
         after,
         new RevocationWatch(
-            authority, (ServerCallStreamObserver<WatchRevocationsResponse>) response, open));
+            authority,
+            (ServerCallStreamObserver<WatchRevocationsResponse>) response,
+            admitStream()));
+  }
+
+  @Override
+  public void watchCertificate(
+      WatchCertificateRequest r, StreamObserver<WatchCertificateResponse> response) {
+    RequestLog log = RequestLog.current();
+    int given =
+        (r.getSerialNumber().isEmpty() ? 0 : 1)
+            + (r.getName().isEmpty() ? 0 : 1)
+            + (r.getLabelsCount() == 0 ? 0 : 1);
+    if (given != 1) {
+      throw CaException.invalid(
+          "serial_number", "give one of serial_number, name or labels (" + given + " given)");
+    }
+    java.util.Map<String, String> labels = CertificateQueries.selector("labels", r.getLabelsList());
+    boolean resumed = !r.getResumeToken().isEmpty();
+    long after = resumed ? resumePoint(r.getResumeToken()) : events.position();
+    java.util.List<StoredCertificate> current;
+    String serial = null;
+    String name = null;
+    if (labels.isEmpty()) {
+      StoredCertificate c = queries.get("serial_number", r.getSerialNumber(), r.getName());
+      log.serial(c.serialNumber());
+      requireFor(Operation.OPERATION_READ, c);
+      current = java.util.List.of(c);
+      if (r.getName().isEmpty()) {
+        serial = c.serialNumber();
+      } else {
+        name = r.getName();
+      }
+    } else {
+      log.caller().requireAny(Operation.OPERATION_READ);
+      current =
+          queries.labelled(labels, BoundedStream.CAPACITY).stream()
+              .filter(
+                  c -> log.caller().allows(Operation.OPERATION_READ, c.profile(), c.authorityId()))
+              .toList();
+    }
+    CertificateWatch watch =
+        new CertificateWatch(
+            serial,
+            name,
+            labels,
+            log.caller(),
+            this::mapped,
+            (ServerCallStreamObserver<WatchCertificateResponse>) response,
+            admitStream());
+    if (!resumed) {
+      current.forEach(c -> watch.current(c, after));
+    }
+    events.watch(after, watch);
+  }
+
+  /** One more watch stream for the caller: at most {@link #MAX_STREAMS} at once. */
+  private AtomicInteger admitStream() {
+    String principal = RequestLog.current().principal();
+    AtomicInteger open = streams.computeIfAbsent(principal, p -> new AtomicInteger());
+    if (open.incrementAndGet() > MAX_STREAMS) {
+      open.decrementAndGet();
+      throw CaException.exhausted(
+          "principal '" + principal + "' has " + MAX_STREAMS + " watch streams open already",
+          java.time.Duration.ofSeconds(10));
+    }
+    return open;
   }
 
   /** A resume token: the seq of the event it came with. */

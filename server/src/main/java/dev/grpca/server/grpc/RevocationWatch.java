@@ -3,24 +3,15 @@ package dev.grpca.server.grpc;
 import dev.grpca.proto.v1.WatchRevocationsResponse;
 import dev.grpca.server.store.EventStore;
 import dev.grpca.server.watch.EventFeed;
-import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
-import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/**
- * One WatchRevocations stream: the events of one authority (or all), sent as fast as the client
- * reads them, at most {@link #CAPACITY} held for it; past that the stream is closed with
- * RESOURCE_EXHAUSTED rather than held without limit.
- */
+/** One WatchRevocations stream: the revocations of one authority, or of all. */
 final class RevocationWatch implements EventFeed.Watcher {
-  static final int CAPACITY = 1000;
+  static final int CAPACITY = BoundedStream.CAPACITY;
 
   private final String authorityId;
-  private final ServerCallStreamObserver<WatchRevocationsResponse> stream;
-  private final AtomicInteger open;
-  private final ArrayDeque<WatchRevocationsResponse> held = new ArrayDeque<>();
-  private boolean closed;
+  private final BoundedStream<WatchRevocationsResponse> stream;
 
   /**
    * @param open the principal's count of open streams, taken back when this one ends
@@ -30,35 +21,20 @@ final class RevocationWatch implements EventFeed.Watcher {
       ServerCallStreamObserver<WatchRevocationsResponse> stream,
       AtomicInteger open) {
     this.authorityId = authorityId;
-    this.stream = stream;
-    this.open = open;
-    stream.setOnCancelHandler(this::cancelled);
-    stream.setOnReadyHandler(this::drain);
+    this.stream = new BoundedStream<>(stream, open);
   }
 
   @Override
-  public boolean matches(EventStore.Event event) {
+  public boolean matches(EventFeed.Delivered d) {
+    EventStore.Event event = d.event();
     return EventStore.Event.REVOKED.equals(event.kind())
         && (authorityId.isEmpty() || authorityId.equals(event.authorityId()));
   }
 
   @Override
-  public synchronized boolean offer(EventStore.Event event) {
-    if (closed) {
-      return false;
-    }
-    if (held.size() >= CAPACITY) {
-      end();
-      stream.onError(
-          Status.RESOURCE_EXHAUSTED
-              .withDescription(
-                  CAPACITY
-                      + " revocation events unread: the stream is closed; resume from the last"
-                      + " resume_token received")
-              .asRuntimeException());
-      return false;
-    }
-    held.add(
+  public boolean offer(EventFeed.Delivered d) {
+    EventStore.Event event = d.event();
+    return stream.send(
         WatchRevocationsResponse.newBuilder()
             .setSerialNumber(event.serialNumber())
             .setAuthorityId(event.authorityId() == null ? "" : event.authorityId())
@@ -66,30 +42,10 @@ final class RevocationWatch implements EventFeed.Watcher {
             .setReason(ProtoMapping.reason(event.reason() == null ? 0 : event.reason()))
             .setResumeToken(Long.toString(event.seq()))
             .build());
-    drain();
-    return !closed;
   }
 
   @Override
-  public synchronized boolean closed() {
-    return closed;
-  }
-
-  private synchronized void drain() {
-    while (!closed && !held.isEmpty() && stream.isReady()) {
-      stream.onNext(held.poll());
-    }
-  }
-
-  private synchronized void cancelled() {
-    end();
-  }
-
-  private void end() {
-    if (!closed) {
-      closed = true;
-      held.clear();
-      open.decrementAndGet();
-    }
+  public boolean closed() {
+    return stream.closed();
   }
 }

@@ -182,6 +182,23 @@ public final class CertificateQueries {
     return new Page(List.copyOf(page), next, store.count(query));
   }
 
+  /** A label selector: each "key=value" of {@code texts} (field {@code field}[i]), all to match. */
+  public static Map<String, String> selector(String field, List<String> texts) {
+    Map<String, String> labels = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < texts.size(); i++) {
+      addLabel(labels, field + "[" + i + "]", texts.get(i));
+    }
+    return labels;
+  }
+
+  /** Up to {@code limit} certificates in the inventory that carry all of {@code labels}. */
+  public List<StoredCertificate> labelled(Map<String, String> labels, int limit) {
+    return store.list(
+        new CertificateQuery(
+            null, null, null, labels, null, null, null, null, null, clock.instant(), null),
+        limit);
+  }
+
   /** Adds "key=value" to {@code labels}; a key asked for twice with two values is refused. */
   private static void addLabel(Map<String, String> labels, String field, String text) {
     int eq = text.indexOf('=');

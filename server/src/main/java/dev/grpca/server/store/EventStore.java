@@ -5,15 +5,31 @@ import java.util.List;
 
 /** The changes watch streams tell of, in the order they were made (their audit sequence). */
 public interface EventStore {
-  /** A change: {@code kind} REVOKED (with its reason) for now. */
+  /**
+   * A change: REVOKED (with its reason), or RENEWED ({@code serialNumber} the new certificate,
+   * {@code previous} the one it renewed).
+   */
   record Event(
       long seq,
       String kind,
       String authorityId,
       String serialNumber,
       Instant time,
-      Integer reason) {
+      Integer reason,
+      String previous) {
     public static final String REVOKED = "REVOKED";
+    public static final String RENEWED = "RENEWED";
+
+    /** A revocation. */
+    public Event(
+        long seq,
+        String kind,
+        String authorityId,
+        String serialNumber,
+        Instant time,
+        Integer reason) {
+      this(seq, kind, authorityId, serialNumber, time, reason, null);
+    }
   }
 
   /** Up to {@code limit} events after {@code seq}, in order. */

@@ -1,14 +1,17 @@
 package dev.grpca.server.watch;
 
 import dev.grpca.server.store.EventStore;
+import dev.grpca.server.store.StoredCertificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,12 +26,39 @@ public final class EventFeed implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventFeed.class);
   private static final int BATCH = 500;
 
+  /**
+   * An event as it is handed out, with its certificate as it is now (read once, for every watcher
+   * that asks, and only if one asks).
+   */
+  public static final class Delivered {
+    private final EventStore.Event event;
+    private final Function<String, Optional<StoredCertificate>> find;
+    private Optional<StoredCertificate> certificate;
+
+    public Delivered(EventStore.Event event, Function<String, Optional<StoredCertificate>> find) {
+      this.event = event;
+      this.find = find;
+    }
+
+    public EventStore.Event event() {
+      return event;
+    }
+
+    /** The certificate the event is about (for a renewal, the new one). */
+    public Optional<StoredCertificate> certificate() {
+      if (certificate == null) {
+        certificate = find.apply(event.serialNumber());
+      }
+      return certificate;
+    }
+  }
+
   /** One stream's end of the feed. */
   public interface Watcher {
-    boolean matches(EventStore.Event event);
+    boolean matches(Delivered event);
 
     /** Takes the event; false once the watcher is closed (gone, or too slow to keep up). */
-    boolean offer(EventStore.Event event);
+    boolean offer(Delivered event);
 
     /** Whether its stream ended (the client went, or it was closed). */
     boolean closed();
@@ -37,13 +67,15 @@ public final class EventFeed implements AutoCloseable {
   private record Joining(long after, Watcher watcher) {}
 
   private final EventStore store;
+  private final Function<String, Optional<StoredCertificate>> find;
   private final ScheduledExecutorService thread;
   private final Queue<Joining> joining = new ConcurrentLinkedQueue<>();
   private final List<Watcher> live = new ArrayList<>();
   private volatile long position;
 
-  private EventFeed(EventStore store) {
+  private EventFeed(EventStore store, Function<String, Optional<StoredCertificate>> find) {
     this.store = store;
+    this.find = find;
     this.thread =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -53,9 +85,13 @@ public final class EventFeed implements AutoCloseable {
             });
   }
 
-  /** A feed from the newest event on, read every {@code poll}. */
-  public static EventFeed start(EventStore store, Duration poll) {
-    EventFeed feed = new EventFeed(store);
+  /**
+   * A feed from the newest event on, read every {@code poll}; {@code find} reads a certificate by
+   * serial for the watchers that need it.
+   */
+  public static EventFeed start(
+      EventStore store, Function<String, Optional<StoredCertificate>> find, Duration poll) {
+    EventFeed feed = new EventFeed(store, find);
     feed.position = store.lastEvent();
     feed.thread.scheduleWithFixedDelay(
         feed::tick, poll.toMillis(), poll.toMillis(), TimeUnit.MILLISECONDS);
@@ -96,7 +132,8 @@ public final class EventFeed implements AutoCloseable {
       do {
         batch = store.eventsAfter(position, BATCH);
         for (EventStore.Event e : batch) {
-          live.removeIf(w -> w.matches(e) && !w.offer(e));
+          Delivered d = new Delivered(e, find);
+          live.removeIf(w -> w.matches(d) && !w.offer(d));
           position = e.seq();
         }
       } while (batch.size() == BATCH);
@@ -115,7 +152,8 @@ public final class EventFeed implements AutoCloseable {
         if (e.seq() > position) {
           return true;
         }
-        if (j.watcher().matches(e) && !j.watcher().offer(e)) {
+        Delivered d = new Delivered(e, find);
+        if (j.watcher().matches(d) && !j.watcher().offer(d)) {
           return false;
         }
         cursor = e.seq();

@@ -7,17 +7,14 @@ import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.WatchRevocationsRequest;
 import dev.grpca.proto.v1.WatchRevocationsResponse;
 import dev.grpca.server.CaServer;
+import dev.grpca.server.testing.Received;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import io.grpc.Channel;
 import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,47 +36,23 @@ class WatchRevocationsTest {
     certificates = server.certificates();
   }
 
-  /** A stream's events as they come, and how it ended. */
-  static final class Watch
-      implements ClientResponseObserver<WatchRevocationsRequest, WatchRevocationsResponse> {
-    final LinkedBlockingQueue<WatchRevocationsResponse> events = new LinkedBlockingQueue<>();
-    final CompletableFuture<Status> end = new CompletableFuture<>();
-    ClientCallStreamObserver<WatchRevocationsRequest> call;
+  /** A WatchRevocations stream, open. */
+  static final class Watch {
+    final Received<WatchRevocationsRequest, WatchRevocationsResponse> received = new Received<>();
+    final java.util.concurrent.BlockingQueue<WatchRevocationsResponse> events = received.messages;
 
     static Watch open(Channel channel, WatchRevocationsRequest request) {
       Watch w = new Watch();
-      CertificateServiceGrpc.newStub(channel).watchRevocations(request, w);
+      CertificateServiceGrpc.newStub(channel).watchRevocations(request, w.received);
       return w;
     }
 
-    @Override
-    public void beforeStart(ClientCallStreamObserver<WatchRevocationsRequest> call) {
-      this.call = call;
-    }
-
-    @Override
-    public void onNext(WatchRevocationsResponse e) {
-      events.add(e);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      end.complete(Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      end.complete(Status.OK);
-    }
-
     WatchRevocationsResponse next() throws InterruptedException {
-      WatchRevocationsResponse e = events.poll(1, TimeUnit.SECONDS);
-      assertThat(e).as("an event within 1 s").isNotNull();
-      return e;
+      return received.next();
     }
 
     void cancel() {
-      call.cancel("done", null);
+      received.cancel();
     }
   }
 
@@ -173,14 +146,12 @@ class WatchRevocationsTest {
             WatchRevocationsRequest.newBuilder().setResumeToken("-1").build(),
             WatchRevocationsRequest.newBuilder().setAuthorityId("no-such-ca").build())) {
       Watch w = Watch.open(admin(), request);
-      Status status = w.end.get(5, TimeUnit.SECONDS);
-      assertThat(status.getCode())
+      assertThat(w.received.ended())
           .as(request.toString())
           .isIn(Status.Code.INVALID_ARGUMENT, Status.Code.NOT_FOUND);
     }
     Watch anonymous =
         Watch.open(server.channel("not-a-token"), WatchRevocationsRequest.getDefaultInstance());
-    assertThat(anonymous.end.get(5, TimeUnit.SECONDS).getCode())
-        .isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(anonymous.received.ended()).isEqualTo(Status.Code.UNAUTHENTICATED);
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.grpca.proto.v1.WatchRevocationsResponse;
 import dev.grpca.server.store.EventStore;
+import dev.grpca.server.watch.EventFeed;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Instant;
@@ -71,8 +72,13 @@ class RevocationWatchTest {
     public void onCompleted() {}
   }
 
-  private static EventStore.Event event(long seq) {
-    return new EventStore.Event(seq, EventStore.Event.REVOKED, "ca", "0a" + seq, Instant.now(), 1);
+  private static EventFeed.Delivered event(long seq) {
+    return delivered(
+        new EventStore.Event(seq, EventStore.Event.REVOKED, "ca", "0a" + seq, Instant.now(), 1));
+  }
+
+  private static EventFeed.Delivered delivered(EventStore.Event e) {
+    return new EventFeed.Delivered(e, serial -> java.util.Optional.empty());
   }
 
   @Test
@@ -103,7 +109,9 @@ class RevocationWatchTest {
     assertThat(watch.matches(event(1))).isTrue();
     assertThat(
             watch.matches(
-                new EventStore.Event(2, EventStore.Event.REVOKED, "other", "0b", Instant.now(), 1)))
+                delivered(
+                    new EventStore.Event(
+                        2, EventStore.Event.REVOKED, "other", "0b", Instant.now(), 1))))
         .isFalse();
     watch.offer(event(1));
     watch.offer(event(2));

@@ -94,7 +94,8 @@ class ServerLifecycleTest {
             "DeleteCertificates",
             "ImportCertificate",
             "CreateDownloadToken",
-            "WatchRevocations");
+            "WatchRevocations",
+            "WatchCertificate");
     assertThat(files).extracting(FileDescriptorProto::getName).contains("grpca/v1/resources.proto");
   }
 

@@ -119,7 +119,9 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                     Duration.ofHours(24),
                     CaCore.URLS.publicBaseUrl()),
                 dev.grpca.server.watch.EventFeed.start(
-                    core.database.events(), Duration.ofMillis(500)),
+                    core.database.events(),
+                    core.database.certificates()::find,
+                    Duration.ofMillis(500)),
                 Duration.ofHours(72),
                 core.authorities,
                 core.profiles,

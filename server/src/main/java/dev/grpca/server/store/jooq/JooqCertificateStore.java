@@ -48,7 +48,7 @@ import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Query;
 import org.jooq.Record1;
-import org.jooq.Record3;
+import org.jooq.Record4;
 import org.jooq.SQLDialect;
 import org.jooq.Select;
 import org.jooq.exception.DataAccessException;
@@ -238,7 +238,7 @@ final class JooqCertificateStore implements CertificateStore {
                     db -> {
                       // One statement completes the row and hands back what the audit and the
                       // name's move need.
-                      Record3<String, String, String> row =
+                      Record4<String, String, String, String> row =
                           db.update(CERTIFICATE)
                               .set(CERTIFICATE.STATE, CertificateState.ISSUED.name())
                               .set(CERTIFICATE.CERTIFICATE_PEM, pem)
@@ -247,7 +247,10 @@ final class JooqCertificateStore implements CertificateStore {
                               .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
                               .and(CERTIFICATE.STATE.eq(CertificateState.PENDING.name()))
                               .returningResult(
-                                  CERTIFICATE.PROFILE, CERTIFICATE.RENEWED_FROM, CERTIFICATE.NAME)
+                                  CERTIFICATE.PROFILE,
+                                  CERTIFICATE.RENEWED_FROM,
+                                  CERTIFICATE.NAME,
+                                  CERTIFICATE.AUTHORITY_ID)
                               .fetchOptional()
                               .orElseThrow(
                                   () ->
@@ -258,7 +261,12 @@ final class JooqCertificateStore implements CertificateStore {
                       if (row.value2() != null && held == null) {
                         held = moveName(db, row.value2(), serial);
                       }
-                      JooqAudit.append(db, call, stored, "OK", row.value1(), serial, "issued");
+                      AuditRecord audited =
+                          JooqAudit.append(db, call, stored, "OK", row.value1(), serial, "issued");
+                      if (row.value2() != null) {
+                        JooqEventStore.renewed(
+                            db, audited.sequence(), row.value4(), serial, stored, row.value2());
+                      }
                       return held;
                     }));
     return new Issued(stored, name);

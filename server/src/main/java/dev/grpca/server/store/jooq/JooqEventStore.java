@@ -29,6 +29,19 @@ final class JooqEventStore implements EventStore {
         .execute();
   }
 
+  /** Records a renewal, inside the transaction that stores it, after its audit record. */
+  static void renewed(
+      DSLContext tx, long seq, String authorityId, String serial, Instant time, String previous) {
+    tx.insertInto(CERTIFICATE_EVENT)
+        .set(CERTIFICATE_EVENT.SEQ, seq)
+        .set(CERTIFICATE_EVENT.KIND, Event.RENEWED)
+        .set(CERTIFICATE_EVENT.AUTHORITY_ID, authorityId)
+        .set(CERTIFICATE_EVENT.SERIAL_NUMBER, serial)
+        .set(CERTIFICATE_EVENT.EVENT_TIME, StoreErrors.utc(time))
+        .set(CERTIFICATE_EVENT.PREVIOUS, previous)
+        .execute();
+  }
+
   @Override
   public List<Event> eventsAfter(long seq, int limit) {
     return StoreErrors.guard(
@@ -45,7 +58,8 @@ final class JooqEventStore implements EventStore {
                             r.getAuthorityId(),
                             r.getSerialNumber(),
                             StoreErrors.instant(r.getEventTime()),
-                            r.getReason())));
+                            r.getReason(),
+                            r.getPrevious())));
   }
 
   @Override
