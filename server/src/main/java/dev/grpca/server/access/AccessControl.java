@@ -216,9 +216,17 @@ public final class AccessControl {
     }
     String hash = HexFormat.of().formatHex(tokenSha256);
     if (store.tokenBySha256(hash).isEmpty()) {
-      store.insertToken(
-          new StoredToken(
-              newId(), ADMIN, hash, "development admin token file", clock.instant(), null, null));
+      try {
+        store.insertToken(
+            new StoredToken(
+                newId(), ADMIN, hash, "development admin token file", clock.instant(), null, null));
+      } catch (RuntimeException e) {
+        // Replicas started together on one admin token file: another one stored it first (the
+        // sha256 is unique). Anything else is still an error.
+        if (store.tokenBySha256(hash).isEmpty()) {
+          throw e;
+        }
+      }
     }
   }
 

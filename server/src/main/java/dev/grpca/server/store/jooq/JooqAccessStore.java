@@ -58,6 +58,17 @@ final class JooqAccessStore implements AccessStore {
 
   @Override
   public StoredPrincipal putPrincipal(String name, String spec, Instant at) {
+    try {
+      return putPrincipalOnce(name, spec, at);
+    } catch (org.jooq.exception.IntegrityConstraintViolationException e) {
+      // Two callers made the same new principal at once (replicas started together, each making
+      // the admin): the row did not exist to lock, so both inserted. The loser's second try finds
+      // it and updates it.
+      return putPrincipalOnce(name, spec, at);
+    }
+  }
+
+  private StoredPrincipal putPrincipalOnce(String name, String spec, Instant at) {
     return StoreErrors.guard(
         () ->
             dsl.transactionResult(
