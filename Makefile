@@ -6,7 +6,7 @@ HSM_DIR := $(VAR)/dev/hsm
 BUF_VERSION := 1.50.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run replicas test build deps lint fmt bench bench-profile bench-flood bench-postgres bench-metrics bench-inventory bench-micro bench-deps clean distclean
+.PHONY: run replicas test build deps lint fmt bench bench-profile bench-flood bench-postgres bench-metrics bench-inventory bench-watch bench-micro bench-deps clean distclean
 
 ## run: build, make the dev token if missing, start the CA on 127.0.0.1:8443 (Ctrl-C stops it)
 run: deps build
@@ -77,6 +77,10 @@ bench-metrics: deps bench-deps build
 ## bench-inventory: the inventory rows alone (12 min, 10 of them loading and labelling 1M rows): List by name prefix and labels, and tidy under Issue, at 1M certificates
 bench-inventory: deps bench-deps build
 	$(BENCH_RUN) $(BENCH_SECONDS) --inventory
+
+## bench-watch: the watch-stream rows alone (2 min): 10,000 idle WatchRevocations streams, their cost, and a Revoke's fan-out to them
+bench-watch: deps bench-deps build
+	$(BENCH_RUN) $(BENCH_SECONDS) --watch
 
 ## bench-micro: JMH micro-benchmarks of the hot parts (token signing, certificate build and check, CSR, OCSP, CRL)
 JMH_ARGS ?= -f 1 -wi 2 -w 2s -i 3 -r 2s

@@ -72,6 +72,8 @@ public final class EventFeed implements AutoCloseable {
   private final Queue<Joining> joining = new ConcurrentLinkedQueue<>();
   private final List<Watcher> live = new ArrayList<>();
   private volatile long position;
+  private final java.util.concurrent.atomic.AtomicBoolean nudged =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private EventFeed(EventStore store, Function<String, Optional<StoredCertificate>> find) {
     this.store = store;
@@ -109,8 +111,14 @@ public final class EventFeed implements AutoCloseable {
     nudge();
   }
 
-  /** Reads what is new now rather than at the next poll. */
+  /**
+   * Reads what is new now rather than at the next poll. Nudges while one is pending make one read:
+   * 10,000 streams opening, or a burst of revocations, do not queue a read each.
+   */
   public void nudge() {
+    if (!nudged.compareAndSet(false, true)) {
+      return;
+    }
     try {
       thread.execute(this::tick);
     } catch (java.util.concurrent.RejectedExecutionException closed) {
@@ -119,6 +127,7 @@ public final class EventFeed implements AutoCloseable {
   }
 
   private void tick() {
+    nudged.set(false);
     try {
       for (Joining j = joining.peek(); j != null; j = joining.peek()) {
         boolean open = replay(j);
