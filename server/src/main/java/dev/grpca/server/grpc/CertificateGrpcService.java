@@ -32,6 +32,8 @@ import dev.grpca.proto.v1.WatchCertificateRequest;
 import dev.grpca.proto.v1.WatchCertificateResponse;
 import dev.grpca.proto.v1.WatchRevocationsRequest;
 import dev.grpca.proto.v1.WatchRevocationsResponse;
+import dev.grpca.proto.v1.WatchTrustBundleRequest;
+import dev.grpca.proto.v1.WatchTrustBundleResponse;
 import dev.grpca.server.access.Caller;
 import dev.grpca.server.access.CertificatePermissions;
 import dev.grpca.server.access.RateLimiter;
@@ -496,6 +498,33 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
             admitStream());
     if (!resumed) {
       current.forEach(c -> watch.current(c, after));
+    }
+    events.watch(after, watch);
+  }
+
+  @Override
+  public void watchTrustBundle(
+      WatchTrustBundleRequest r, StreamObserver<WatchTrustBundleResponse> response) {
+    String authority = r.getAuthorityId();
+    if (!authority.isEmpty() && !authorities.contains(authority)) {
+      throw CaException.field(
+          dev.grpca.server.error.ErrorKind.NOT_FOUND,
+          "authority_id",
+          "no authority '" + authority + "'");
+    }
+    boolean resumed = !r.getResumeToken().isEmpty();
+    long after = resumed ? resumePoint(r.getResumeToken()) : events.position();
+    TrustBundleWatch watch =
+        new TrustBundleWatch(
+            authority,
+            authorities,
+            (ServerCallStreamObserver<WatchTrustBundleResponse>) response,
+            admitStream());
+    if (!resumed) {
+      for (var a :
+          authority.isEmpty() ? authorities.all() : java.util.List.of(authorities.get(authority))) {
+        watch.send(a, after);
+      }
     }
     events.watch(after, watch);
   }

@@ -20,6 +20,9 @@ public interface EventStore {
     public static final String REVOKED = "REVOKED";
     public static final String RENEWED = "RENEWED";
 
+    /** An authority's trust bundle changed ({@code authorityId}); none is written yet. */
+    public static final String TRUST = "TRUST";
+
     /** A revocation. */
     public Event(
         long seq,

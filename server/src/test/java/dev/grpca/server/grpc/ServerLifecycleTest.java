@@ -95,7 +95,8 @@ class ServerLifecycleTest {
             "ImportCertificate",
             "CreateDownloadToken",
             "WatchRevocations",
-            "WatchCertificate");
+            "WatchCertificate",
+            "WatchTrustBundle");
     assertThat(files).extracting(FileDescriptorProto::getName).contains("grpca/v1/resources.proto");
   }
 
