@@ -139,6 +139,52 @@ class WatchRevocationsTest {
   }
 
   @Test
+  void aPrincipalHasAtMostAHundredStreamsOpen() throws Exception {
+    var admin =
+        dev.grpca.proto.v1.AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
+    admin.putPrincipal(
+        dev.grpca.proto.v1.PutPrincipalRequest.newBuilder()
+            .setPrincipal(dev.grpca.proto.v1.Principal.newBuilder().setName("many-streams"))
+            .build());
+    Channel channel =
+        server.channel(
+            admin
+                .createToken(
+                    dev.grpca.proto.v1.CreateTokenRequest.newBuilder()
+                        .setPrincipal("many-streams")
+                        .build())
+                .getToken());
+    List<Watch> open = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      open.add(Watch.open(channel, WatchRevocationsRequest.getDefaultInstance()));
+    }
+    // All hundred are counted once a revocation has reached each of them.
+    for (int round = 0; round < 10 && !open.stream().allMatch(w -> !w.events.isEmpty()); round++) {
+      revoke("count-" + round + ".example.com");
+      Thread.sleep(500);
+    }
+    assertThat(open).allSatisfy(w -> assertThat(w.events).isNotEmpty());
+    Watch extra = Watch.open(channel, WatchRevocationsRequest.getDefaultInstance());
+    assertThat(extra.received.ended()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+
+    // One hangs up: its slot is free again once the server has seen it go.
+    open.remove(0).cancel();
+    boolean reopened = false;
+    for (int attempt = 0; attempt < 20 && !reopened; attempt++) {
+      Watch again = Watch.open(channel, WatchRevocationsRequest.getDefaultInstance());
+      Thread.sleep(300);
+      if (again.received.end.isDone()) {
+        assertThat(again.received.ended()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      } else {
+        open.add(again);
+        reopened = true;
+      }
+    }
+    assertThat(reopened).as("a stream opens again").isTrue();
+    open.forEach(Watch::cancel);
+  }
+
+  @Test
   void badRequestsGetTheirStatus() throws Exception {
     for (var request :
         List.of(
