@@ -435,13 +435,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   @Override
   public void watchRevocations(
       WatchRevocationsRequest r, StreamObserver<WatchRevocationsResponse> response) {
-    String authority = r.getAuthorityId();
-    if (!authority.isEmpty() && !authorities.contains(authority)) {
-      throw CaException.field(
-          dev.grpca.server.error.ErrorKind.NOT_FOUND,
-          "authority_id",
-          "no authority '" + authority + "'");
-    }
+    String authority = knownAuthority(r.getAuthorityId());
     long after = r.getResumeToken().isEmpty() ? events.position() : resumePoint(r.getResumeToken());
     events.watch(
         after,
@@ -505,13 +499,7 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
   @Override
   public void watchTrustBundle(
       WatchTrustBundleRequest r, StreamObserver<WatchTrustBundleResponse> response) {
-    String authority = r.getAuthorityId();
-    if (!authority.isEmpty() && !authorities.contains(authority)) {
-      throw CaException.field(
-          dev.grpca.server.error.ErrorKind.NOT_FOUND,
-          "authority_id",
-          "no authority '" + authority + "'");
-    }
+    String authority = knownAuthority(r.getAuthorityId());
     boolean resumed = !r.getResumeToken().isEmpty();
     long after = resumed ? resumePoint(r.getResumeToken()) : events.position();
     TrustBundleWatch watch =
@@ -527,6 +515,15 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
       }
     }
     events.watch(after, watch);
+  }
+
+  /** {@code id} if it is empty (every authority) or an authority's; NOT_FOUND otherwise. */
+  private String knownAuthority(String id) {
+    if (!id.isEmpty() && !authorities.contains(id)) {
+      throw CaException.field(
+          dev.grpca.server.error.ErrorKind.NOT_FOUND, "authority_id", "no authority '" + id + "'");
+    }
+    return id;
   }
 
   /** One more watch stream for the caller: at most {@link #MAX_STREAMS} at once. */

@@ -9,15 +9,13 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.grpca.proto.v1.AdminServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CreateDownloadTokenRequest;
-import dev.grpca.proto.v1.CreateTokenRequest;
 import dev.grpca.proto.v1.Download;
 import dev.grpca.proto.v1.Grant;
 import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.KeyDelivery;
 import dev.grpca.proto.v1.Operation;
-import dev.grpca.proto.v1.Principal;
-import dev.grpca.proto.v1.PutPrincipalRequest;
 import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.Principals;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.Secrets;
 import dev.grpca.server.testing.ServerExtension;
@@ -62,22 +60,16 @@ class DownloadTest {
     server = SERVER.server();
     certificates = server.certificates();
     var admin = AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
-    admin.putPrincipal(
-        PutPrincipalRequest.newBuilder()
-            .setPrincipal(
-                Principal.newBuilder()
-                    .setName("other-service")
-                    .addGrants(
-                        Grant.newBuilder()
-                            .addProfiles("*")
-                            .addOperations(Operation.OPERATION_ISSUE)
-                            .addOperations(Operation.OPERATION_READ)))
-            .build());
     otherChannel =
         server.channel(
-            admin
-                .createToken(CreateTokenRequest.newBuilder().setPrincipal("other-service").build())
-                .getToken());
+            Principals.token(
+                admin,
+                "other-service",
+                Grant.newBuilder()
+                    .addProfiles("*")
+                    .addOperations(Operation.OPERATION_ISSUE)
+                    .addOperations(Operation.OPERATION_READ)
+                    .build()));
     other = CertificateServiceGrpc.newBlockingStub(otherChannel);
   }
 

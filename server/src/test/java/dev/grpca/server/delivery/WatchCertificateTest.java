@@ -6,15 +6,13 @@ import dev.grpca.proto.v1.AdminServiceGrpc;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateEventKind;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
-import dev.grpca.proto.v1.CreateTokenRequest;
 import dev.grpca.proto.v1.Grant;
 import dev.grpca.proto.v1.Operation;
-import dev.grpca.proto.v1.Principal;
-import dev.grpca.proto.v1.PutPrincipalRequest;
 import dev.grpca.proto.v1.RenewRequest;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.WatchCertificateRequest;
 import dev.grpca.proto.v1.WatchCertificateResponse;
+import dev.grpca.server.testing.Principals;
 import dev.grpca.server.testing.Received;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
@@ -44,21 +42,15 @@ class WatchCertificateTest {
     server = SERVER.server();
     certificates = server.certificates();
     var admin = AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
-    admin.putPrincipal(
-        PutPrincipalRequest.newBuilder()
-            .setPrincipal(
-                Principal.newBuilder()
-                    .setName("web-reader")
-                    .addGrants(
-                        Grant.newBuilder()
-                            .addProfiles("web-server")
-                            .addOperations(Operation.OPERATION_READ)))
-            .build());
     webReader =
         server.channel(
-            admin
-                .createToken(CreateTokenRequest.newBuilder().setPrincipal("web-reader").build())
-                .getToken());
+            Principals.token(
+                admin,
+                "web-reader",
+                Grant.newBuilder()
+                    .addProfiles("web-server")
+                    .addOperations(Operation.OPERATION_READ)
+                    .build()));
   }
 
   private static Received<WatchCertificateRequest, WatchCertificateResponse> watch(

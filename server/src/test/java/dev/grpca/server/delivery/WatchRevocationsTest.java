@@ -7,6 +7,7 @@ import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.WatchRevocationsRequest;
 import dev.grpca.proto.v1.WatchRevocationsResponse;
 import dev.grpca.server.CaServer;
+import dev.grpca.server.testing.Principals;
 import dev.grpca.server.testing.Received;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
@@ -142,18 +143,7 @@ class WatchRevocationsTest {
   void aPrincipalHasAtMostAHundredStreamsOpen() throws Exception {
     var admin =
         dev.grpca.proto.v1.AdminServiceGrpc.newBlockingStub(server.channel(server.adminToken()));
-    admin.putPrincipal(
-        dev.grpca.proto.v1.PutPrincipalRequest.newBuilder()
-            .setPrincipal(dev.grpca.proto.v1.Principal.newBuilder().setName("many-streams"))
-            .build());
-    Channel channel =
-        server.channel(
-            admin
-                .createToken(
-                    dev.grpca.proto.v1.CreateTokenRequest.newBuilder()
-                        .setPrincipal("many-streams")
-                        .build())
-                .getToken());
+    Channel channel = server.channel(Principals.token(admin, "many-streams"));
     List<Watch> open = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       open.add(Watch.open(channel, WatchRevocationsRequest.getDefaultInstance()));

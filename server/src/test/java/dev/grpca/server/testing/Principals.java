@@ -6,6 +6,7 @@ import dev.grpca.proto.v1.Grant;
 import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.Principal;
 import dev.grpca.proto.v1.PutPrincipalRequest;
+import java.util.List;
 
 /** Principals as an operator makes them for the services that call the CA. */
 public final class Principals {
@@ -16,15 +17,17 @@ public final class Principals {
    * bearer token of it.
    */
   public static String issuerToken(AdminServiceBlockingStub admin, String name) {
+    return token(
+        admin,
+        name,
+        Grant.newBuilder().addOperations(Operation.OPERATION_ISSUE).addProfiles("default").build());
+  }
+
+  /** Makes (or replaces) {@code name} with {@code grants}, and returns a new bearer token of it. */
+  public static String token(AdminServiceBlockingStub admin, String name, Grant... grants) {
     admin.putPrincipal(
         PutPrincipalRequest.newBuilder()
-            .setPrincipal(
-                Principal.newBuilder()
-                    .setName(name)
-                    .addGrants(
-                        Grant.newBuilder()
-                            .addOperations(Operation.OPERATION_ISSUE)
-                            .addProfiles("default")))
+            .setPrincipal(Principal.newBuilder().setName(name).addAllGrants(List.of(grants)))
             .build());
     return admin.createToken(CreateTokenRequest.newBuilder().setPrincipal(name).build()).getToken();
   }
