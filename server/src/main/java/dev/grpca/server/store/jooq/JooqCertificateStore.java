@@ -15,6 +15,7 @@ import dev.grpca.server.store.CertificateState;
 import dev.grpca.server.store.CertificateStore;
 import dev.grpca.server.store.Change;
 import dev.grpca.server.store.DuplicateCertificateException;
+import dev.grpca.server.store.EventStore;
 import dev.grpca.server.store.HeldKey;
 import dev.grpca.server.store.ImportedCertificate;
 import dev.grpca.server.store.NameTakenException;
@@ -264,8 +265,16 @@ final class JooqCertificateStore implements CertificateStore {
                       AuditRecord audited =
                           JooqAudit.append(db, call, stored, "OK", row.value1(), serial, "issued");
                       if (row.value2() != null) {
-                        JooqEventStore.renewed(
-                            db, audited.sequence(), row.value4(), serial, stored, row.value2());
+                        JooqEventStore.append(
+                            db,
+                            new EventStore.Event(
+                                audited.sequence(),
+                                EventStore.Event.RENEWED,
+                                row.value4(),
+                                serial,
+                                stored,
+                                null,
+                                row.value2()));
                       }
                       return held;
                     }));
@@ -503,13 +512,15 @@ final class JooqCertificateStore implements CertificateStore {
                           row.get().getProfile(),
                           serial,
                           "revoked, reason " + revocation.reason());
-                  JooqEventStore.revoked(
+                  JooqEventStore.append(
                       db,
-                      audited.sequence(),
-                      row.get().getAuthorityId(),
-                      serial,
-                      time,
-                      revocation.reason());
+                      new EventStore.Event(
+                          audited.sequence(),
+                          EventStore.Event.REVOKED,
+                          row.get().getAuthorityId(),
+                          serial,
+                          time,
+                          revocation.reason()));
                   db.update(CERTIFICATE)
                       .set(CERTIFICATE.REVOCATION_TIME, StoreErrors.utc(time))
                       .set(CERTIFICATE.REVOCATION_REASON, revocation.reason())

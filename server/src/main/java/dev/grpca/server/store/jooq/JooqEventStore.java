@@ -3,7 +3,6 @@ package dev.grpca.server.store.jooq;
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_EVENT;
 
 import dev.grpca.server.store.EventStore;
-import java.time.Instant;
 import java.util.List;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
@@ -16,29 +15,19 @@ final class JooqEventStore implements EventStore {
     this.dsl = dsl;
   }
 
-  /** Records a revocation, inside the revoking transaction, after its audit record. */
-  static void revoked(
-      DSLContext tx, long seq, String authorityId, String serial, Instant time, int reason) {
+  /**
+   * Records {@code e} inside the transaction that makes the change, after its audit record (whose
+   * sequence {@code e} carries).
+   */
+  static void append(DSLContext tx, Event e) {
     tx.insertInto(CERTIFICATE_EVENT)
-        .set(CERTIFICATE_EVENT.SEQ, seq)
-        .set(CERTIFICATE_EVENT.KIND, Event.REVOKED)
-        .set(CERTIFICATE_EVENT.AUTHORITY_ID, authorityId)
-        .set(CERTIFICATE_EVENT.SERIAL_NUMBER, serial)
-        .set(CERTIFICATE_EVENT.EVENT_TIME, StoreErrors.utc(time))
-        .set(CERTIFICATE_EVENT.REASON, reason)
-        .execute();
-  }
-
-  /** Records a renewal, inside the transaction that stores it, after its audit record. */
-  static void renewed(
-      DSLContext tx, long seq, String authorityId, String serial, Instant time, String previous) {
-    tx.insertInto(CERTIFICATE_EVENT)
-        .set(CERTIFICATE_EVENT.SEQ, seq)
-        .set(CERTIFICATE_EVENT.KIND, Event.RENEWED)
-        .set(CERTIFICATE_EVENT.AUTHORITY_ID, authorityId)
-        .set(CERTIFICATE_EVENT.SERIAL_NUMBER, serial)
-        .set(CERTIFICATE_EVENT.EVENT_TIME, StoreErrors.utc(time))
-        .set(CERTIFICATE_EVENT.PREVIOUS, previous)
+        .set(CERTIFICATE_EVENT.SEQ, e.seq())
+        .set(CERTIFICATE_EVENT.KIND, e.kind())
+        .set(CERTIFICATE_EVENT.AUTHORITY_ID, e.authorityId())
+        .set(CERTIFICATE_EVENT.SERIAL_NUMBER, e.serialNumber())
+        .set(CERTIFICATE_EVENT.EVENT_TIME, StoreErrors.utc(e.time()))
+        .set(CERTIFICATE_EVENT.REASON, e.reason())
+        .set(CERTIFICATE_EVENT.PREVIOUS, e.previous())
         .execute();
   }
 
