@@ -108,6 +108,19 @@ public final class CaServer extends Serving {
         new RequestIds(certificates, core.clock, config.requestIdWindow())
             .sweepEvery(core.scheduler, Duration.ofMinutes(10));
     OcspResponder ocsp = core.ocspResponder(authorities);
+    Downloads downloads =
+        new Downloads(
+                certificates,
+                core.database.downloads(),
+                authorities,
+                Importer.sealerOf(core.token),
+                core.token::open,
+                core.random,
+                core.clock,
+                config.download().tokenLifetime(),
+                config.download().keyHold(),
+                config.http().publicBaseUrl())
+            .sweepEvery(core.scheduler, Duration.ofMinutes(10));
     IssuanceService issuance =
         new IssuanceService(
             profiles,
@@ -120,7 +133,8 @@ public final class CaServer extends Serving {
             core.urls,
             core.clock,
             core.metrics,
-            requestIds);
+            requestIds,
+            downloads.carrier());
     ServerTlsIdentity tls =
         new ServerTlsIdentity(
                 issuance,
@@ -175,19 +189,6 @@ public final class CaServer extends Serving {
     AutoRenewal autoRenewal =
         new AutoRenewal(certificates, issuance, core.clock, core.metrics)
             .every(core.scheduler, Duration.ofMinutes(1));
-    Downloads downloads =
-        new Downloads(
-                certificates,
-                core.database.downloads(),
-                authorities,
-                Importer.sealerOf(core.token),
-                core.token::open,
-                core.random,
-                core.clock,
-                config.download().tokenLifetime(),
-                config.download().keyHold(),
-                config.http().publicBaseUrl())
-            .sweepEvery(core.scheduler, Duration.ofMinutes(10));
     GrpcServer grpc =
         opened.add(
             GrpcServer.start(

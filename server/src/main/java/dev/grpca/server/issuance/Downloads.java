@@ -103,6 +103,34 @@ public final class Downloads {
             clock.instant().plus(keyHold));
   }
 
+  /**
+   * Carries a key held for a download over to the certificate that renews its certificate: opened
+   * and sealed again for the new serial (the seal is bound to it), held until the old hold ends.
+   */
+  public IssuanceService.KeyCarrier carrier() {
+    return from ->
+        certificates
+            .heldKey(from, clock.instant())
+            .filter(HeldKey::forDownload)
+            .<java.util.function.Function<String, HeldKey>>map(
+                held ->
+                    to -> {
+                      byte[] pkcs8 =
+                          opener.open(
+                              held.key().label(),
+                              held.key().sealed(),
+                              from.getBytes(StandardCharsets.US_ASCII));
+                      try {
+                        return new HeldKey(
+                            sealer.seal(pkcs8, to.getBytes(StandardCharsets.US_ASCII)),
+                            held.holdUntil());
+                      } finally {
+                        Arrays.fill(pkcs8, (byte) 0);
+                      }
+                    })
+            .orElse(null);
+  }
+
   /** Whether the CA holds a key for {@code certificate} now. */
   public boolean holds(StoredCertificate certificate) {
     return certificates.heldKey(certificate.serialNumber(), clock.instant()).isPresent();

@@ -60,6 +60,7 @@ public final class IssuanceService {
   private final Metrics metrics;
   private final Timer policyStep;
   private final RequestIds requests;
+  private final KeyCarrier carrier;
 
   public IssuanceService(
       ProfileCatalog profiles,
@@ -72,8 +73,10 @@ public final class IssuanceService {
       IssuerUrls urls,
       Clock clock,
       Metrics metrics,
-      RequestIds requests) {
+      RequestIds requests,
+      KeyCarrier carrier) {
     this.requests = requests;
+    this.carrier = carrier;
     this.metrics = metrics;
     this.policyStep = metrics.timer(MetricNames.ISSUANCE_STEP, "policy");
     this.profiles = profiles;
@@ -118,6 +121,19 @@ public final class IssuanceService {
    * "OFF" for the CA's auto-renewal (null: as the profile says). Both are recorded with the row,
    * before the certificate is signed.
    */
+  /**
+   * The key the CA holds for a download of {@code fromSerial}, sealed again for the certificate
+   * that renews it (a renewal keeps the public key, so the one bundle still fits): null when none
+   * is held. The new hold ends when the old one does.
+   */
+  @FunctionalInterface
+  public interface KeyCarrier {
+    /** Holds no key for any renewal. */
+    KeyCarrier NONE = fromSerial -> null;
+
+    Function<String, HeldKey> carry(String fromSerial);
+  }
+
   public record Upkeeping(KeyHolder holder, String renewChoice) {
     /** The key not held, auto-renewal as the profile says. */
     public static final Upkeeping DEFAULT = new Upkeeping(null, null);
@@ -433,7 +449,7 @@ public final class IssuanceService {
         serial,
         null,
         requestKey,
-        null,
+        carrier.carry(serial),
         queries.renewChoice(serial).orElse(null));
   }
 

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.grpca.proto.v1.AutoRenew;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.CreateDownloadTokenRequest;
 import dev.grpca.proto.v1.CreateProfileRequest;
+import dev.grpca.proto.v1.Download;
 import dev.grpca.proto.v1.GetProfileRequest;
 import dev.grpca.proto.v1.GetRequest;
+import dev.grpca.proto.v1.KeyDelivery;
 import dev.grpca.proto.v1.Profile;
 import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.UpdateProfileRequest;
@@ -127,6 +130,50 @@ class AutoRenewTest {
             server.count(
                 "SELECT COUNT(*) FROM certificate WHERE renewed_from = ?", old.getSerialNumber()))
         .isEqualTo(1);
+  }
+
+  @Test
+  void aCertificateIssuedForDownloadIsRenewedWithItsHeldKeyForTheNewBundle() throws Exception {
+    // 20h: due 8h in, while its key is still held (download.key_hold, 24h).
+    Certificate old =
+        certificates
+            .issue(
+                Requests.issue("held.example.com")
+                    .setProfile("auto")
+                    .setLifetime(com.google.protobuf.Duration.newBuilder().setSeconds(20 * 3600))
+                    .setKeyDelivery(KeyDelivery.KEY_DELIVERY_DOWNLOAD_TOKEN)
+                    .build())
+            .getCertificate();
+    CLOCK.advance(Duration.ofHours(9));
+    assertThat(run()).isGreaterThanOrEqualTo(1);
+    Certificate renewed = byName(old.getName());
+    assertThat(renewed.getRenewedFrom()).isEqualTo(old.getSerialNumber());
+
+    Download download =
+        certificates
+            .createDownloadToken(
+                CreateDownloadTokenRequest.newBuilder().setName(old.getName()).build())
+            .getDownload();
+    String url =
+        "http://127.0.0.1:" + server.running().httpPort() + "/v1/download/" + download.getToken();
+    assertThat(
+            Tools.run(work, List.of("curl", "-sS", "-o", "r.zip", "-w", "%{http_code}", url))
+                .requireSuccess()
+                .output())
+        .isEqualTo("200");
+    Tools.run(work, List.of("unzip", "-o", "r.zip")).requireSuccess();
+    assertThat(Files.readString(work.resolve("cert.pem"))).isEqualTo(renewed.getCertificatePem());
+    assertThat(Tools.verifyAt(work, CLOCK.instant(), "ca.pem", "chain.pem", "cert.pem"))
+        .contains("cert.pem: OK");
+    assertThat(Tools.openssl(work, "pkey", "-in", "key.pem", "-pubout").requireSuccess().output())
+        .contains("BEGIN PUBLIC KEY")
+        .isEqualTo(
+            Tools.openssl(work, "x509", "-in", "cert.pem", "-noout", "-pubkey")
+                .requireSuccess()
+                .output());
+    // The renewal's key went with its bundle; the old certificate's is held until its own fetch.
+    assertThat(server.database().certificates().heldKey(renewed.getSerialNumber())).isEmpty();
+    assertThat(server.database().certificates().heldKey(old.getSerialNumber())).isPresent();
   }
 
   @Test

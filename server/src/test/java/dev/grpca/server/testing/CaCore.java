@@ -99,7 +99,8 @@ public final class CaCore implements AutoCloseable {
             URLS,
             clock,
             metrics,
-            new RequestIds(database.certificates(), clock, RequestIds.DEFAULT_WINDOW));
+            new RequestIds(database.certificates(), clock, RequestIds.DEFAULT_WINDOW),
+            IssuanceService.KeyCarrier.NONE);
   }
 
   /** Finds or creates CAs in this core's database and token. */
