@@ -49,6 +49,7 @@ public final class CaServer extends Serving {
 
   private final Downloads downloads;
   private final AutoRenewal autoRenewal;
+  private final EventFeed events;
 
   private CaServer(
       ServerConfig config,
@@ -61,8 +62,10 @@ public final class CaServer extends Serving {
       MetricsServer metrics,
       Downloads downloads,
       AutoRenewal autoRenewal,
+      EventFeed events,
       Opened opened) {
     super(http, authorities, ocsp, opened);
+    this.events = events;
     this.metrics = metrics;
     this.downloads = downloads;
     this.autoRenewal = autoRenewal;
@@ -148,9 +151,11 @@ public final class CaServer extends Serving {
     EventFeed events =
         opened.add(
             EventFeed.start(
-                core.database.events(),
-                core.database.certificates()::find,
-                Duration.ofMillis(500)));
+                    core.database.events(),
+                    core.database.certificates()::find,
+                    Duration.ofMillis(500),
+                    config.eventRetention())
+                .forgetEvery(core.scheduler, core.clock, Duration.ofMinutes(10)));
     // What other replicas change applies here at once (PostgreSQL's LISTEN/NOTIFY).
     core.database
         .changes()
@@ -187,7 +192,7 @@ public final class CaServer extends Serving {
       inventory.tidyEvery(core.scheduler, config.tidy().interval(), config.tidy().buffer());
     }
     AutoRenewal autoRenewal =
-        new AutoRenewal(certificates, issuance, core.clock, core.metrics)
+        new AutoRenewal(certificates, issuance, core.clock, core.metrics, events::nudge)
             .every(core.scheduler, Duration.ofMinutes(1));
     GrpcServer grpc =
         opened.add(
@@ -227,6 +232,7 @@ public final class CaServer extends Serving {
         core.metricsServer,
         downloads,
         autoRenewal,
+        events,
         opened);
   }
 
@@ -248,6 +254,11 @@ public final class CaServer extends Serving {
   /** The auto-renewal job (to run it at once, for tests). */
   public AutoRenewal autoRenewal() {
     return autoRenewal;
+  }
+
+  /** What watch streams are told (its retention, for tests). */
+  public EventFeed events() {
+    return events;
   }
 
   /** The CRL publisher. */

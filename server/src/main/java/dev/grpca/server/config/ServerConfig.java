@@ -23,7 +23,8 @@ public record ServerConfig(
     String logFormat,
     Duration requestIdWindow,
     Tidy tidy,
-    Download download) {
+    Download download,
+    Duration eventRetention) {
 
   /**
    * The one-time download: how long a token is good for, and how long the CA holds the key of a
@@ -132,7 +133,8 @@ public record ServerConfig(
         logFormat,
         requestIdWindow,
         tidy,
-        download);
+        download,
+        eventRetention);
   }
 
   /** The same configuration with the HTTP sidecar elsewhere; port 0 lets the OS choose. */
@@ -154,7 +156,8 @@ public record ServerConfig(
         logFormat,
         requestIdWindow,
         tidy,
-        download);
+        download,
+        eventRetention);
   }
 
   /** Where the server writes the files a developer needs: the root, the chain. */

@@ -134,7 +134,13 @@ public final class ServerConfigs {
                 f.getDownload().hasKeyHold() ? f.getDownload().getKeyHold() : null,
                 Duration.ofHours(24),
                 Duration.ofMinutes(1),
-                Duration.ofDays(30))));
+                Duration.ofDays(30))),
+        bounded(
+            "watch.retention",
+            f.getWatch().hasRetention() ? f.getWatch().getRetention() : null,
+            Duration.ofDays(7),
+            Duration.ofHours(1),
+            Duration.ofDays(365)));
   }
 
   /**

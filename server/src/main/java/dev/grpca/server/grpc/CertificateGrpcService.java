@@ -539,13 +539,13 @@ final class CertificateGrpcService extends CertificateServiceGrpc.CertificateSer
     return open;
   }
 
-  /** A resume token: the seq of the event it came with. */
-  private static long resumePoint(String token) {
+  /** A resume token: the seq of the event it came with, if events after it are still kept. */
+  private long resumePoint(String token) {
     if (!token.matches("[0-9]{1,18}")) {
       throw CaException.invalid(
           "resume_token", "'" + token + "' (expected: a resume_token an event carried)");
     }
-    return Long.parseLong(token);
+    return events.resumable("resume_token", Long.parseLong(token));
   }
 
   @Override

@@ -58,13 +58,12 @@ final class CertificateWatch implements EventFeed.Watcher {
   @Override
   public boolean matches(EventFeed.Delivered d) {
     EventStore.Event e = d.event();
-    boolean revoked = EventStore.Event.REVOKED.equals(e.kind());
     boolean renewed = EventStore.Event.RENEWED.equals(e.kind());
-    if (!revoked && !renewed) {
+    if (kind(e) == null) {
       return false;
     }
-    if (serial != null
-        && !(revoked ? serial.equals(e.serialNumber()) : serial.equals(e.previous()))) {
+    // A renewal names the watched serial as the one it renewed; the others name it.
+    if (serial != null && !serial.equals(renewed ? e.previous() : e.serialNumber())) {
       return false;
     }
     Optional<StoredCertificate> c = d.certificate();
@@ -87,13 +86,20 @@ final class CertificateWatch implements EventFeed.Watcher {
     }
     return stream.send(
         WatchCertificateResponse.newBuilder()
-            .setKind(
-                renewed
-                    ? CertificateEventKind.CERTIFICATE_EVENT_KIND_RENEWED
-                    : CertificateEventKind.CERTIFICATE_EVENT_KIND_REVOKED)
+            .setKind(kind(e))
             .setCertificate(mapper.apply(d.certificate().orElseThrow()))
             .setResumeToken(Long.toString(e.seq()))
             .build());
+  }
+
+  /** What a stream calls the event; null for kinds it does not tell. */
+  private static CertificateEventKind kind(EventStore.Event e) {
+    return switch (e.kind()) {
+      case EventStore.Event.RENEWED -> CertificateEventKind.CERTIFICATE_EVENT_KIND_RENEWED;
+      case EventStore.Event.REVOKED -> CertificateEventKind.CERTIFICATE_EVENT_KIND_REVOKED;
+      case EventStore.Event.EXPIRING -> CertificateEventKind.CERTIFICATE_EVENT_KIND_EXPIRING;
+      default -> null;
+    };
   }
 
   @Override

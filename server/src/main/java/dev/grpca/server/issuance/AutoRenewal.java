@@ -16,12 +16,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Server-side auto-renewal (Infisical's autoRenew): renews each certificate that is due, once, by
- * the one Renew path (same subject, names, labels and public key, under its profile as the profile
- * is now; the renewal takes its name). A replica takes a due certificate by moving its renew time
- * on (a conditional update), and renews it under a request id of its own, so two replicas, or a
- * replica retrying after a crash, make one renewal. What the profile no longer allows, or a revoked
- * certificate, stops its auto-renewal with an audit record.
+ * What the CA does as certificates near their expiry. Server-side auto-renewal (Infisical's
+ * autoRenew): renews each certificate that is due, once, by the one Renew path (same subject,
+ * names, labels and public key, under its profile as the profile is now; the renewal takes its
+ * name). A replica takes a due certificate by moving its renew time on (a conditional update), and
+ * renews it under a request id of its own, so two replicas, or a replica retrying after a crash,
+ * make one renewal. What the profile no longer allows, or a revoked certificate, stops its
+ * auto-renewal with an audit record. Then the notices: a certificate the CA does not renew (or
+ * stopped renewing) whose renew_before is reached, and that nobody renewed, is an EXPIRING event
+ * for its watchers.
  */
 public final class AutoRenewal {
   private static final Logger log = LoggerFactory.getLogger(AutoRenewal.class);
@@ -38,13 +41,20 @@ public final class AutoRenewal {
   private final IssuanceService issuance;
   private final Clock clock;
   private final Metrics metrics;
+  private final Runnable told;
 
+  /** {@code told} runs after notices were written (the watch feed reads them at once). */
   public AutoRenewal(
-      CertificateStore store, IssuanceService issuance, Clock clock, Metrics metrics) {
+      CertificateStore store,
+      IssuanceService issuance,
+      Clock clock,
+      Metrics metrics,
+      Runnable told) {
     this.store = store;
     this.issuance = issuance;
     this.clock = clock;
     this.metrics = metrics;
+    this.told = told;
   }
 
   /** Runs every {@code interval}. */
@@ -53,6 +63,7 @@ public final class AutoRenewal {
         () -> {
           try {
             runOnce();
+            noticeOnce();
           } catch (RuntimeException e) {
             log.warn("auto-renewal run failed, next in {}: {}", interval, e.getMessage());
           }
@@ -77,6 +88,21 @@ public final class AutoRenewal {
       }
     } while (due.size() == BATCH);
     return renewed;
+  }
+
+  /** Writes the notices that are due now, in batches; returns how many watchers' events. */
+  public int noticeOnce() {
+    int total = 0;
+    CertificateStore.Notices run;
+    do {
+      run = store.noticeExpiring(clock.instant(), BATCH);
+      total += run.told();
+    } while (run.taken() == BATCH);
+    if (total > 0) {
+      metrics.counter(MetricNames.EXPIRY_NOTICES).inc(total);
+      told.run();
+    }
+    return total;
   }
 
   private boolean renew(CertificateStore.DueRenewal due, Instant now) {

@@ -558,11 +558,17 @@ public final class IssuanceService {
       return null;
     }
     boolean renews = "ON".equals(renewChoice) || (renewChoice == null && profile.autoRenew());
-    Instant renewAt = renews ? profile.renewAt(t.notBefore(), t.notAfter()) : null;
+    // The CA renews it at renew_before, or (when it does not) tells its watchers then.
+    Instant due = profile.renewAt(t.notBefore(), t.notAfter());
     return new IssuedCertificate(
         factory.issue(
             prepared,
-            serial -> new Upkeep(hold == null ? null : hold.apply(serial), renewChoice, renewAt)),
+            serial ->
+                new Upkeep(
+                    hold == null ? null : hold.apply(serial),
+                    renewChoice,
+                    renews ? due : null,
+                    renews ? null : due)),
         issuer.chain());
   }
 }

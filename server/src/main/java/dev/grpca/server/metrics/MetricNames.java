@@ -67,6 +67,13 @@ public final class MetricNames {
           "Auto-renewals the CA ran, by result (renewed; stopped: the profile no longer allows it,"
               + " or it was revoked; retry: the database or token failed, tried again later)",
           "result");
+  public static final Family EXPIRY_NOTICES =
+      Family.of(
+          COUNTER,
+          "certificates.expiry_notices",
+          "grpca_expiry_notices",
+          "Certificates whose watchers were told they are about to expire with no renewal coming"
+              + " (renew_before reached, the CA not renewing them)");
   public static final Family CERTIFICATES_REVOKED =
       Family.of(
           COUNTER,

@@ -55,8 +55,21 @@ public interface CertificateStore {
   /** Ends the auto-renewal of {@code serialNumber}: it was renewed. */
   void renewalDone(String serialNumber);
 
-  /** Ends the auto-renewal of {@code serialNumber} for {@code reason}, in the audit log. */
+  /**
+   * Ends the auto-renewal of {@code serialNumber} for {@code reason}, in the audit log; its
+   * watchers are told it is about to expire at the next {@link #noticeExpiring}.
+   */
   void stopRenewal(String serialNumber, String profile, String reason, Instant now);
+
+  /** What a run of {@link #noticeExpiring} did: rows whose notice time had come, notices made. */
+  record Notices(int taken, int told) {}
+
+  /**
+   * Takes up to {@code limit} certificates whose notice time has come by {@code now}, once across
+   * replicas, and for each that is still valid, unrevoked and not renewed writes an EXPIRING event
+   * (and its audit record) for its watchers.
+   */
+  Notices noticeExpiring(Instant now, int limit);
 
   /** What the call with {@code requestId} from {@code principal} did, if it is recorded. */
   Optional<StoredRequest> findRequest(String principal, String requestId);

@@ -6,8 +6,8 @@ import java.util.List;
 /** The changes watch streams tell of, in the order they were made (their audit sequence). */
 public interface EventStore {
   /**
-   * A change: REVOKED (with its reason), or RENEWED ({@code serialNumber} the new certificate,
-   * {@code previous} the one it renewed).
+   * A change: REVOKED (with its reason), RENEWED ({@code serialNumber} the new certificate, {@code
+   * previous} the one it renewed), or EXPIRING (its renew_before is reached, no renewal coming).
    */
   record Event(
       long seq,
@@ -19,6 +19,7 @@ public interface EventStore {
       String previous) {
     public static final String REVOKED = "REVOKED";
     public static final String RENEWED = "RENEWED";
+    public static final String EXPIRING = "EXPIRING";
 
     /** An authority's trust bundle changed ({@code authorityId}); none is written yet. */
     public static final String TRUST = "TRUST";
@@ -40,4 +41,13 @@ public interface EventStore {
 
   /** The newest event's seq; 0 when there is none. */
   long lastEvent();
+
+  /**
+   * The newest seq that retention removed (0: none): a stream resuming from before it would miss
+   * events.
+   */
+  long horizon();
+
+  /** Removes up to {@code limit} of the oldest events made before {@code before}; how many went. */
+  int forget(java.time.Instant before, int limit);
 }

@@ -1,8 +1,12 @@
 package dev.grpca.server.watch;
 
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.policy.DurationText;
 import dev.grpca.server.store.EventStore;
 import dev.grpca.server.store.StoredCertificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -68,6 +72,7 @@ public final class EventFeed implements AutoCloseable {
 
   private final EventStore store;
   private final Function<String, Optional<StoredCertificate>> find;
+  private final Duration retention;
   private final ScheduledExecutorService thread;
   private final Queue<Joining> joining = new ConcurrentLinkedQueue<>();
   private final List<Watcher> live = new ArrayList<>();
@@ -75,8 +80,10 @@ public final class EventFeed implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean nudged =
       new java.util.concurrent.atomic.AtomicBoolean();
 
-  private EventFeed(EventStore store, Function<String, Optional<StoredCertificate>> find) {
+  private EventFeed(
+      EventStore store, Function<String, Optional<StoredCertificate>> find, Duration retention) {
     this.store = store;
+    this.retention = retention;
     this.find = find;
     this.thread =
         Executors.newSingleThreadScheduledExecutor(
@@ -89,11 +96,14 @@ public final class EventFeed implements AutoCloseable {
 
   /**
    * A feed from the newest event on, read every {@code poll}; {@code find} reads a certificate by
-   * serial for the watchers that need it.
+   * serial for the watchers that need it; events are kept for {@code retention} (watch.retention).
    */
   public static EventFeed start(
-      EventStore store, Function<String, Optional<StoredCertificate>> find, Duration poll) {
-    EventFeed feed = new EventFeed(store, find);
+      EventStore store,
+      Function<String, Optional<StoredCertificate>> find,
+      Duration poll,
+      Duration retention) {
+    EventFeed feed = new EventFeed(store, find, retention);
     feed.position = store.lastEvent();
     feed.thread.scheduleWithFixedDelay(
         feed::tick, poll.toMillis(), poll.toMillis(), TimeUnit.MILLISECONDS);
@@ -103,6 +113,53 @@ public final class EventFeed implements AutoCloseable {
   /** The seq of the newest event read: where a watcher that resumes from nothing starts. */
   public long position() {
     return position;
+  }
+
+  /**
+   * Where a stream resuming after {@code after} starts: {@code after} itself, unless retention
+   * removed events it has not seen (FAILED_PRECONDITION: it must start again from the current
+   * state).
+   */
+  public long resumable(String field, long after) {
+    if (after < store.horizon()) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          field,
+          "events after "
+              + after
+              + " are no longer kept (watch.retention "
+              + DurationText.human(retention)
+              + "): watch again without a resume_token, from the current state");
+    }
+    return after;
+  }
+
+  /** Removes events older than the retention every {@code interval}, on {@code scheduler}. */
+  public EventFeed forgetEvery(
+      ScheduledExecutorService scheduler, java.time.Clock clock, Duration interval) {
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            forget(clock.instant().minus(retention));
+          } catch (RuntimeException e) {
+            log.warn("removing old events failed, next in {}: {}", interval, e.getMessage());
+          }
+        },
+        interval.toMillis(),
+        interval.toMillis(),
+        TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  /** Removes the events made before {@code before}, in batches; returns how many went. */
+  public int forget(Instant before) {
+    int total = 0;
+    int gone;
+    do {
+      gone = store.forget(before, BATCH);
+      total += gone;
+    } while (gone == BATCH);
+    return total;
   }
 
   /** Adds {@code watcher}, told every matching event after {@code after}. */

@@ -121,7 +121,8 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                 dev.grpca.server.watch.EventFeed.start(
                     core.database.events(),
                     core.database.certificates()::find,
-                    Duration.ofMillis(500)),
+                    Duration.ofMillis(500),
+                    Duration.ofDays(7)),
                 Duration.ofHours(72),
                 core.authorities,
                 core.profiles,

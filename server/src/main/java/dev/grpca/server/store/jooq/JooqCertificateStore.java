@@ -136,6 +136,9 @@ final class JooqCertificateStore implements CertificateStore {
                       .set(CERTIFICATE.CREATE_TIME, StoreErrors.utc(p.createTime()))
                       .set(CERTIFICATE.RENEWED_FROM, p.renewedFrom())
                       .set(CERTIFICATE.NAME, p.name())
+                      .set(
+                          CERTIFICATE.NOTICE_AT,
+                          upkeep.noticeAt() == null ? null : StoreErrors.utc(upkeep.noticeAt()))
                       .execute();
                   insertNames(db, p);
                   insertLabels(db, p);
@@ -798,6 +801,11 @@ final class JooqCertificateStore implements CertificateStore {
                       .setNull(CERTIFICATE_RENEWAL.RENEW_AT)
                       .where(CERTIFICATE_RENEWAL.SERIAL_NUMBER.eq(serial))
                       .execute();
+                  tx.dsl()
+                      .update(CERTIFICATE)
+                      .set(CERTIFICATE.NOTICE_AT, StoreErrors.utc(now))
+                      .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
+                      .execute();
                   JooqAudit.append(
                       tx.dsl(),
                       call,
@@ -807,6 +815,78 @@ final class JooqCertificateStore implements CertificateStore {
                       serial,
                       "auto-renewal stopped: " + reason);
                 }));
+  }
+
+  @Override
+  public Notices noticeExpiring(Instant now, int limit) {
+    AuditCall call = calls.get();
+    return StoreErrors.guard(
+        () -> {
+          List<String> due =
+              dsl.select(CERTIFICATE.SERIAL_NUMBER)
+                  .from(CERTIFICATE)
+                  .where(CERTIFICATE.NOTICE_AT.le(StoreErrors.utc(now)))
+                  .orderBy(CERTIFICATE.NOTICE_AT)
+                  .limit(limit)
+                  .fetch(CERTIFICATE.SERIAL_NUMBER);
+          int told = 0;
+          for (String serial : due) {
+            if (dsl.transactionResult(tx -> notice(tx.dsl(), call, serial, now))) {
+              told++;
+            }
+          }
+          return new Notices(due.size(), told);
+        });
+  }
+
+  /**
+   * One certificate's notice, taken by clearing its notice time (a replica that clears it second
+   * changes nothing and tells nothing): an EXPIRING event unless it is no longer live, revoked,
+   * expired, or renewed.
+   */
+  private static boolean notice(DSLContext db, AuditCall call, String serial, Instant now) {
+    var row =
+        db.update(CERTIFICATE)
+            .setNull(CERTIFICATE.NOTICE_AT)
+            .where(CERTIFICATE.SERIAL_NUMBER.eq(serial))
+            .and(CERTIFICATE.NOTICE_AT.isNotNull())
+            .returningResult(
+                CERTIFICATE.PROFILE,
+                CERTIFICATE.AUTHORITY_ID,
+                CERTIFICATE.STATE,
+                CERTIFICATE.DELETE_TIME,
+                CERTIFICATE.REVOCATION_TIME,
+                CERTIFICATE.NOT_AFTER)
+            .fetchOptional();
+    if (row.isEmpty()
+        || !CertificateState.ISSUED.name().equals(row.get().value3())
+        || row.get().value4() != null
+        || row.get().value5() != null
+        || !StoreErrors.instant(row.get().value6()).isAfter(now)
+        || db.fetchExists(
+            db.selectOne()
+                .from(CERTIFICATE)
+                .where(CERTIFICATE.RENEWED_FROM.eq(serial))
+                .and(CERTIFICATE.STATE.eq(CertificateState.ISSUED.name())))) {
+      return false;
+    }
+    Instant time = now.truncatedTo(ChronoUnit.MICROS);
+    AuditRecord audited =
+        JooqAudit.append(
+            db,
+            call,
+            time,
+            "OK",
+            row.get().value1(),
+            serial,
+            "about to expire, at "
+                + StoreErrors.instant(row.get().value6())
+                + ", with no renewal made or due (renew_before reached)");
+    JooqEventStore.append(
+        db,
+        new EventStore.Event(
+            audited.sequence(), EventStore.Event.EXPIRING, row.get().value2(), serial, time, null));
+    return true;
   }
 
   private static void insertKey(DSLContext db, String serial, HeldKey key, Instant now) {

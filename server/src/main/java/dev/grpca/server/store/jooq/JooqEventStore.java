@@ -1,8 +1,10 @@
 package dev.grpca.server.store.jooq;
 
 import static dev.grpca.server.store.jooq.generated.Tables.CERTIFICATE_EVENT;
+import static dev.grpca.server.store.jooq.generated.Tables.EVENT_HORIZON;
 
 import dev.grpca.server.store.EventStore;
+import java.time.Instant;
 import java.util.List;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
@@ -61,5 +63,52 @@ final class JooqEventStore implements EventStore {
                   .fetchOne(0, Long.class);
           return last == null ? 0L : last;
         });
+  }
+
+  @Override
+  public long horizon() {
+    return StoreErrors.guard(
+        () ->
+            dsl.select(EVENT_HORIZON.SEQ)
+                .from(EVENT_HORIZON)
+                .where(EVENT_HORIZON.ID.eq(1))
+                .fetchOptional(EVENT_HORIZON.SEQ)
+                .orElse(0L));
+  }
+
+  @Override
+  public int forget(Instant before, int limit) {
+    return StoreErrors.guard(
+        () ->
+            dsl.transactionResult(
+                tx -> {
+                  DSLContext db = tx.dsl();
+                  // The oldest by seq (its index, no scan): events are made in seq order, so their
+                  // times rise with it, and the ones to go are a prefix.
+                  List<Long> old =
+                      db
+                          .select(CERTIFICATE_EVENT.SEQ, CERTIFICATE_EVENT.EVENT_TIME)
+                          .from(CERTIFICATE_EVENT)
+                          .orderBy(CERTIFICATE_EVENT.SEQ)
+                          .limit(limit)
+                          .fetch()
+                          .stream()
+                          .takeWhile(r -> StoreErrors.instant(r.value2()).isBefore(before))
+                          .map(r -> r.value1())
+                          .toList();
+                  if (old.isEmpty()) {
+                    return 0;
+                  }
+                  long upTo = old.get(old.size() - 1);
+                  // The horizon moves first, in the same transaction: no stream can resume into a
+                  // gap it cannot see.
+                  db.update(EVENT_HORIZON)
+                      .set(EVENT_HORIZON.SEQ, DSL.greatest(EVENT_HORIZON.SEQ, DSL.val(upTo)))
+                      .where(EVENT_HORIZON.ID.eq(1))
+                      .execute();
+                  return db.deleteFrom(CERTIFICATE_EVENT)
+                      .where(CERTIFICATE_EVENT.SEQ.le(upTo))
+                      .execute();
+                }));
   }
 }

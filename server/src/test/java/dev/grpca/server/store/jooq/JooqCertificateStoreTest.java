@@ -370,7 +370,7 @@ class JooqCertificateStoreTest {
             new dev.grpca.server.store.ImportedCertificate.SealedKey("k", new byte[] {1, 2, 3}),
             T0.plusSeconds(3600));
     certificates.recordPending(
-        pending("0d01"), null, new dev.grpca.server.store.Upkeep(key, null, null));
+        pending("0d01"), null, new dev.grpca.server.store.Upkeep(key, null, null, null));
     certificates.markIssued("0d01", "PEM", "0d", T0.plusSeconds(1));
     assertThat(certificates.heldKey("0d01", T0).orElseThrow().forDownload()).isTrue();
     // Its hold ends: void from then on, though still in the row until a sweep.
@@ -391,7 +391,7 @@ class JooqCertificateStoreTest {
 
     // The sweep: expired tokens, and keys whose hold ended.
     certificates.recordPending(
-        pending("0d02"), null, new dev.grpca.server.store.Upkeep(key, null, null));
+        pending("0d02"), null, new dev.grpca.server.store.Upkeep(key, null, null, null));
     assertThat(tokens.sweep(T0.plusSeconds(301), T0.plusSeconds(3601), 500)).isEqualTo(3);
     assertThat(tokens.usable("bb", T0)).isEmpty();
     assertThat(certificates.heldKey("0d02", T0)).isEmpty();
