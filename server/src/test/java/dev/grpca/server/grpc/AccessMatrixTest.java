@@ -40,11 +40,18 @@ import dev.grpca.proto.v1.TidyRequest;
 import dev.grpca.proto.v1.UpdateCertificateRequest;
 import dev.grpca.proto.v1.UpdateProfileRequest;
 import dev.grpca.proto.v1.VerifyAuditLogRequest;
+import dev.grpca.proto.v1.WatchCertificateRequest;
+import dev.grpca.proto.v1.WatchCertificateResponse;
+import dev.grpca.proto.v1.WatchRevocationsRequest;
+import dev.grpca.proto.v1.WatchRevocationsResponse;
+import dev.grpca.proto.v1.WatchTrustBundleRequest;
+import dev.grpca.proto.v1.WatchTrustBundleResponse;
 import dev.grpca.server.store.AccessStore;
 import dev.grpca.server.store.CertificateQuery;
 import dev.grpca.server.store.Standing;
 import dev.grpca.server.testing.MutableClock;
 import dev.grpca.server.testing.Profiles;
+import dev.grpca.server.testing.Received;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
@@ -284,6 +291,40 @@ class AccessMatrixTest {
                             .build())));
     rpcs.add(
         new Rpc(
+            "WatchCertificate",
+            Operation.OPERATION_READ,
+            true,
+            c ->
+                watched(
+                    (Received<WatchCertificateRequest, WatchCertificateResponse> r) ->
+                        CertificateServiceGrpc.newStub(c.channel())
+                            .watchCertificate(
+                                WatchCertificateRequest.newBuilder()
+                                    .setSerialNumber(c.serial())
+                                    .build(),
+                                r))));
+    rpcs.add(
+        new Rpc(
+            "WatchRevocations",
+            Operation.OPERATION_UNSPECIFIED,
+            false,
+            c ->
+                watched(
+                    (Received<WatchRevocationsRequest, WatchRevocationsResponse> r) ->
+                        CertificateServiceGrpc.newStub(c.channel())
+                            .watchRevocations(WatchRevocationsRequest.getDefaultInstance(), r))));
+    rpcs.add(
+        new Rpc(
+            "WatchTrustBundle",
+            Operation.OPERATION_UNSPECIFIED,
+            false,
+            c ->
+                watched(
+                    (Received<WatchTrustBundleRequest, WatchTrustBundleResponse> r) ->
+                        CertificateServiceGrpc.newStub(c.channel())
+                            .watchTrustBundle(WatchTrustBundleRequest.getDefaultInstance(), r))));
+    rpcs.add(
+        new Rpc(
             "Tidy",
             Operation.OPERATION_ADMIN,
             false,
@@ -466,6 +507,26 @@ class AccessMatrixTest {
       }
     }
     assertThat(logs.list).isNotEmpty();
+  }
+
+  /**
+   * A watch stream opened by {@code open}: its refusal as the exception a unary call throws, or, if
+   * it is still open after 500 ms (admitted, waiting for events), hung up.
+   */
+  private static <Q, T> Object watched(java.util.function.Consumer<Received<Q, T>> open) {
+    Received<Q, T> r = new Received<>();
+    open.accept(r);
+    try {
+      Status end = r.end.get(500, TimeUnit.MILLISECONDS);
+      if (!end.isOk()) {
+        throw end.asRuntimeException();
+      }
+    } catch (java.util.concurrent.TimeoutException admitted) {
+      r.cancel();
+    } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e);
+    }
+    return r;
   }
 
   /** A token of "reader" made by the admin, for a RevokeToken cell. */
