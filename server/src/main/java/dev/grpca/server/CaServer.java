@@ -3,6 +3,7 @@ package dev.grpca.server;
 import dev.grpca.server.access.AccessControl;
 import dev.grpca.server.access.RateLimiter;
 import dev.grpca.server.authority.Authorities;
+import dev.grpca.server.authority.AuthorityAdmin;
 import dev.grpca.server.config.ServerConfig;
 import dev.grpca.server.grpc.AdminToken;
 import dev.grpca.server.grpc.GrpcServer;
@@ -214,6 +215,15 @@ public final class CaServer extends Serving {
                     events,
                     config.tidy().buffer(),
                     authorities,
+                    new AuthorityAdmin(
+                        authorities,
+                        core.bootstrap(),
+                        core.clock,
+                        made -> {
+                          // Its first CRL now, and trust-bundle watchers told at once.
+                          crls.publish(made.id());
+                          events.nudge();
+                        }),
                     profiles,
                     crls,
                     core.clock,

@@ -149,12 +149,14 @@ final class Core {
 
   /** The expiry of each CA certificate, as gauges. */
   void caExpiryGauges(Authorities authorities) {
-    for (Authority authority : authorities.all()) {
-      metrics.gauge(
-          MetricNames.CA_EXPIRY,
-          () -> secondsUntil(authority.certificate().getNotAfter().toInstant()),
-          authority.id());
-    }
+    java.util.function.Consumer<Authority> gauge =
+        authority ->
+            metrics.gauge(
+                MetricNames.CA_EXPIRY,
+                () -> secondsUntil(authority.certificate().getNotAfter().toInstant()),
+                authority.id());
+    authorities.all().forEach(gauge);
+    authorities.whenAdded(gauge);
   }
 
   /** Opens the database and the token, everything else the modes share made once. */
@@ -254,12 +256,15 @@ final class Core {
                 .start(scheduler)
             : OcspSigners.caKeys(authorities);
     if (ocsp.delegated()) {
-      for (Authority authority : authorities.all()) {
-        metrics.gauge(
-            MetricNames.OCSP_SIGNER_EXPIRY,
-            () -> secondsUntil(signers.signerNotAfter(authority.id())),
-            authority.id());
-      }
+      java.util.function.Consumer<Authority> gauge =
+          authority ->
+              metrics.gauge(
+                  MetricNames.OCSP_SIGNER_EXPIRY,
+                  () -> secondsUntil(signers.signerNotAfter(authority.id())),
+                  authority.id());
+      authorities.all().forEach(gauge);
+      // A new CA's signer is made now, not at the next minute's check.
+      authorities.whenAdded(gauge.andThen(signers::added));
     }
     return new OcspResponder(
         authorities,

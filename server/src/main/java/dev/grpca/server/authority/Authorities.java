@@ -2,18 +2,33 @@ package dev.grpca.server.authority;
 
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
-/** The CAs this server runs, by id, and which one issues by default. */
+/**
+ * The CAs this server runs, by id, and which one issues by default. CAs are added while it runs
+ * (CreateRoot, CreateIntermediate); one another replica made is loaded the first time its id is
+ * asked for. Reads take no lock: the map is replaced whole on each addition.
+ */
 public final class Authorities {
-  private final Map<String, Authority> byId = new LinkedHashMap<>();
+  private volatile Map<String, Authority> byId;
   private final Authority defaultIssuer;
+  private final List<Consumer<Authority>> added = new CopyOnWriteArrayList<>();
+  private volatile Function<String, Optional<Authority>> loader = id -> Optional.empty();
+  private volatile Runnable refresher = () -> {};
 
   public Authorities(List<Authority> authorities, String defaultIssuerId) {
-    authorities.forEach(a -> byId.put(a.id(), a));
-    this.defaultIssuer = byId.get(defaultIssuerId);
+    Map<String, Authority> map = new LinkedHashMap<>();
+    authorities.forEach(a -> map.put(a.id(), a));
+    this.byId = map;
+    this.defaultIssuer = map.get(defaultIssuerId);
     if (defaultIssuer == null) {
       throw new IllegalArgumentException("default issuer " + defaultIssuerId + " is not known");
     }
@@ -24,27 +39,74 @@ public final class Authorities {
     if (id == null || id.isEmpty()) {
       return defaultIssuer;
     }
-    Authority authority = byId.get(id);
-    if (authority == null) {
-      throw CaException.field(
-          ErrorKind.NOT_FOUND,
-          "authority_id",
-          "no authority '" + id + "' (known: " + String.join(", ", byId.keySet()) + ")");
-    }
-    return authority;
+    return find(id)
+        .orElseThrow(
+            () ->
+                CaException.field(
+                    ErrorKind.NOT_FOUND,
+                    "authority_id",
+                    "no authority '" + id + "' (known: " + String.join(", ", byId.keySet()) + ")"));
   }
 
-  /** Every authority, root first. */
-  public java.util.Collection<Authority> all() {
-    return java.util.List.copyOf(byId.values());
+  /** The authority with {@code id}, loaded from the database if another replica made it. */
+  public Optional<Authority> find(String id) {
+    Authority known = byId.get(id);
+    if (known != null) {
+      return Optional.of(known);
+    }
+    Optional<Authority> loaded = loader.apply(id);
+    loaded.ifPresent(this::add);
+    return loaded.map(a -> byId.get(a.id()));
+  }
+
+  /** Every authority, in the order they were added (a parent before its children). */
+  public Collection<Authority> all() {
+    return List.copyOf(byId.values());
   }
 
   /** Whether {@code id} names one of these authorities. */
   public boolean contains(String id) {
-    return byId.containsKey(id);
+    return find(id).isPresent();
   }
 
   public Authority defaultIssuer() {
     return defaultIssuer;
+  }
+
+  /** Adds {@code authority} (a second add of one id keeps the first) and tells the listeners. */
+  public void add(Authority authority) {
+    synchronized (this) {
+      if (byId.containsKey(authority.id())) {
+        return;
+      }
+      Map<String, Authority> next = new LinkedHashMap<>(byId);
+      next.put(authority.id(), authority);
+      byId = next;
+    }
+    for (Consumer<Authority> listener : new ArrayList<>(added)) {
+      listener.accept(authority);
+    }
+  }
+
+  /** {@code listener} is told of each authority added from now on. */
+  public void whenAdded(Consumer<Authority> listener) {
+    added.add(listener);
+  }
+
+  /**
+   * How an id this process does not know is looked for (in the database), and how every CA made
+   * elsewhere is loaded ({@link #refresh}).
+   */
+  public void loadWith(Function<String, Optional<Authority>> loader, Runnable refresher) {
+    this.loader = loader;
+    this.refresher = refresher;
+  }
+
+  /**
+   * Loads the CAs other replicas made that this one has not been asked for yet: the scheduled jobs
+   * that go over every CA (CRLs, OCSP signers) call it first.
+   */
+  public void refresh() {
+    refresher.run();
   }
 }

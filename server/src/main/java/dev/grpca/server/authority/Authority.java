@@ -15,6 +15,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
 /** A CA this server runs: its certificate, its chain up to the root, and its key in the token. */
 public final class Authority {
   private final String id;
+  private final String parentId;
   private final List<X509Certificate> chain;
   private final X509CertificateHolder holder;
   private final Signer signer;
@@ -25,7 +26,16 @@ public final class Authority {
    * @param chain this CA's certificate first, its root last (one element for a root)
    */
   public Authority(String id, List<X509Certificate> chain, Signer signer) {
+    this(id, null, chain, signer);
+  }
+
+  /**
+   * @param parentId the local authority that signed it; null for a root
+   * @param chain this CA's certificate first, its root last (one element for a root)
+   */
+  public Authority(String id, String parentId, List<X509Certificate> chain, Signer signer) {
     this.id = id;
+    this.parentId = parentId;
     this.chain = List.copyOf(chain);
     this.chainPem = Pem.certificates(this.chain);
     this.signer = signer;
@@ -50,6 +60,11 @@ public final class Authority {
 
   public String id() {
     return id;
+  }
+
+  /** The local authority that signed it; null for a root. */
+  public String parentId() {
+    return parentId;
   }
 
   public X509Certificate certificate() {

@@ -1,5 +1,7 @@
 package dev.grpca.server.authority;
 
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.hsm.TokenKey;
 import dev.grpca.server.hsm.TokenKeys;
@@ -15,6 +17,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -59,7 +62,39 @@ public final class AuthorityBootstrap {
   public Authorities ensure(AuthoritySpec rootSpec, AuthoritySpec intermediateSpec) {
     Authority root = loadOrCreate(rootSpec, null);
     Authority intermediate = loadOrCreate(intermediateSpec, root);
-    return new Authorities(List.of(root, intermediate), intermediate.id());
+    return withTheOthers(new Authorities(List.of(root, intermediate), intermediate.id()));
+  }
+
+  /**
+   * {@code authorities} with every other CA the database has (made at run time, here or on another
+   * replica), and set to load the ones made from now on elsewhere when they are first asked for.
+   */
+  private Authorities withTheOthers(Authorities authorities) {
+    authorities.loadWith(id -> loadMade(id, authorities), () -> loadAll(authorities));
+    loadAll(authorities);
+    return authorities;
+  }
+
+  private void loadAll(Authorities authorities) {
+    for (StoredAuthority row : store.list()) {
+      if (row.isComplete()) {
+        authorities.find(row.id());
+      }
+    }
+  }
+
+  /** A CA made at run time, with its parent (loaded first if need be); empty if there is none. */
+  private Optional<Authority> loadMade(String id, Authorities authorities) {
+    Optional<StoredAuthority> row = store.find(id).filter(StoredAuthority::isComplete);
+    if (row.isEmpty()) {
+      return Optional.empty();
+    }
+    Authority parent =
+        row.get().parentId() == null ? null : authorities.find(row.get().parentId()).orElse(null);
+    if (row.get().parentId() != null && parent == null) {
+      return Optional.empty();
+    }
+    return Optional.of(load(id, row.get(), parent));
   }
 
   /**
@@ -69,7 +104,7 @@ public final class AuthorityBootstrap {
   public Authorities loadExisting(AuthoritySpec rootSpec, AuthoritySpec intermediateSpec) {
     Authority root = loadStored(rootSpec, null);
     Authority intermediate = loadStored(intermediateSpec, root);
-    return new Authorities(List.of(root, intermediate), intermediate.id());
+    return withTheOthers(new Authorities(List.of(root, intermediate), intermediate.id()));
   }
 
   private Authority loadStored(AuthoritySpec spec, Authority parent) {
@@ -86,13 +121,13 @@ public final class AuthorityBootstrap {
       throw new IllegalStateException(
           "authority " + spec.id() + " is still being created: start the CA itself first");
     }
-    return load(spec, row, parent);
+    return load(spec.id(), row, parent);
   }
 
   private Authority loadOrCreate(AuthoritySpec spec, Authority parent) {
     Optional<StoredAuthority> stored = store.find(spec.id());
     if (stored.isPresent() && stored.get().isComplete()) {
-      return load(spec, stored.get(), parent);
+      return load(spec.id(), stored.get(), parent);
     }
     Optional<TokenKey> key = token.find(spec.keyLabel());
     if (stored.isPresent()) {
@@ -101,23 +136,31 @@ public final class AuthorityBootstrap {
       if (key.isPresent()) {
         X509Certificate certificate = key.get().certificate();
         checkParent(spec, certificate, parent);
-        store.complete(spec.id(), Pem.certificate(certificate));
+        store.complete(spec.id(), Pem.certificate(certificate), spec.subject(), clock.instant());
         log.info("authority {} completed from the token (key '{}')", spec.id(), spec.keyLabel());
-        return new Authority(spec.id(), chain(certificate, parent), key.get().signer());
+        return new Authority(
+            spec.id(),
+            parent == null ? null : parent.id(),
+            chain(certificate, parent),
+            key.get().signer());
       }
-      return create(spec, parent, true);
+      return create(spec, parent, true, parent == null ? null : 0);
     }
     if (key.isPresent()) {
       X509Certificate certificate = key.get().certificate();
       checkParent(spec, certificate, parent);
       insert(spec, parent, certificate);
       log.info("authority {} adopted from the token (key '{}')", spec.id(), spec.keyLabel());
-      return new Authority(spec.id(), chain(certificate, parent), key.get().signer());
+      return new Authority(
+          spec.id(),
+          parent == null ? null : parent.id(),
+          chain(certificate, parent),
+          key.get().signer());
     }
-    return create(spec, parent, false);
+    return create(spec, parent, false, parent == null ? null : 0);
   }
 
-  private Authority load(AuthoritySpec spec, StoredAuthority row, Authority parent) {
+  private Authority load(String id, StoredAuthority row, Authority parent) {
     TokenKey tokenKey =
         token
             .find(row.keyLabel())
@@ -125,7 +168,7 @@ public final class AuthorityBootstrap {
                 () ->
                     new IllegalStateException(
                         "authority "
-                            + spec.id()
+                            + id
                             + ": its key '"
                             + row.keyLabel()
                             + "' is not in the token (does hsm.pkcs11_config name the token"
@@ -133,10 +176,11 @@ public final class AuthorityBootstrap {
     X509Certificate certificate = Certificates.parsePem(row.certificatePem());
     if (!certificate.getPublicKey().equals(tokenKey.certificate().getPublicKey())) {
       throw new IllegalStateException(
-          "authority " + spec.id() + ": the token key '" + row.keyLabel() + "' is not its key");
+          "authority " + id + ": the token key '" + row.keyLabel() + "' is not its key");
     }
-    log.info("authority {} loaded (key '{}' in the token)", spec.id(), row.keyLabel());
-    return new Authority(spec.id(), chain(certificate, parent), tokenKey.signer());
+    log.info("authority {} loaded (key '{}' in the token)", id, row.keyLabel());
+    return new Authority(
+        id, parent == null ? null : parent.id(), chain(certificate, parent), tokenKey.signer());
   }
 
   /**
@@ -144,7 +188,8 @@ public final class AuthorityBootstrap {
    * CA's row written (the certificate row needs it, for a root), then the certificate recorded,
    * signed and stored, then the key labelled in the token and the CA's row completed.
    */
-  private Authority create(AuthoritySpec spec, Authority parent, boolean rowWritten) {
+  private Authority create(
+      AuthoritySpec spec, Authority parent, boolean rowWritten, Integer pathLength) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     Signer signer = token.generate(spec.keyAlgorithm());
     Instant notAfter = now.plus(spec.lifetime());
@@ -158,7 +203,7 @@ public final class AuthorityBootstrap {
                 SubjectPublicKeyInfo.getInstance(signer.publicKey().getEncoded()),
                 now,
                 notAfter)
-            .ca(parent == null ? null : 0)
+            .ca(pathLength)
             .keyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature);
     if (parent != null) {
       certificate.issuerUrls(urls.crl(parent.id()), urls.caIssuers(parent.id()), urls.ocsp());
@@ -174,14 +219,50 @@ public final class AuthorityBootstrap {
     String pem = factory.issue(prepared).certificatePem();
     X509Certificate x509 = Certificates.parsePem(pem);
     token.store(spec.keyLabel(), signer, x509);
-    store.complete(spec.id(), pem);
+    store.complete(spec.id(), pem, spec.subject(), clock.instant());
     log.info(
         "authority {} created: {} key '{}' made in the token, valid until {}",
         spec.id(),
         spec.keyAlgorithm().displayName(),
         spec.keyLabel(),
         notAfter);
-    return new Authority(spec.id(), chain(x509, parent), signer);
+    return new Authority(
+        spec.id(), parent == null ? null : parent.id(), chain(x509, parent), signer);
+  }
+
+  /**
+   * A CA made while the server runs (CreateRoot, CreateIntermediate): its row first, so that two
+   * calls for one id (here or on two replicas) collide before any key is made; then its key in the
+   * token and its certificate through the one certificate path. A creation that stopped part-way
+   * (its row has no certificate) is made again under its row.
+   *
+   * @param parent null for a root
+   * @param pathLength its pathLenConstraint; null for none
+   */
+  public Authority createNow(AuthoritySpec spec, Authority parent, Integer pathLength) {
+    Optional<StoredAuthority> stored = store.find(spec.id());
+    String parentId = parent == null ? null : parent.id();
+    if (stored.isPresent()
+        && (stored.get().isComplete() || !Objects.equals(stored.get().parentId(), parentId))) {
+      throw taken(spec.id(), "");
+    }
+    if (token.find(spec.keyLabel()).isPresent()) {
+      throw taken(spec.id(), " (the token has a key labelled '" + spec.keyLabel() + "')");
+    }
+    if (stored.isEmpty()) {
+      try {
+        insert(spec, parent, null);
+      } catch (AuthorityStore.DuplicateAuthorityException e) {
+        throw taken(spec.id(), "");
+      }
+    }
+    return create(spec, parent, true, pathLength);
+  }
+
+  /** An id that is taken: by a CA, a creation under another parent, or a key in the token. */
+  private static CaException taken(String id, String by) {
+    return CaException.field(
+        ErrorKind.ALREADY_EXISTS, "authority_id", "authority '" + id + "' exists already" + by);
   }
 
   /** The CA's row; {@code certificate} null while it is being created. */

@@ -2,32 +2,135 @@ package dev.grpca.server.grpc;
 
 import com.google.protobuf.ByteString;
 import dev.grpca.proto.v1.AuthorityServiceGrpc;
+import dev.grpca.proto.v1.AuthorityState;
+import dev.grpca.proto.v1.CreateIntermediateRequest;
+import dev.grpca.proto.v1.CreateIntermediateResponse;
+import dev.grpca.proto.v1.CreateRootRequest;
+import dev.grpca.proto.v1.CreateRootResponse;
 import dev.grpca.proto.v1.Crl;
 import dev.grpca.proto.v1.CrlView;
+import dev.grpca.proto.v1.GetAuthorityRequest;
+import dev.grpca.proto.v1.GetAuthorityResponse;
 import dev.grpca.proto.v1.GetCaChainRequest;
 import dev.grpca.proto.v1.GetCaChainResponse;
 import dev.grpca.proto.v1.GetCrlRequest;
 import dev.grpca.proto.v1.GetCrlResponse;
+import dev.grpca.proto.v1.KeyType;
+import dev.grpca.proto.v1.ListAuthoritiesRequest;
+import dev.grpca.proto.v1.ListAuthoritiesResponse;
 import dev.grpca.proto.v1.RebuildCrlRequest;
 import dev.grpca.proto.v1.RebuildCrlResponse;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
+import dev.grpca.server.authority.AuthorityAdmin;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.StoredCrl;
+import dev.grpca.server.x509.Certificates;
+import dev.grpca.server.x509.Pem;
+import dev.grpca.server.x509.SerialNumbers;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
 
-/** AuthorityService: the trust bundles. */
+/** AuthorityService: the CAs, their trust bundles and CRLs. */
 final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceImplBase {
   private final Authorities authorities;
+  private final AuthorityAdmin admin;
   private final CrlPublisher crls;
+  private final Clock clock;
 
-  AuthorityGrpcService(Authorities authorities, CrlPublisher crls) {
+  AuthorityGrpcService(
+      Authorities authorities, AuthorityAdmin admin, CrlPublisher crls, Clock clock) {
     this.authorities = authorities;
+    this.admin = admin;
     this.crls = crls;
+    this.clock = clock;
+  }
+
+  @Override
+  public void listAuthorities(
+      ListAuthoritiesRequest r, StreamObserver<ListAuthoritiesResponse> response) {
+    RequestLog.current().caller().requireAdmin();
+    ListAuthoritiesResponse.Builder out = ListAuthoritiesResponse.newBuilder();
+    authorities.all().forEach(a -> out.addAuthorities(mapped(a)));
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void getAuthority(GetAuthorityRequest r, StreamObserver<GetAuthorityResponse> response) {
+    RequestLog.current().caller().requireAdmin();
+    if (r.getAuthorityId().isEmpty()) {
+      throw CaException.invalid("authority_id", "empty (expected: an authority's id)");
+    }
+    response.onNext(
+        GetAuthorityResponse.newBuilder()
+            .setAuthority(mapped(authorities.get(r.getAuthorityId())))
+            .build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void createRoot(CreateRootRequest r, StreamObserver<CreateRootResponse> response) {
+    RequestLog.current().caller().requireAdmin();
+    Authority made =
+        admin.createRoot(
+            new AuthorityAdmin.Request(
+                r.getAuthorityId(),
+                r.getSubject(),
+                ProtoMapping.keyAlgorithm(r.getKeyType()),
+                r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
+                r.hasPathLength() ? r.getPathLength() : null));
+    RequestLog.current().serial(SerialNumbers.toHex(made.certificate().getSerialNumber()));
+    response.onNext(CreateRootResponse.newBuilder().setAuthority(mapped(made)).build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void createIntermediate(
+      CreateIntermediateRequest r, StreamObserver<CreateIntermediateResponse> response) {
+    RequestLog.current().caller().requireAdmin();
+    Authority made =
+        admin.createIntermediate(
+            new AuthorityAdmin.Request(
+                r.getAuthorityId(),
+                r.getSubject(),
+                ProtoMapping.keyAlgorithm(r.getKeyType()),
+                r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
+                r.hasPathLength() ? r.getPathLength() : null),
+            r.getParentAuthorityId());
+    RequestLog.current().serial(SerialNumbers.toHex(made.certificate().getSerialNumber()));
+    response.onNext(CreateIntermediateResponse.newBuilder().setAuthority(mapped(made)).build());
+    response.onCompleted();
+  }
+
+  private dev.grpca.proto.v1.Authority mapped(Authority a) {
+    X509Certificate c = a.certificate();
+    dev.grpca.proto.v1.Authority.Builder out =
+        dev.grpca.proto.v1.Authority.newBuilder()
+            .setAuthorityId(a.id())
+            .setState(
+                clock.instant().isBefore(a.issuer().notAfter())
+                    ? AuthorityState.AUTHORITY_STATE_ACTIVE
+                    : AuthorityState.AUTHORITY_STATE_EXPIRED)
+            .setSubject(Certificates.rfc4514(a.issuer().subject()))
+            .setKeyType(KeyType.valueOf("KEY_TYPE_" + a.signer().algorithm().name()))
+            .setParentAuthorityId(a.parentId() == null ? "" : a.parentId())
+            .setNotBefore(ProtoMapping.timestamp(a.issuer().notBefore()))
+            .setNotAfter(ProtoMapping.timestamp(a.issuer().notAfter()))
+            .setCertificatePem(Pem.certificate(c))
+            .setChainPem(a.chainPem())
+            .setDefaultIssuer(a.id().equals(authorities.defaultIssuer().id()))
+            .setSerialNumber(SerialNumbers.toHex(c.getSerialNumber()));
+    int pathLength = c.getBasicConstraints();
+    if (pathLength >= 0 && pathLength != Integer.MAX_VALUE) {
+      out.setPathLength(pathLength);
+    }
+    return out.build();
   }
 
   @Override

@@ -100,6 +100,7 @@ public final class GrpcServer implements AutoCloseable {
       dev.grpca.server.watch.EventFeed events,
       java.time.Duration tidyBuffer,
       Authorities authorities,
+      dev.grpca.server.authority.AuthorityAdmin authorityAdmin,
       ProfileCatalog profiles,
       CrlPublisher crls,
       Clock clock,
@@ -141,7 +142,7 @@ public final class GrpcServer implements AutoCloseable {
                 new CertificatePermissions(s.profiles(), s.authorities()),
                 s.limits(),
                 s.clock()),
-            new AuthorityGrpcService(s.authorities(), s.crls()),
+            new AuthorityGrpcService(s.authorities(), s.authorityAdmin(), s.crls(), s.clock()),
             new ProfileGrpcService(s.profiles()),
             new AdminGrpcService(s.access(), s.inventory(), s.tidyBuffer()));
     builder

@@ -82,20 +82,8 @@ public final class CrlPublisher {
       Duration debounce,
       Metrics metrics) {
     this.metrics = metrics;
-    for (Authority authority : authorities.all()) {
-      String id = authority.id();
-      metrics.gauge(MetricNames.CRL_ENTRIES, () -> newest(id, CrlInfo::entries), id);
-      metrics.gauge(MetricNames.CRL_BYTES, () -> newest(id, CrlInfo::size), id);
-      metrics.gauge(MetricNames.CRL_NUMBER, () -> newest(id, CrlInfo::number), id);
-      metrics.gauge(
-          MetricNames.CRL_THIS_UPDATE, () -> newest(id, i -> i.thisUpdate().getEpochSecond()), id);
-      metrics.gauge(
-          MetricNames.CRL_NEXT_UPDATE,
-          () ->
-              newest(
-                  id, i -> Duration.between(clock.instant(), i.nextUpdate()).toMillis() / 1000.0),
-          id);
-    }
+    authorities.all().forEach(this::gauges);
+    authorities.whenAdded(this::gauges);
     this.authorities = authorities;
     this.store = store;
     this.current = new CurrentCrls(store);
@@ -104,6 +92,21 @@ public final class CrlPublisher {
     this.clock = clock;
     this.validity = validity;
     this.debounce = debounce;
+  }
+
+  /** The CRL gauges of {@code authority} (read when scraped, from the newest CRL it has). */
+  private void gauges(Authority authority) {
+    String id = authority.id();
+    metrics.gauge(MetricNames.CRL_ENTRIES, () -> newest(id, CrlInfo::entries), id);
+    metrics.gauge(MetricNames.CRL_BYTES, () -> newest(id, CrlInfo::size), id);
+    metrics.gauge(MetricNames.CRL_NUMBER, () -> newest(id, CrlInfo::number), id);
+    metrics.gauge(
+        MetricNames.CRL_THIS_UPDATE, () -> newest(id, i -> i.thisUpdate().getEpochSecond()), id);
+    metrics.gauge(
+        MetricNames.CRL_NEXT_UPDATE,
+        () ->
+            newest(id, i -> Duration.between(clock.instant(), i.nextUpdate()).toMillis() / 1000.0),
+        id);
   }
 
   /**
@@ -243,6 +246,7 @@ public final class CrlPublisher {
   }
 
   private void publishDue() {
+    authorities.refresh();
     Instant now = clock.instant();
     for (Authority authority : authorities.all()) {
       Optional<CrlInfo> newest = store.latestInfo(authority.id());

@@ -3,6 +3,7 @@ package dev.grpca.server.revocation;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.authority.CertificateFactory;
+import dev.grpca.server.error.CaException;
 import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.hsm.TokenKey;
 import dev.grpca.server.hsm.TokenKeys;
@@ -153,10 +154,14 @@ public final class OcspSigners {
     }
     ResponseSigner signer = current.get(authority.id());
     if (signer == null) {
-      throw new IllegalStateException("no OCSP signer for " + authority.id() + ": not started");
+      // A CA made a moment ago whose signer is still being made: the client asks again.
+      throw CaException.unavailable("no OCSP signer for " + authority.id() + " yet", null);
     }
     return signer;
   }
+
+  /** Set while this thread checks the signers: a CA it loads meanwhile is covered by the check. */
+  private final ThreadLocal<Boolean> rotating = ThreadLocal.withInitial(() -> false);
 
   /** Replaces every signer that is due or revoked; never throws. */
   public void rotateIfDue() {
@@ -167,7 +172,27 @@ public final class OcspSigners {
     }
   }
 
+  /**
+   * A CA was added ({@link Authorities#whenAdded}): its signer is made now, unless the check in
+   * progress on this thread added it and will make it.
+   */
+  public void added(Authority authority) {
+    if (delegation != null && !rotating.get()) {
+      rotateIfDue();
+    }
+  }
+
   private void rotateDue() {
+    rotating.set(true);
+    try {
+      rotateEach();
+    } finally {
+      rotating.set(false);
+    }
+  }
+
+  private void rotateEach() {
+    authorities.refresh();
     Instant now = delegation.clock().instant();
     boolean rotated = false;
     for (Authority authority : authorities.all()) {

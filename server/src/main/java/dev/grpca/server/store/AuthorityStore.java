@@ -1,14 +1,33 @@
 package dev.grpca.server.store;
 
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /** The CAs this server runs. */
 public interface AuthorityStore {
   Optional<StoredAuthority> find(String id);
 
-  /** Adds a CA; its certificate may be null, to be {@link #complete}d once it is signed. */
+  /** Every CA, in the order they were made. */
+  List<StoredAuthority> list();
+
+  /**
+   * Adds a CA; its certificate may be null, to be {@link #complete}d once it is signed. A second CA
+   * with an id that is taken is {@link DuplicateAuthorityException}.
+   */
   void insert(StoredAuthority authority);
 
-  /** Stores the certificate of a CA inserted without one. */
-  void complete(String id, String certificatePem);
+  /**
+   * Stores the certificate of a CA inserted without one, in one transaction with its audit record
+   * and the TRUST event that tells trust-bundle watchers a CA is there ({@code subject} for the
+   * record).
+   */
+  void complete(String id, String certificatePem, String subject, Instant now);
+
+  /** An id that is taken already. */
+  final class DuplicateAuthorityException extends RuntimeException {
+    public DuplicateAuthorityException(String id, Throwable cause) {
+      super("authority '" + id + "' exists already", cause);
+    }
+  }
 }

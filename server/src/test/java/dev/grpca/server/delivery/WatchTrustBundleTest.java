@@ -3,6 +3,7 @@ package dev.grpca.server.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.grpca.proto.v1.CertificateServiceGrpc;
+import dev.grpca.proto.v1.CreateRootRequest;
 import dev.grpca.proto.v1.GetCaChainRequest;
 import dev.grpca.proto.v1.GetCaChainResponse;
 import dev.grpca.proto.v1.WatchTrustBundleRequest;
@@ -57,6 +58,46 @@ class WatchTrustBundleTest {
             WatchTrustBundleRequest.newBuilder().setResumeToken(bundle.getResumeToken()).build());
     assertThat(resumed.messages.poll(700, TimeUnit.MILLISECONDS)).isNull();
     resumed.cancel();
+  }
+
+  @Test
+  void aNewAuthorityIsToldToWatchersOfAllAndReplayedToOneThatResumes() throws Exception {
+    TestServer server = SERVER.server();
+    var all = watch(server, WatchTrustBundleRequest.getDefaultInstance());
+    WatchTrustBundleResponse first = all.next();
+    while (all.messages.poll(300, TimeUnit.MILLISECONDS) != null) {
+      // The other current bundles.
+    }
+    all.cancel();
+    var justOne =
+        watch(
+            server,
+            WatchTrustBundleRequest.newBuilder().setAuthorityId(first.getAuthorityId()).build());
+    justOne.next();
+
+    // Made while nobody watches all: the resumed stream replays it, once.
+    var made =
+        server
+            .authorities()
+            .createRoot(
+                CreateRootRequest.newBuilder()
+                    .setAuthorityId("watched-root")
+                    .setSubject("CN=Watched Root")
+                    .build())
+            .getAuthority();
+    var resumed =
+        watch(
+            server,
+            WatchTrustBundleRequest.newBuilder().setResumeToken(first.getResumeToken()).build());
+    WatchTrustBundleResponse told = resumed.next();
+    assertThat(told.getAuthorityId()).isEqualTo("watched-root");
+    assertThat(told.getChainPem()).isEqualTo(made.getCertificatePem());
+    assertThat(told.getRootPem()).isEqualTo(made.getCertificatePem());
+    assertThat(resumed.messages.poll(700, TimeUnit.MILLISECONDS)).isNull();
+    resumed.cancel();
+    // A watcher of one authority is not told of another.
+    assertThat(justOne.messages.poll(300, TimeUnit.MILLISECONDS)).isNull();
+    justOne.cancel();
   }
 
   @Test

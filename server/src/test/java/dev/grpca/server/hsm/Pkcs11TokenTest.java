@@ -3,7 +3,6 @@ package dev.grpca.server.hsm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.grpca.server.testing.SoftHsm;
-import dev.grpca.server.testing.Tools;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.KeyAlgorithm;
@@ -11,14 +10,12 @@ import dev.grpca.server.x509.SerialNumbers;
 import dev.grpca.server.x509.SignedCertificates;
 import dev.grpca.server.x509.TbsCertificates;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -106,22 +103,7 @@ class Pkcs11TokenTest {
     Signer signer = token.generate(KeyAlgorithm.EC_P256);
     token.store(label, signer, selfSigned(signer, KeyAlgorithm.EC_P256));
 
-    Tools.Result listing =
-        Tools.run(
-                Path.of("."),
-                List.of(
-                    "pkcs11-tool",
-                    "--module",
-                    libraryOf(SoftHsm.pkcs11Config()),
-                    "--login",
-                    "--pin",
-                    SoftHsm.pin(),
-                    "--list-objects",
-                    "--type",
-                    "privkey"))
-            .requireSuccess();
-    String id = HexFormat.of().formatHex(label.getBytes(StandardCharsets.US_ASCII));
-    String object = objectWithId(listing.output(), id);
+    String object = SoftHsm.privateKeyObject(label);
     assertThat(object)
         .contains("Usage:      sign")
         .contains("sensitive, always sensitive, never extractable, local");
@@ -151,22 +133,5 @@ class Pkcs11TokenTest {
     verifier.initVerify(certificate.getPublicKey());
     verifier.update(data);
     return verifier.verify(signature);
-  }
-
-  private static String libraryOf(Path pkcs11Config) throws Exception {
-    return java.nio.file.Files.readAllLines(pkcs11Config).stream()
-        .filter(l -> l.startsWith("library"))
-        .map(l -> l.substring(l.indexOf('=') + 1).strip())
-        .findFirst()
-        .orElseThrow();
-  }
-
-  private static String objectWithId(String listing, String id) {
-    for (String object : listing.split("(?=Private Key Object)")) {
-      if (object.contains("ID:         " + id + "\n")) {
-        return object;
-      }
-    }
-    throw new AssertionError("no private key with ID " + id + " in:\n" + listing);
   }
 }

@@ -125,6 +125,11 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                     Duration.ofDays(7)),
                 Duration.ofHours(72),
                 core.authorities,
+                new dev.grpca.server.authority.AuthorityAdmin(
+                    core.authorities,
+                    core.bootstrap(),
+                    core.clock,
+                    made -> crls.publish(made.id())),
                 core.profiles,
                 crls,
                 core.clock,

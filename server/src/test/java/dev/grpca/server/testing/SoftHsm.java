@@ -66,6 +66,46 @@ public final class SoftHsm {
     return prefix + "-" + IDS.incrementAndGet();
   }
 
+  /**
+   * What pkcs11-tool, logged in to the token, lists for the private key stored under {@code label}
+   * (its CKA_ID is the label's bytes): its usage and flags.
+   */
+  public static String privateKeyObject(String label) {
+    String library;
+    try {
+      library =
+          Files.readAllLines(pkcs11Config()).stream()
+              .filter(l -> l.startsWith("library"))
+              .map(l -> l.substring(l.indexOf('=') + 1).strip())
+              .findFirst()
+              .orElseThrow();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    String listing =
+        Tools.run(
+                Path.of("."),
+                java.util.List.of(
+                    "pkcs11-tool",
+                    "--module",
+                    library,
+                    "--login",
+                    "--pin",
+                    pin(),
+                    "--list-objects",
+                    "--type",
+                    "privkey"))
+            .requireSuccess()
+            .output();
+    String id = java.util.HexFormat.of().formatHex(label.getBytes(StandardCharsets.US_ASCII));
+    for (String object : listing.split("(?=Private Key Object)")) {
+      if (object.contains("ID:         " + id + "\n")) {
+        return object;
+      }
+    }
+    throw new AssertionError("no private key with ID " + id + " in:\n" + listing);
+  }
+
   private static void run(String... command) {
     try {
       Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

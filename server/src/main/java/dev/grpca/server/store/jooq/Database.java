@@ -91,7 +91,7 @@ public final class Database implements AutoCloseable {
     this.access = new JooqAccessStore(dsl, calls, announcements);
     this.crls = new JooqCrlStore(dsl);
     this.profiles = new JooqProfileStore(dsl, calls, announcements);
-    this.authorities = new JooqAuthorityStore(dsl);
+    this.authorities = new JooqAuthorityStore(dsl, calls);
     this.leases = new JooqLeaseStore(dsl);
     this.downloads = new JooqDownloadStore(dsl, calls);
     this.events = new JooqEventStore(dsl);

@@ -2,62 +2,108 @@ package dev.grpca.server.store.jooq;
 
 import static dev.grpca.server.store.jooq.generated.Tables.AUTHORITY;
 
+import dev.grpca.server.store.AuditCall;
+import dev.grpca.server.store.AuditRecord;
 import dev.grpca.server.store.AuthorityStore;
+import dev.grpca.server.store.EventStore;
 import dev.grpca.server.store.StoredAuthority;
+import dev.grpca.server.store.jooq.generated.tables.records.AuthorityRecord;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.jooq.DSLContext;
+import org.jooq.exception.IntegrityConstraintViolationException;
 
 final class JooqAuthorityStore implements AuthorityStore {
-  private final DSLContext dsl;
+  /** The profile column of a CA's audit records, as for its certificate's. */
+  private static final String PROFILE = "grpca-ca";
 
-  JooqAuthorityStore(DSLContext dsl) {
+  private final DSLContext dsl;
+  private final Supplier<AuditCall> calls;
+
+  JooqAuthorityStore(DSLContext dsl, Supplier<AuditCall> calls) {
     this.dsl = dsl;
+    this.calls = calls;
   }
 
   @Override
   public Optional<StoredAuthority> find(String id) {
     return StoreErrors.guard(
+        () -> dsl.selectFrom(AUTHORITY).where(AUTHORITY.ID.eq(id)).fetchOptional().map(this::of));
+  }
+
+  @Override
+  public List<StoredAuthority> list() {
+    return StoreErrors.guard(
         () ->
             dsl.selectFrom(AUTHORITY)
-                .where(AUTHORITY.ID.eq(id))
-                .fetchOptional()
-                .map(
-                    r ->
-                        new StoredAuthority(
-                            r.getId(),
-                            r.getParentId(),
-                            r.getKeyLabel(),
-                            r.getCertificatePem(),
-                            r.getIsDefault(),
-                            r.getCreateTime().toInstant())));
+                .orderBy(AUTHORITY.CREATE_TIME, AUTHORITY.ID)
+                .fetch()
+                .map(this::of));
+  }
+
+  private StoredAuthority of(AuthorityRecord r) {
+    return new StoredAuthority(
+        r.getId(),
+        r.getParentId(),
+        r.getKeyLabel(),
+        r.getCertificatePem(),
+        r.getIsDefault(),
+        r.getCreateTime().toInstant());
   }
 
   @Override
   public void insert(StoredAuthority a) {
-    StoreErrors.guard(
-        () ->
-            dsl.insertInto(AUTHORITY)
-                .set(AUTHORITY.ID, a.id())
-                .set(AUTHORITY.PARENT_ID, a.parentId())
-                .set(AUTHORITY.KEY_LABEL, a.keyLabel())
-                .set(AUTHORITY.CERTIFICATE_PEM, a.certificatePem())
-                .set(AUTHORITY.IS_DEFAULT, a.isDefault())
-                .set(AUTHORITY.CREATE_TIME, StoreErrors.utc(a.createTime()))
-                .execute());
+    try {
+      StoreErrors.guard(
+          () ->
+              dsl.insertInto(AUTHORITY)
+                  .set(AUTHORITY.ID, a.id())
+                  .set(AUTHORITY.PARENT_ID, a.parentId())
+                  .set(AUTHORITY.KEY_LABEL, a.keyLabel())
+                  .set(AUTHORITY.CERTIFICATE_PEM, a.certificatePem())
+                  .set(AUTHORITY.IS_DEFAULT, a.isDefault())
+                  .set(AUTHORITY.CREATE_TIME, StoreErrors.utc(a.createTime()))
+                  .execute());
+    } catch (IntegrityConstraintViolationException e) {
+      throw new DuplicateAuthorityException(a.id(), e);
+    }
   }
 
   @Override
-  public void complete(String id, String certificatePem) {
-    int updated =
-        StoreErrors.guard(
-            () ->
-                dsl.update(AUTHORITY)
-                    .set(AUTHORITY.CERTIFICATE_PEM, certificatePem)
-                    .where(AUTHORITY.ID.eq(id))
-                    .and(AUTHORITY.CERTIFICATE_PEM.isNull())
-                    .execute());
-    if (updated != 1) {
-      throw new IllegalStateException("authority " + id + " has a certificate already or no row");
-    }
+  public void complete(String id, String certificatePem, String subject, Instant now) {
+    AuditCall call = calls.get();
+    Instant time = now.truncatedTo(ChronoUnit.MICROS);
+    StoreErrors.run(
+        () ->
+            dsl.transaction(
+                tx -> {
+                  DSLContext db = tx.dsl();
+                  int updated =
+                      db.update(AUTHORITY)
+                          .set(AUTHORITY.CERTIFICATE_PEM, certificatePem)
+                          .where(AUTHORITY.ID.eq(id))
+                          .and(AUTHORITY.CERTIFICATE_PEM.isNull())
+                          .execute();
+                  if (updated != 1) {
+                    throw new IllegalStateException(
+                        "authority " + id + " has a certificate already or no row");
+                  }
+                  AuditRecord audited =
+                      JooqAudit.append(
+                          db,
+                          call,
+                          time,
+                          "OK",
+                          PROFILE,
+                          "-",
+                          "authority " + id + " active: " + subject);
+                  JooqEventStore.append(
+                      db,
+                      new EventStore.Event(
+                          audited.sequence(), EventStore.Event.TRUST, id, "-", time, null));
+                }));
   }
 }

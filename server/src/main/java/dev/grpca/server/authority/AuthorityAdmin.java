@@ -1,0 +1,149 @@
+package dev.grpca.server.authority;
+
+import dev.grpca.server.error.CaException;
+import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.policy.DurationText;
+import dev.grpca.server.x509.KeyAlgorithm;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.RFC4519Style;
+
+/**
+ * Making CAs while the server runs: the checks of CreateRoot and CreateIntermediate, then {@link
+ * AuthorityBootstrap#createNow}. Each new CA joins {@link Authorities} and is handed to {@code
+ * made} (its first CRL, the watchers of trust bundles).
+ */
+public final class AuthorityAdmin {
+  private static final Pattern ID = Pattern.compile("[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?");
+  private static final Duration MIN_LIFETIME = Duration.ofDays(1);
+  private static final Duration MAX_LIFETIME = Duration.ofDays(100 * 366);
+  private static final int MAX_PATH_LENGTH = 16;
+
+  /** What a new CA is to be: {@code pathLength} null for the default (none for a root, else 0). */
+  public record Request(
+      String id,
+      String subject,
+      KeyAlgorithm keyAlgorithm,
+      Duration lifetime,
+      Integer pathLength) {}
+
+  private final Authorities authorities;
+  private final AuthorityBootstrap bootstrap;
+  private final Clock clock;
+  private final Consumer<Authority> made;
+
+  public AuthorityAdmin(
+      Authorities authorities,
+      AuthorityBootstrap bootstrap,
+      Clock clock,
+      Consumer<Authority> made) {
+    this.authorities = authorities;
+    this.bootstrap = bootstrap;
+    this.clock = clock;
+    this.made = made;
+  }
+
+  /** A new root: self-signed, no path length unless asked. */
+  public Authority createRoot(Request r) {
+    AuthoritySpec spec = spec(r, KeyAlgorithm.EC_P384, Duration.ofDays(3650));
+    return added(bootstrap.createNow(spec, null, pathLength(r.pathLength())));
+  }
+
+  /**
+   * A new intermediate signed by {@code parentId}: the parent must be valid now and its path length
+   * must allow a CA below it, with a shorter one.
+   */
+  public Authority createIntermediate(Request r, String parentId) {
+    if (parentId == null || parentId.isEmpty()) {
+      throw CaException.invalid(
+          "parent_authority_id", "empty (expected: the id of the local authority that signs it)");
+    }
+    AuthoritySpec spec = spec(r, KeyAlgorithm.EC_P256, Duration.ofDays(1825));
+    Authority parent =
+        authorities
+            .find(parentId)
+            .orElseThrow(
+                () ->
+                    CaException.field(
+                        ErrorKind.NOT_FOUND,
+                        "parent_authority_id",
+                        "no authority '" + parentId + "'"));
+    if (!clock.instant().isBefore(parent.issuer().notAfter())) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "parent_authority_id",
+          "authority '" + parentId + "' expired at " + parent.issuer().notAfter());
+    }
+    int parentLimit = parent.certificate().getBasicConstraints();
+    if (parentLimit == 0) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "parent_authority_id",
+          "authority '" + parentId + "' has path length 0: it may sign no CA");
+    }
+    Integer pathLength = r.pathLength() == null ? Integer.valueOf(0) : pathLength(r.pathLength());
+    if (parentLimit != Integer.MAX_VALUE && pathLength >= parentLimit) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "path_length",
+          pathLength
+              + " (authority '"
+              + parentId
+              + "' has path length "
+              + parentLimit
+              + ": a CA below it may have at most "
+              + (parentLimit - 1)
+              + ")");
+    }
+    return added(bootstrap.createNow(spec, parent, pathLength));
+  }
+
+  private Authority added(Authority authority) {
+    authorities.add(authority);
+    made.accept(authority);
+    return authority;
+  }
+
+  private static AuthoritySpec spec(Request r, KeyAlgorithm defaultKey, Duration defaultLifetime) {
+    if (r.id() == null || !ID.matcher(r.id()).matches()) {
+      throw CaException.invalid(
+          "authority_id",
+          "'"
+              + r.id()
+              + "' (expected: 1-64 lowercase letters, digits and '-', starting and ending with a"
+              + " letter or digit)");
+    }
+    String subject = r.subject() == null ? "" : r.subject().trim();
+    try {
+      if (new X500Name(RFC4519Style.INSTANCE, subject).getRDNs().length == 0) {
+        throw new IllegalArgumentException("empty");
+      }
+    } catch (IllegalArgumentException e) {
+      throw CaException.invalid(
+          "subject",
+          "'" + subject + "' (expected: an RFC 4514 DN such as CN=Acme Issuing CA,O=Acme)");
+    }
+    KeyAlgorithm key = r.keyAlgorithm() == null ? defaultKey : r.keyAlgorithm();
+    if (!key.isTokenSupported()) {
+      throw CaException.invalid(
+          "key_type", key.displayName() + " (expected: an RSA or EC P-256/P-384 key type)");
+    }
+    Duration lifetime = r.lifetime() == null ? defaultLifetime : r.lifetime();
+    if (lifetime.compareTo(MIN_LIFETIME) < 0 || lifetime.compareTo(MAX_LIFETIME) > 0) {
+      throw CaException.invalid(
+          "lifetime", DurationText.human(lifetime) + " (expected: 1d..36600d)");
+    }
+    return new AuthoritySpec(r.id(), subject, key, lifetime);
+  }
+
+  private static Integer pathLength(Integer asked) {
+    if (asked != null && (asked < 0 || asked > MAX_PATH_LENGTH)) {
+      throw CaException.invalid(
+          "path_length", asked + " (expected: 0.." + MAX_PATH_LENGTH + ", or unset)");
+    }
+    return asked;
+  }
+}
