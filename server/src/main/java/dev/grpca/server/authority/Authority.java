@@ -2,6 +2,7 @@ package dev.grpca.server.authority;
 
 import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.x509.Issuer;
+import dev.grpca.server.x509.NameConstraintRules;
 import dev.grpca.server.x509.Pem;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
@@ -55,7 +56,16 @@ public final class Authority {
             ski.getKeyIdentifier(),
             signer.algorithm().signatureAlgorithmIdentifier(),
             holder.getNotBefore().toInstant(),
-            holder.getNotAfter().toInstant());
+            holder.getNotAfter().toInstant(),
+            this.chain.stream().map(Authority::nameConstraints).toList());
+  }
+
+  private static NameConstraintRules nameConstraints(X509Certificate certificate) {
+    try {
+      return NameConstraintRules.of(new JcaX509CertificateHolder(certificate).getExtensions());
+    } catch (CertificateEncodingException e) {
+      throw new IllegalArgumentException("unreadable CA certificate", e);
+    }
   }
 
   public String id() {

@@ -4,6 +4,7 @@ import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.policy.DurationText;
 import dev.grpca.server.x509.KeyAlgorithm;
+import dev.grpca.server.x509.NameConstraintRules;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.Consumer;
@@ -22,13 +23,21 @@ public final class AuthorityAdmin {
   private static final Duration MAX_LIFETIME = Duration.ofDays(100 * 366);
   private static final int MAX_PATH_LENGTH = 16;
 
-  /** What a new CA is to be: {@code pathLength} null for the default (none for a root, else 0). */
+  /**
+   * What a new CA is to be: {@code pathLength} null for the default (none for a root, else 0),
+   * {@code nameConstraints} null for none.
+   */
   public record Request(
       String id,
       String subject,
       KeyAlgorithm keyAlgorithm,
       Duration lifetime,
-      Integer pathLength) {}
+      Integer pathLength,
+      NameConstraintRules nameConstraints) {
+    public Request {
+      nameConstraints = nameConstraints == null ? NameConstraintRules.NONE : nameConstraints;
+    }
+  }
 
   private final Authorities authorities;
   private final AuthorityBootstrap bootstrap;
@@ -49,7 +58,8 @@ public final class AuthorityAdmin {
   /** A new root: self-signed, no path length unless asked. */
   public Authority createRoot(Request r) {
     AuthoritySpec spec = spec(r, KeyAlgorithm.EC_P384, Duration.ofDays(3650));
-    return added(bootstrap.createNow(spec, null, pathLength(r.pathLength())));
+    return added(
+        bootstrap.createNow(spec, null, pathLength(r.pathLength()), checked(r.nameConstraints())));
   }
 
   /**
@@ -98,7 +108,7 @@ public final class AuthorityAdmin {
               + (parentLimit - 1)
               + ")");
     }
-    return added(bootstrap.createNow(spec, parent, pathLength));
+    return added(bootstrap.createNow(spec, parent, pathLength, checked(r.nameConstraints())));
   }
 
   private Authority added(Authority authority) {
@@ -137,6 +147,50 @@ public final class AuthorityAdmin {
           "lifetime", DurationText.human(lifetime) + " (expected: 1d..36600d)");
     }
     return new AuthoritySpec(r.id(), subject, key, lifetime);
+  }
+
+  private static final Pattern DOMAIN =
+      Pattern.compile(
+          "\\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+  private static final Pattern MAILBOX = Pattern.compile("[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@");
+
+  /** Constraints whose names are DNS domains, mailboxes or hosts, as RFC 5280 writes them. */
+  private static NameConstraintRules checked(NameConstraintRules c) {
+    domains("name_constraints.permitted_dns_domains", c.permittedDns());
+    domains("name_constraints.excluded_dns_domains", c.excludedDns());
+    mail("name_constraints.permitted_email_addresses", c.permittedEmails());
+    mail("name_constraints.excluded_email_addresses", c.excludedEmails());
+    domains("name_constraints.permitted_uri_domains", c.permittedUris());
+    domains("name_constraints.excluded_uri_domains", c.excludedUris());
+    return c;
+  }
+
+  private static void domains(String field, java.util.List<String> names) {
+    for (int i = 0; i < names.size(); i++) {
+      String n = names.get(i);
+      if (n.length() > 254 || !DOMAIN.matcher(n).matches()) {
+        throw CaException.invalid(
+            field + "[" + i + "]",
+            "'"
+                + n
+                + "' (expected: a domain such as example.com, or .example.com for the names"
+                + " under it)");
+      }
+    }
+  }
+
+  private static void mail(String field, java.util.List<String> names) {
+    for (int i = 0; i < names.size(); i++) {
+      String n = names.get(i);
+      int at = n.lastIndexOf('@');
+      String host = at < 0 ? n : n.substring(at + 1);
+      if ((at >= 0 && !MAILBOX.matcher(n.substring(0, at + 1)).matches())
+          || !DOMAIN.matcher(host).matches()) {
+        throw CaException.invalid(
+            field + "[" + i + "]",
+            "'" + n + "' (expected: a mailbox, a host, or .domain for the hosts under it)");
+      }
+    }
   }
 
   private static Integer pathLength(Integer asked) {

@@ -10,6 +10,7 @@ import dev.grpca.server.store.StoredAuthority;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.IssuerUrls;
+import dev.grpca.server.x509.NameConstraintRules;
 import dev.grpca.server.x509.Pem;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -144,7 +145,7 @@ public final class AuthorityBootstrap {
             chain(certificate, parent),
             key.get().signer());
       }
-      return create(spec, parent, true, parent == null ? null : 0);
+      return create(spec, parent, true, parent == null ? null : 0, NameConstraintRules.NONE);
     }
     if (key.isPresent()) {
       X509Certificate certificate = key.get().certificate();
@@ -157,7 +158,7 @@ public final class AuthorityBootstrap {
           chain(certificate, parent),
           key.get().signer());
     }
-    return create(spec, parent, false, parent == null ? null : 0);
+    return create(spec, parent, false, parent == null ? null : 0, NameConstraintRules.NONE);
   }
 
   private Authority load(String id, StoredAuthority row, Authority parent) {
@@ -189,7 +190,11 @@ public final class AuthorityBootstrap {
    * signed and stored, then the key labelled in the token and the CA's row completed.
    */
   private Authority create(
-      AuthoritySpec spec, Authority parent, boolean rowWritten, Integer pathLength) {
+      AuthoritySpec spec,
+      Authority parent,
+      boolean rowWritten,
+      Integer pathLength,
+      NameConstraintRules nameConstraints) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     Signer signer = token.generate(spec.keyAlgorithm());
     Instant notAfter = now.plus(spec.lifetime());
@@ -204,6 +209,7 @@ public final class AuthorityBootstrap {
                 now,
                 notAfter)
             .ca(pathLength)
+            .nameConstraints(nameConstraints)
             .keyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature);
     if (parent != null) {
       certificate.issuerUrls(urls.crl(parent.id()), urls.caIssuers(parent.id()), urls.ocsp());
@@ -239,7 +245,11 @@ public final class AuthorityBootstrap {
    * @param parent null for a root
    * @param pathLength its pathLenConstraint; null for none
    */
-  public Authority createNow(AuthoritySpec spec, Authority parent, Integer pathLength) {
+  public Authority createNow(
+      AuthoritySpec spec,
+      Authority parent,
+      Integer pathLength,
+      NameConstraintRules nameConstraints) {
     Optional<StoredAuthority> stored = store.find(spec.id());
     String parentId = parent == null ? null : parent.id();
     if (stored.isPresent()
@@ -256,7 +266,7 @@ public final class AuthorityBootstrap {
         throw taken(spec.id(), "");
       }
     }
-    return create(spec, parent, true, pathLength);
+    return create(spec, parent, true, pathLength, nameConstraints);
   }
 
   /** An id that is taken: by a CA, a creation under another parent, or a key in the token. */

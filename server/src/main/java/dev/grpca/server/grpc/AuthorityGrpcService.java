@@ -18,6 +18,7 @@ import dev.grpca.proto.v1.GetCrlResponse;
 import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.ListAuthoritiesRequest;
 import dev.grpca.proto.v1.ListAuthoritiesResponse;
+import dev.grpca.proto.v1.NameConstraints;
 import dev.grpca.proto.v1.RebuildCrlRequest;
 import dev.grpca.proto.v1.RebuildCrlResponse;
 import dev.grpca.server.authority.Authorities;
@@ -29,6 +30,7 @@ import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.x509.Certificates;
+import dev.grpca.server.x509.NameConstraintRules;
 import dev.grpca.server.x509.Pem;
 import dev.grpca.server.x509.SerialNumbers;
 import io.grpc.stub.StreamObserver;
@@ -84,7 +86,8 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
                 r.getSubject(),
                 ProtoMapping.keyAlgorithm(r.getKeyType()),
                 r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
-                r.hasPathLength() ? r.getPathLength() : null));
+                r.hasPathLength() ? r.getPathLength() : null,
+                null));
     RequestLog.current().serial(SerialNumbers.toHex(made.certificate().getSerialNumber()));
     response.onNext(CreateRootResponse.newBuilder().setAuthority(mapped(made)).build());
     response.onCompleted();
@@ -101,11 +104,46 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
                 r.getSubject(),
                 ProtoMapping.keyAlgorithm(r.getKeyType()),
                 r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
-                r.hasPathLength() ? r.getPathLength() : null),
+                r.hasPathLength() ? r.getPathLength() : null,
+                r.hasNameConstraints() ? rules(r.getNameConstraints()) : null),
             r.getParentAuthorityId());
     RequestLog.current().serial(SerialNumbers.toHex(made.certificate().getSerialNumber()));
     response.onNext(CreateIntermediateResponse.newBuilder().setAuthority(mapped(made)).build());
     response.onCompleted();
+  }
+
+  private static NameConstraintRules rules(NameConstraints n) {
+    return new NameConstraintRules(
+        n.getPermittedDnsDomainsList(),
+        n.getExcludedDnsDomainsList(),
+        ranges("name_constraints.permitted_ip_ranges", n.getPermittedIpRangesList()),
+        ranges("name_constraints.excluded_ip_ranges", n.getExcludedIpRangesList()),
+        n.getPermittedEmailAddressesList(),
+        n.getExcludedEmailAddressesList(),
+        n.getPermittedUriDomainsList(),
+        n.getExcludedUriDomainsList());
+  }
+
+  private static java.util.List<NameConstraintRules.IpRange> ranges(
+      String field, java.util.List<String> texts) {
+    java.util.List<NameConstraintRules.IpRange> out = new java.util.ArrayList<>();
+    for (int i = 0; i < texts.size(); i++) {
+      out.add(NameConstraintRules.IpRange.parse(field + "[" + i + "]", texts.get(i)));
+    }
+    return out;
+  }
+
+  private static NameConstraints proto(NameConstraintRules c) {
+    return NameConstraints.newBuilder()
+        .addAllPermittedDnsDomains(c.permittedDns())
+        .addAllExcludedDnsDomains(c.excludedDns())
+        .addAllPermittedIpRanges(c.permittedIps().stream().map(Object::toString).toList())
+        .addAllExcludedIpRanges(c.excludedIps().stream().map(Object::toString).toList())
+        .addAllPermittedEmailAddresses(c.permittedEmails())
+        .addAllExcludedEmailAddresses(c.excludedEmails())
+        .addAllPermittedUriDomains(c.permittedUris())
+        .addAllExcludedUriDomains(c.excludedUris())
+        .build();
   }
 
   private dev.grpca.proto.v1.Authority mapped(Authority a) {
@@ -126,6 +164,10 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
             .setChainPem(a.chainPem())
             .setDefaultIssuer(a.id().equals(authorities.defaultIssuer().id()))
             .setSerialNumber(SerialNumbers.toHex(c.getSerialNumber()));
+    NameConstraintRules constraints = NameConstraintRules.of(a.certificateHolder().getExtensions());
+    if (!constraints.isEmpty()) {
+      out.setNameConstraints(proto(constraints));
+    }
     int pathLength = c.getBasicConstraints();
     if (pathLength >= 0 && pathLength != Integer.MAX_VALUE) {
       out.setPathLength(pathLength);

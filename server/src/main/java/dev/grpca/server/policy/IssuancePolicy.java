@@ -8,6 +8,7 @@ import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.HostNames;
 import dev.grpca.server.x509.Issuer;
 import dev.grpca.server.x509.KeyAlgorithm;
+import dev.grpca.server.x509.NameConstraintRules;
 import dev.grpca.server.x509.PublicKeyInfo;
 import dev.grpca.server.x509.SubjectFields;
 import java.math.BigInteger;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -59,7 +61,46 @@ public final class IssuancePolicy {
     Template template = fillTemplate(checked, profile, key, now);
     template = enforceLimits(template, checked, profile, key, keyField, issuer);
     checkNames(template, checked, profile);
+    checkNameConstraints(template, checked, issuer);
     return template;
+  }
+
+  /**
+   * Step 5: the names within the name constraints of the issuer and of every CA above it; a name
+   * outside them is PERMISSION_DENIED naming the constraint, before anything is signed (a relying
+   * party would refuse the certificate).
+   */
+  static void checkNameConstraints(Template t, Checked c, Issuer issuer) {
+    for (NameConstraintRules rules : issuer.nameConstraints()) {
+      for (String name : t.dnsNames()) {
+        int i = c.dnsNames().indexOf(name);
+        refuseOutside(
+            i < 0 ? "subject.common_name" : "dns_names[" + i + "]", name, rules.dnsViolation(name));
+      }
+      for (int j = 0; j < t.ipAddresses().size(); j++) {
+        int i = c.ipAddresses().indexOf(t.ipAddresses().get(j));
+        refuseOutside(
+            i < 0 ? "subject.common_name" : "ip_addresses[" + i + "]",
+            t.ipTexts().get(j),
+            rules.ipViolation(t.ipAddresses().get(j)));
+      }
+      for (int i = 0; i < t.emailAddresses().size(); i++) {
+        String email = t.emailAddresses().get(i);
+        refuseOutside("email_addresses[" + i + "]", email, rules.emailViolation(email));
+      }
+      for (int i = 0; i < t.uris().size(); i++) {
+        String uri = t.uris().get(i);
+        refuseOutside("uris[" + i + "]", uri, rules.uriViolation(uri));
+      }
+    }
+  }
+
+  private static void refuseOutside(String field, String name, Optional<String> violation) {
+    if (violation.isPresent()) {
+      throw CaException.denied(
+          field,
+          "'" + name + "' is outside the issuing CA's name constraints (" + violation.get() + ")");
+    }
   }
 
   /** Step 1: every field's syntax. Names come back normalised. */

@@ -31,7 +31,8 @@ public record CertificateSpec(
     String crlUrl,
     String caIssuersUrl,
     String ocspUrl,
-    boolean ocspNoCheck) {
+    boolean ocspNoCheck,
+    NameConstraintRules nameConstraints) {
 
   /**
    * A spec with the four things every certificate has; the rest is named on the builder. The serial
@@ -60,6 +61,7 @@ public record CertificateSpec(
     private String caIssuersUrl;
     private String ocspUrl;
     private boolean ocspNoCheck;
+    private NameConstraintRules nameConstraints = NameConstraintRules.NONE;
 
     private Builder(
         X500Name subject, SubjectPublicKeyInfo publicKey, Instant notBefore, Instant notAfter) {
@@ -121,6 +123,12 @@ public record CertificateSpec(
       return this;
     }
 
+    /** The names the CA certificate lets the certificates below it carry (none: any). */
+    public Builder nameConstraints(NameConstraintRules nameConstraints) {
+      this.nameConstraints = nameConstraints;
+      return this;
+    }
+
     public CertificateSpec build(BigInteger serial) {
       return new CertificateSpec(
           serial,
@@ -139,7 +147,8 @@ public record CertificateSpec(
           crlUrl,
           caIssuersUrl,
           ocspUrl,
-          ocspNoCheck);
+          ocspNoCheck,
+          nameConstraints);
     }
   }
 

@@ -77,6 +77,9 @@ public final class TbsCertificates {
                   : new BasicConstraints(spec.pathLength()))
               : new BasicConstraints(false));
       ext.addExtension(Extension.keyUsage, true, new KeyUsage(spec.keyUsage()));
+      if (spec.nameConstraints() != null && !spec.nameConstraints().isEmpty()) {
+        ext.addExtension(Extension.nameConstraints, true, spec.nameConstraints().extension());
+      }
       if (!spec.extendedKeyUsages().isEmpty()) {
         ext.addExtension(
             Extension.extendedKeyUsage,

@@ -19,6 +19,7 @@ import dev.grpca.proto.v1.GetProfileRequest;
 import dev.grpca.proto.v1.Grant;
 import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.ListAuthoritiesRequest;
+import dev.grpca.proto.v1.NameConstraints;
 import dev.grpca.proto.v1.Operation;
 import dev.grpca.proto.v1.WatchTrustBundleRequest;
 import dev.grpca.proto.v1.WatchTrustBundleResponse;
@@ -184,6 +185,109 @@ class CreateAuthorityTest {
                   .getChainPem())
           .isEqualTo(issuing.getChainPem());
     }
+  }
+
+  @Test
+  void nameConstraintsOfAnIntermediateRefuseAnOutOfTreeIssueBeforeAnySignature() throws Exception {
+    Authority root = createRoot("nc-root", null);
+    Authority constrained =
+        authorities
+            .createIntermediate(
+                intermediate("nc-issuing", "nc-root")
+                    .setNameConstraints(
+                        NameConstraints.newBuilder()
+                            .addPermittedDnsDomains("example.com")
+                            .addExcludedDnsDomains("secret.example.com")
+                            .addPermittedIpRanges("10.0.0.0/8"))
+                    .build())
+            .getAuthority();
+    assertThat(constrained.getNameConstraints().getPermittedDnsDomainsList())
+        .containsExactly("example.com");
+    assertThat(constrained.getNameConstraints().getPermittedIpRangesList())
+        .containsExactly("10.0.0.0/8");
+    Files.writeString(work.resolve("nc-issuing.pem"), constrained.getCertificatePem());
+    assertThat(
+            Tools.openssl(work, "x509", "-in", "nc-issuing.pem", "-noout", "-text")
+                .requireSuccess()
+                .output())
+        .contains("X509v3 Name Constraints: critical")
+        .contains("DNS:example.com")
+        .contains("IP:10.0.0.0/255.0.0.0");
+
+    var base =
+        server
+            .profiles()
+            .getProfile(GetProfileRequest.newBuilder().setName("default").build())
+            .getProfile();
+    server
+        .profiles()
+        .createProfile(
+            CreateProfileRequest.newBuilder()
+                .setProfile(base.toBuilder().setName("nc-web").setAuthorityId("nc-issuing"))
+                .build());
+    var certificates = server.certificates();
+    Certificate inside =
+        certificates
+            .issue(
+                Requests.issue("api.example.com")
+                    .setProfile("nc-web")
+                    .addIpAddresses("10.1.2.3")
+                    .build())
+            .getCertificate();
+    Files.writeString(work.resolve("root.pem"), root.getCertificatePem());
+    Files.writeString(work.resolve("chain.pem"), inside.getChainPem());
+    Files.writeString(work.resolve("inside.pem"), inside.getCertificatePem());
+    assertThat(Tools.verifyAt(work, Instant.now(), "root.pem", "chain.pem", "inside.pem"))
+        .contains("inside.pem: OK");
+
+    long stored = server.count("SELECT COUNT(*) FROM certificate");
+    var outside =
+        failure(
+            () ->
+                certificates.issue(Requests.issue("api.example.org").setProfile("nc-web").build()));
+    assertThat(outside.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(outside.getStatus().getDescription())
+        .contains("api.example.org")
+        .contains("permitted DNS subtrees example.com");
+    var excluded =
+        failure(
+            () ->
+                certificates.issue(
+                    Requests.issue("db.secret.example.com").setProfile("nc-web").build()));
+    assertThat(excluded.getStatus().getDescription())
+        .contains("excluded DNS subtree secret.example.com");
+    var ip =
+        failure(
+            () ->
+                certificates.issue(
+                    Requests.issue("ok.example.com")
+                        .setProfile("nc-web")
+                        .addIpAddresses("192.168.1.1")
+                        .build()));
+    assertThat(ip.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(ip.getStatus().getDescription()).contains("permitted IP ranges 10.0.0.0/8");
+    // Refused by the policy: no row was recorded, so nothing went to the token to sign.
+    assertThat(server.count("SELECT COUNT(*) FROM certificate")).isEqualTo(stored);
+
+    // Malformed constraints are refused, and no CA is made.
+    for (NameConstraints bad :
+        List.of(
+            NameConstraints.newBuilder().addPermittedDnsDomains("not a domain").build(),
+            NameConstraints.newBuilder().addPermittedIpRanges("10.0.0.1/8").build(),
+            NameConstraints.newBuilder().addExcludedEmailAddresses("@@example.com").build())) {
+      assertThat(
+              failure(
+                      () ->
+                          authorities.createIntermediate(
+                              intermediate("nc-refused", "nc-root")
+                                  .setNameConstraints(bad)
+                                  .build()))
+                  .getStatus()
+                  .getCode())
+          .as(bad.toString())
+          .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+    assertThat(server.count("SELECT COUNT(*) FROM authority WHERE id = 'nc-refused'")).isZero();
   }
 
   @Test

@@ -235,7 +235,8 @@ class CertificateChecksTest {
         null,
         null,
         null,
-        true);
+        true,
+        spec.nameConstraints());
   }
 
   private static List<String> problems(CertificateSpec spec, Issuer issuer) {
