@@ -16,6 +16,7 @@ import dev.grpca.server.issuance.Importer;
 import dev.grpca.server.issuance.Inventory;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.RequestIds;
+import dev.grpca.server.issuance.SubordinateSigning;
 import dev.grpca.server.metrics.MetricNames;
 import dev.grpca.server.metrics.MetricsServer;
 import dev.grpca.server.policy.IssuancePolicy;
@@ -195,6 +196,16 @@ public final class CaServer extends Serving {
     AutoRenewal autoRenewal =
         new AutoRenewal(certificates, issuance, core.clock, core.metrics, events::nudge)
             .every(core.scheduler, Duration.ofMinutes(1));
+    AuthorityAdmin authorityAdmin =
+        new AuthorityAdmin(
+            authorities,
+            core.bootstrap(),
+            core.clock,
+            made -> {
+              // Its first CRL now, and trust-bundle watchers told at once.
+              crls.publish(made.id());
+              events.nudge();
+            });
     GrpcServer grpc =
         opened.add(
             GrpcServer.start(
@@ -215,15 +226,9 @@ public final class CaServer extends Serving {
                     events,
                     config.tidy().buffer(),
                     authorities,
-                    new AuthorityAdmin(
-                        authorities,
-                        core.bootstrap(),
-                        core.clock,
-                        made -> {
-                          // Its first CRL now, and trust-bundle watchers told at once.
-                          crls.publish(made.id());
-                          events.nudge();
-                        }),
+                    authorityAdmin,
+                    new SubordinateSigning(
+                        authorityAdmin, core.factory, core.urls, core.bouncyCastle, core.clock),
                     profiles,
                     crls,
                     core.clock,

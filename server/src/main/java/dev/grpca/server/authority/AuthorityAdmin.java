@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x500.style.RFC4519Style;
 
 /**
@@ -59,7 +60,11 @@ public final class AuthorityAdmin {
   public Authority createRoot(Request r) {
     AuthoritySpec spec = spec(r, KeyAlgorithm.EC_P384, Duration.ofDays(3650));
     return added(
-        bootstrap.createNow(spec, null, pathLength(r.pathLength()), checked(r.nameConstraints())));
+        bootstrap.createNow(
+            spec,
+            null,
+            r.pathLength() == null ? null : pathLength(r.pathLength(), "path_length"),
+            r.nameConstraints().checked()));
   }
 
   /**
@@ -67,11 +72,21 @@ public final class AuthorityAdmin {
    * must allow a CA below it, with a shorter one.
    */
   public Authority createIntermediate(Request r, String parentId) {
+    Authority parent = parentFor(parentId);
+    AuthoritySpec spec = spec(r, KeyAlgorithm.EC_P256, Duration.ofDays(1825));
+    int pathLength = childPathLength(parent, r.pathLength(), "path_length");
+    return added(bootstrap.createNow(spec, parent, pathLength, r.nameConstraints().checked()));
+  }
+
+  /**
+   * The local authority {@code parentId} (parent_authority_id), if it may sign a CA now: valid, and
+   * with a path length that leaves room for one.
+   */
+  public Authority parentFor(String parentId) {
     if (parentId == null || parentId.isEmpty()) {
       throw CaException.invalid(
           "parent_authority_id", "empty (expected: the id of the local authority that signs it)");
     }
-    AuthoritySpec spec = spec(r, KeyAlgorithm.EC_P256, Duration.ofDays(1825));
     Authority parent =
         authorities
             .find(parentId)
@@ -87,28 +102,51 @@ public final class AuthorityAdmin {
           "parent_authority_id",
           "authority '" + parentId + "' expired at " + parent.issuer().notAfter());
     }
-    int parentLimit = parent.certificate().getBasicConstraints();
-    if (parentLimit == 0) {
+    if (parent.certificate().getBasicConstraints() == 0) {
       throw CaException.field(
           ErrorKind.FAILED_PRECONDITION,
           "parent_authority_id",
           "authority '" + parentId + "' has path length 0: it may sign no CA");
     }
-    Integer pathLength = r.pathLength() == null ? Integer.valueOf(0) : pathLength(r.pathLength());
+    return parent;
+  }
+
+  /**
+   * The path length of a CA below {@code parent}: {@code asked} (null: 0), shorter than the
+   * parent's when it has one; {@code field} names it in a refusal.
+   */
+  public static int childPathLength(Authority parent, Integer asked, String field) {
+    int pathLength = asked == null ? 0 : pathLength(asked, field);
+    int parentLimit = parent.certificate().getBasicConstraints();
     if (parentLimit != Integer.MAX_VALUE && pathLength >= parentLimit) {
       throw CaException.field(
           ErrorKind.FAILED_PRECONDITION,
-          "path_length",
+          field,
           pathLength
               + " (authority '"
-              + parentId
+              + parent.id()
               + "' has path length "
               + parentLimit
               + ": a CA below it may have at most "
               + (parentLimit - 1)
               + ")");
     }
-    return added(bootstrap.createNow(spec, parent, pathLength, checked(r.nameConstraints())));
+    return pathLength;
+  }
+
+  /** An RFC 4514 DN, INVALID_ARGUMENT naming {@code field} when it is not one. */
+  public static X500Name subject(String field, String text) {
+    String subject = text == null ? "" : text.trim();
+    try {
+      X500Name name = new X500Name(RFC4519Style.INSTANCE, subject);
+      if (name.getRDNs().length > 0) {
+        return X500Name.getInstance(BCStyle.INSTANCE, name);
+      }
+    } catch (IllegalArgumentException e) {
+      // Refused below.
+    }
+    throw CaException.invalid(
+        field, "'" + subject + "' (expected: an RFC 4514 DN such as CN=Acme Issuing CA,O=Acme)");
   }
 
   private Authority added(Authority authority) {
@@ -127,15 +165,7 @@ public final class AuthorityAdmin {
               + " letter or digit)");
     }
     String subject = r.subject() == null ? "" : r.subject().trim();
-    try {
-      if (new X500Name(RFC4519Style.INSTANCE, subject).getRDNs().length == 0) {
-        throw new IllegalArgumentException("empty");
-      }
-    } catch (IllegalArgumentException e) {
-      throw CaException.invalid(
-          "subject",
-          "'" + subject + "' (expected: an RFC 4514 DN such as CN=Acme Issuing CA,O=Acme)");
-    }
+    subject("subject", subject);
     KeyAlgorithm key = r.keyAlgorithm() == null ? defaultKey : r.keyAlgorithm();
     if (!key.isTokenSupported()) {
       throw CaException.invalid(
@@ -149,54 +179,9 @@ public final class AuthorityAdmin {
     return new AuthoritySpec(r.id(), subject, key, lifetime);
   }
 
-  private static final Pattern DOMAIN =
-      Pattern.compile(
-          "\\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
-  private static final Pattern MAILBOX = Pattern.compile("[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@");
-
-  /** Constraints whose names are DNS domains, mailboxes or hosts, as RFC 5280 writes them. */
-  private static NameConstraintRules checked(NameConstraintRules c) {
-    domains("name_constraints.permitted_dns_domains", c.permittedDns());
-    domains("name_constraints.excluded_dns_domains", c.excludedDns());
-    mail("name_constraints.permitted_email_addresses", c.permittedEmails());
-    mail("name_constraints.excluded_email_addresses", c.excludedEmails());
-    domains("name_constraints.permitted_uri_domains", c.permittedUris());
-    domains("name_constraints.excluded_uri_domains", c.excludedUris());
-    return c;
-  }
-
-  private static void domains(String field, java.util.List<String> names) {
-    for (int i = 0; i < names.size(); i++) {
-      String n = names.get(i);
-      if (n.length() > 254 || !DOMAIN.matcher(n).matches()) {
-        throw CaException.invalid(
-            field + "[" + i + "]",
-            "'"
-                + n
-                + "' (expected: a domain such as example.com, or .example.com for the names"
-                + " under it)");
-      }
-    }
-  }
-
-  private static void mail(String field, java.util.List<String> names) {
-    for (int i = 0; i < names.size(); i++) {
-      String n = names.get(i);
-      int at = n.lastIndexOf('@');
-      String host = at < 0 ? n : n.substring(at + 1);
-      if ((at >= 0 && !MAILBOX.matcher(n.substring(0, at + 1)).matches())
-          || !DOMAIN.matcher(host).matches()) {
-        throw CaException.invalid(
-            field + "[" + i + "]",
-            "'" + n + "' (expected: a mailbox, a host, or .domain for the hosts under it)");
-      }
-    }
-  }
-
-  private static Integer pathLength(Integer asked) {
-    if (asked != null && (asked < 0 || asked > MAX_PATH_LENGTH)) {
-      throw CaException.invalid(
-          "path_length", asked + " (expected: 0.." + MAX_PATH_LENGTH + ", or unset)");
+  private static int pathLength(int asked, String field) {
+    if (asked < 0 || asked > MAX_PATH_LENGTH) {
+      throw CaException.invalid(field, asked + " (expected: 0.." + MAX_PATH_LENGTH + ", or unset)");
     }
     return asked;
   }

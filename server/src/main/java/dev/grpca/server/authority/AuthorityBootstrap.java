@@ -40,6 +40,9 @@ public final class AuthorityBootstrap {
   /** The profile CA certificates are recorded under, in the certificate table like any other. */
   public static final String PROFILE = "grpca-ca";
 
+  /** The profile of the CA certificates SignSubordinate makes for other CAs. */
+  public static final String SUBORDINATE_PROFILE = "grpca-subordinate";
+
   private final TokenKeys token;
   private final AuthorityStore store;
   private final CertificateFactory factory;

@@ -21,11 +21,15 @@ import dev.grpca.proto.v1.ListAuthoritiesResponse;
 import dev.grpca.proto.v1.NameConstraints;
 import dev.grpca.proto.v1.RebuildCrlRequest;
 import dev.grpca.proto.v1.RebuildCrlResponse;
+import dev.grpca.proto.v1.SignSubordinateRequest;
+import dev.grpca.proto.v1.SignSubordinateResponse;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.authority.AuthorityAdmin;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
+import dev.grpca.server.issuance.IssuedCertificate;
+import dev.grpca.server.issuance.SubordinateSigning;
 import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.StoredCrl;
@@ -42,13 +46,19 @@ import java.time.Clock;
 final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceImplBase {
   private final Authorities authorities;
   private final AuthorityAdmin admin;
+  private final SubordinateSigning subordinates;
   private final CrlPublisher crls;
   private final Clock clock;
 
   AuthorityGrpcService(
-      Authorities authorities, AuthorityAdmin admin, CrlPublisher crls, Clock clock) {
+      Authorities authorities,
+      AuthorityAdmin admin,
+      SubordinateSigning subordinates,
+      CrlPublisher crls,
+      Clock clock) {
     this.authorities = authorities;
     this.admin = admin;
+    this.subordinates = subordinates;
     this.crls = crls;
     this.clock = clock;
   }
@@ -109,6 +119,39 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
             r.getParentAuthorityId());
     RequestLog.current().serial(SerialNumbers.toHex(made.certificate().getSerialNumber()));
     response.onNext(CreateIntermediateResponse.newBuilder().setAuthority(mapped(made)).build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void signSubordinate(
+      SignSubordinateRequest r, StreamObserver<SignSubordinateResponse> response) {
+    RequestLog log = RequestLog.current();
+    log.caller().requireAdmin();
+    if (r.getUseCsrValues() && !r.getSubject().isEmpty()) {
+      throw CaException.invalid("subject", "give a subject or use_csr_values, not both");
+    }
+    if (!r.getUseCsrValues() && r.getSubject().isEmpty()) {
+      throw CaException.invalid("subject", "required unless use_csr_values is set");
+    }
+    IssuedCertificate signed =
+        subordinates.sign(
+            new SubordinateSigning.Request(
+                r.getParentAuthorityId(),
+                r.getCsrPem(),
+                r.getUseCsrValues() ? null : AuthorityAdmin.subject("subject", r.getSubject()),
+                r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
+                r.hasMaxPathLength() ? r.getMaxPathLength() : null,
+                r.hasNameConstraints() ? rules(r.getNameConstraints()) : null,
+                log.principal()));
+    log.serial(signed.stored().serialNumber());
+    Authority parent = authorities.get(signed.stored().authorityId());
+    response.onNext(
+        SignSubordinateResponse.newBuilder()
+            .setCertificate(
+                ProtoMapping.certificate(signed.stored(), parent.chainPem(), clock.instant())
+                    .toBuilder()
+                    .setIssuer(Certificates.rfc4514(parent.issuer().subject())))
+            .build());
     response.onCompleted();
   }
 

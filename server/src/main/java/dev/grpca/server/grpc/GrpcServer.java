@@ -101,6 +101,7 @@ public final class GrpcServer implements AutoCloseable {
       java.time.Duration tidyBuffer,
       Authorities authorities,
       dev.grpca.server.authority.AuthorityAdmin authorityAdmin,
+      dev.grpca.server.issuance.SubordinateSigning subordinates,
       ProfileCatalog profiles,
       CrlPublisher crls,
       Clock clock,
@@ -142,7 +143,8 @@ public final class GrpcServer implements AutoCloseable {
                 new CertificatePermissions(s.profiles(), s.authorities()),
                 s.limits(),
                 s.clock()),
-            new AuthorityGrpcService(s.authorities(), s.authorityAdmin(), s.crls(), s.clock()),
+            new AuthorityGrpcService(
+                s.authorities(), s.authorityAdmin(), s.subordinates(), s.crls(), s.clock()),
             new ProfileGrpcService(s.profiles()),
             new AdminGrpcService(s.access(), s.inventory(), s.tidyBuffer()));
     builder

@@ -15,6 +15,7 @@ import org.bouncycastle.asn1.ASN1IA5String;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.pkcs.Attribute;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -32,7 +33,19 @@ public record Csr(
     List<String> dnsNames,
     List<String> ipAddresses,
     List<String> emailAddresses,
-    List<String> uris) {
+    List<String> uris,
+    X500Name subjectName) {
+
+  /** A request whose subject is known only by its fields. */
+  public Csr(
+      SubjectPublicKeyInfo publicKey,
+      SubjectFields subject,
+      List<String> dnsNames,
+      List<String> ipAddresses,
+      List<String> emailAddresses,
+      List<String> uris) {
+    this(publicKey, subject, dnsNames, ipAddresses, emailAddresses, uris, null);
+  }
 
   static final int MAX_PEM_CHARS = 64 * 1024;
   private static final String FIELD = "csr_pem";
@@ -79,7 +92,13 @@ public record Csr(
     List<String> uris = new ArrayList<>();
     readSans(csr, dns, ips, emails, uris);
     return new Csr(
-        csr.getSubjectPublicKeyInfo(), SubjectFields.of(csr.getSubject()), dns, ips, emails, uris);
+        csr.getSubjectPublicKeyInfo(),
+        SubjectFields.of(csr.getSubject()),
+        dns,
+        ips,
+        emails,
+        uris,
+        csr.getSubject());
   }
 
   private static PKCS10CertificationRequest read(String pem) {

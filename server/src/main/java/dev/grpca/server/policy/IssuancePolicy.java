@@ -358,7 +358,7 @@ public final class IssuancePolicy {
   }
 
   /** What any certificate's key must be, whatever the profile: INVALID_ARGUMENT otherwise. */
-  static void checkKey(PublicKeyInfo key, String field) {
+  public static void checkKey(PublicKeyInfo key, String field) {
     String expected = "expected: RSA 2048-8192 with e = 65537, EC P-256, P-384, P-521 or Ed25519";
     switch (key.family()) {
       case RSA:

@@ -90,11 +90,6 @@ public final class RevocationService {
    */
   public Revocation revoke(String serialText, int reason, String principal, RequestKey key) {
     String serial = SerialNumbers.requireHex("serial_number", serialText);
-    if (reason == CA_COMPROMISE || reason == AA_COMPROMISE) {
-      throw CaException.invalid(
-          "reason",
-          "cACompromise and aACompromise are for CA certificates, not the leaves this CA issues");
-    }
     if (reason == REMOVE_FROM_CRL) {
       throw CaException.invalid(
           "reason", "removeFromCRL belongs in delta CRLs; it revokes nothing");
@@ -117,6 +112,13 @@ public final class RevocationService {
               + certificate.imported().issuer()
               + ") can"
               + " revoke it");
+    }
+    if ((reason == CA_COMPROMISE || reason == AA_COMPROMISE)
+        && !AuthorityBootstrap.SUBORDINATE_PROFILE.equals(certificate.profile())) {
+      throw CaException.invalid(
+          "reason",
+          "cACompromise and aACompromise are for CA certificates (SignSubordinate's), not the"
+              + " leaves this CA issues");
     }
     if (AuthorityBootstrap.PROFILE.equals(certificate.profile())) {
       // A CA's certificate is recorded like any other, but revoking one is a hierarchy decision

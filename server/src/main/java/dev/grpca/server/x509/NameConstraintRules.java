@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.DERIA5String;
 import org.bouncycastle.asn1.DEROctetString;
@@ -122,6 +123,53 @@ public record NameConstraintRules(
     excludedEmails = lower(excludedEmails);
     permittedUris = lower(permittedUris);
     excludedUris = lower(excludedUris);
+  }
+
+  private static final Pattern DOMAIN =
+      Pattern.compile(
+          "\\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+  private static final Pattern MAILBOX = Pattern.compile("[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@");
+
+  /**
+   * These rules, if their names are DNS domains, mailboxes or hosts as RFC 5280 writes them;
+   * INVALID_ARGUMENT naming the first that is not (under name_constraints).
+   */
+  public NameConstraintRules checked() {
+    domains("name_constraints.permitted_dns_domains", permittedDns);
+    domains("name_constraints.excluded_dns_domains", excludedDns);
+    mail("name_constraints.permitted_email_addresses", permittedEmails);
+    mail("name_constraints.excluded_email_addresses", excludedEmails);
+    domains("name_constraints.permitted_uri_domains", permittedUris);
+    domains("name_constraints.excluded_uri_domains", excludedUris);
+    return this;
+  }
+
+  private static void domains(String field, List<String> names) {
+    for (int i = 0; i < names.size(); i++) {
+      String n = names.get(i);
+      if (n.length() > 254 || !DOMAIN.matcher(n).matches()) {
+        throw CaException.invalid(
+            field + "[" + i + "]",
+            "'"
+                + n
+                + "' (expected: a domain such as example.com, or .example.com for the names"
+                + " under it)");
+      }
+    }
+  }
+
+  private static void mail(String field, List<String> names) {
+    for (int i = 0; i < names.size(); i++) {
+      String n = names.get(i);
+      int at = n.lastIndexOf('@');
+      String host = at < 0 ? n : n.substring(at + 1);
+      if ((at >= 0 && !MAILBOX.matcher(n.substring(0, at + 1)).matches())
+          || !DOMAIN.matcher(host).matches()) {
+        throw CaException.invalid(
+            field + "[" + i + "]",
+            "'" + n + "' (expected: a mailbox, a host, or .domain for the hosts under it)");
+      }
+    }
   }
 
   public boolean isEmpty() {

@@ -79,6 +79,9 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
             .start(core.scheduler);
     String name = "grpca-" + SoftHsm.uniqueLabel("in-process");
     var hsm = SoftHsm.open();
+    var authorityAdmin =
+        new dev.grpca.server.authority.AuthorityAdmin(
+            core.authorities, core.bootstrap(), core.clock, made -> crls.publish(made.id()));
     grpc =
         GrpcServer.serve(
             InProcessServerBuilder.forName(name).directExecutor(),
@@ -125,11 +128,13 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
                     Duration.ofDays(7)),
                 Duration.ofHours(72),
                 core.authorities,
-                new dev.grpca.server.authority.AuthorityAdmin(
-                    core.authorities,
-                    core.bootstrap(),
-                    core.clock,
-                    made -> crls.publish(made.id())),
+                authorityAdmin,
+                new dev.grpca.server.issuance.SubordinateSigning(
+                    authorityAdmin,
+                    core.factory,
+                    CaCore.URLS,
+                    new org.bouncycastle.jce.provider.BouncyCastleProvider(),
+                    core.clock),
                 core.profiles,
                 crls,
                 core.clock,
