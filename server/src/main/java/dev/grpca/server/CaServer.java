@@ -199,6 +199,7 @@ public final class CaServer extends Serving {
     AuthorityAdmin authorityAdmin =
         new AuthorityAdmin(
             authorities,
+            core.database.authorities(),
             core.bootstrap(),
             core.clock,
             made -> {

@@ -3,10 +3,15 @@ package dev.grpca.server.authority;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.policy.DurationText;
+import dev.grpca.server.store.AuthorityStore;
+import dev.grpca.server.store.StoredAuthority;
+import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.NameConstraintRules;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -41,16 +46,19 @@ public final class AuthorityAdmin {
   }
 
   private final Authorities authorities;
+  private final AuthorityStore store;
   private final AuthorityBootstrap bootstrap;
   private final Clock clock;
   private final Consumer<Authority> made;
 
   public AuthorityAdmin(
       Authorities authorities,
+      AuthorityStore store,
       AuthorityBootstrap bootstrap,
       Clock clock,
       Consumer<Authority> made) {
     this.authorities = authorities;
+    this.store = store;
     this.bootstrap = bootstrap;
     this.clock = clock;
     this.made = made;
@@ -76,6 +84,48 @@ public final class AuthorityAdmin {
     AuthoritySpec spec = spec(r, KeyAlgorithm.EC_P256, Duration.ofDays(1825));
     int pathLength = childPathLength(parent, r.pathLength(), "path_length");
     return added(bootstrap.createNow(spec, parent, pathLength, r.nameConstraints().checked()));
+  }
+
+  /**
+   * An intermediate for an external root: its key in the token, its CSR back for that root to sign
+   * (state PENDING_CSR until {@link #activate}). Its path length and name constraints are the
+   * external root's to set in the certificate.
+   */
+  public AuthorityBootstrap.Pending createExternal(Request r) {
+    if (r.pathLength() != null) {
+      throw CaException.invalid(
+          "path_length", "set by the external root in the certificate it signs (leave it unset)");
+    }
+    if (!r.nameConstraints().isEmpty()) {
+      throw CaException.invalid(
+          "name_constraints",
+          "set by the external root in the certificate it signs (leave them unset)");
+    }
+    return bootstrap.createPending(spec(r, KeyAlgorithm.EC_P256, Duration.ofDays(1825)));
+  }
+
+  /**
+   * ActivateIntermediate: the PENDING_CSR intermediate {@code id} takes {@code certificatePem},
+   * which the external root signed, and {@code chainPem}, the certificates above it up to that
+   * root, and becomes ACTIVE.
+   */
+  public Authority activate(String id, String certificatePem, String chainPem) {
+    if (id == null || id.isEmpty()) {
+      throw CaException.invalid("authority_id", "empty (expected: the pending authority's id)");
+    }
+    List<X509Certificate> certificate = Certificates.parseAll("certificate_pem", certificatePem);
+    if (certificate.size() != 1) {
+      throw CaException.invalid(
+          "certificate_pem",
+          certificate.size() + " certificates (expected: one; the ones above it go in chain_pem)");
+    }
+    List<X509Certificate> above = Certificates.parseAll("chain_pem", chainPem);
+    return added(bootstrap.activate(id, certificate.get(0), above));
+  }
+
+  /** The intermediates waiting for the certificate an external root signs. */
+  public List<StoredAuthority> pending() {
+    return store.list().stream().filter(StoredAuthority::isPending).toList();
   }
 
   /**

@@ -183,8 +183,119 @@ public final class AuthorityBootstrap {
           "authority " + id + ": the token key '" + row.keyLabel() + "' is not its key");
     }
     log.info("authority {} loaded (key '{}' in the token)", id, row.keyLabel());
-    return new Authority(
-        id, parent == null ? null : parent.id(), chain(certificate, parent), tokenKey.signer());
+    List<X509Certificate> chain = chain(certificate, parent);
+    if (row.chainPem() != null) {
+      // Under an external root: the chain it was activated with.
+      chain.addAll(Certificates.parseAll("chain_pem", row.chainPem()));
+    }
+    return new Authority(id, parent == null ? null : parent.id(), chain, tokenKey.signer());
+  }
+
+  /** An intermediate for an external root, made and waiting for its certificate. */
+  public record Pending(StoredAuthority row, String csrPem) {}
+
+  /**
+   * An intermediate for an external root (CreateIntermediate with external): its row first (state
+   * PENDING_CSR), then its key in the token, then its CSR, signed by that key. The token lists a
+   * key only beside a certificate, so until {@link #activate} brings the real one a placeholder
+   * self-signed certificate sits there; it is never served nor trusted, and it is not one this CA
+   * issues, so it is not recorded.
+   */
+  public Pending createPending(AuthoritySpec spec) {
+    if (store.find(spec.id()).isPresent()) {
+      throw taken(spec.id(), "");
+    }
+    if (token.find(spec.keyLabel()).isPresent()) {
+      throw taken(spec.id(), " (the token has a key labelled '" + spec.keyLabel() + "')");
+    }
+    try {
+      store.insert(
+          new StoredAuthority(
+              spec.id(),
+              null,
+              spec.keyLabel(),
+              null,
+              false,
+              clock.instant(),
+              StoredAuthority.PENDING_CSR,
+              null,
+              null));
+    } catch (AuthorityStore.DuplicateAuthorityException e) {
+      throw taken(spec.id(), "");
+    }
+    Signer signer = token.generate(spec.keyAlgorithm());
+    X500Name subject =
+        X500Name.getInstance(BCStyle.INSTANCE, new X500Name(RFC4519Style.INSTANCE, spec.subject()));
+    token.store(spec.keyLabel(), signer, Csrs.placeholder(signer, subject, clock.instant()));
+    String csr = Csrs.request(signer, subject);
+    store.pendingCsr(spec.id(), csr);
+    log.info(
+        "authority {}: {} key '{}' made in the token, its CSR out for an external root",
+        spec.id(),
+        spec.keyAlgorithm().displayName(),
+        spec.keyLabel());
+    return new Pending(store.find(spec.id()).orElseThrow(), csr);
+  }
+
+  /**
+   * The PENDING_CSR intermediate {@code id} made ACTIVE with {@code certificate}, which the
+   * external root signed, and {@code above}, the chain from its issuer up to that root. Java's PKIX
+   * validator checks the path as relying parties will (signatures, validity now, CA flags, path
+   * lengths, name constraints); the certificate must carry the token key and may sign certificates.
+   */
+  public Authority activate(String id, X509Certificate certificate, List<X509Certificate> above) {
+    StoredAuthority row =
+        store
+            .find(id)
+            .orElseThrow(
+                () ->
+                    CaException.field(
+                        ErrorKind.NOT_FOUND, "authority_id", "no authority '" + id + "'"));
+    if (!row.isPending()) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "authority_id",
+          "authority '" + id + "' is " + row.state() + ", not waiting for a certificate");
+    }
+    TokenKey key =
+        token
+            .find(row.keyLabel())
+            .orElseThrow(
+                () ->
+                    CaException.unavailable(
+                        "the key '" + row.keyLabel() + "' of " + id + " is not in the token",
+                        null));
+    if (!certificate.getPublicKey().equals(key.certificate().getPublicKey())) {
+      throw CaException.invalid(
+          "certificate_pem",
+          "it certifies another key than the one " + id + "'s CSR carried (made in the token)");
+    }
+    boolean[] usage = certificate.getKeyUsage();
+    if (certificate.getBasicConstraints() < 0 || usage == null || !usage[5]) {
+      throw CaException.invalid(
+          "certificate_pem",
+          "not a CA certificate (expected: basicConstraints CA:TRUE and keyUsage keyCertSign)");
+    }
+    ExternalPaths.validate(certificate, above, clock.instant());
+    token.store(row.keyLabel(), key.signer(), certificate);
+    String subject =
+        Certificates.rfc4514(
+            X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()));
+    if (!store.activate(
+        id, Pem.certificate(certificate), Pem.certificates(above), subject, clock.instant())) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "authority_id",
+          "authority '" + id + "' was activated already");
+    }
+    List<X509Certificate> chain = new ArrayList<>();
+    chain.add(certificate);
+    chain.addAll(above);
+    log.info(
+        "authority {} activated: under {}",
+        id,
+        above.get(above.size() - 1).getSubjectX500Principal());
+    return new Authority(id, null, chain, key.signer());
   }
 
   /**
@@ -256,7 +367,9 @@ public final class AuthorityBootstrap {
     Optional<StoredAuthority> stored = store.find(spec.id());
     String parentId = parent == null ? null : parent.id();
     if (stored.isPresent()
-        && (stored.get().isComplete() || !Objects.equals(stored.get().parentId(), parentId))) {
+        && (stored.get().isComplete()
+            || stored.get().isPending()
+            || !Objects.equals(stored.get().parentId(), parentId))) {
       throw taken(spec.id(), "");
     }
     if (token.find(spec.keyLabel()).isPresent()) {

@@ -1,6 +1,8 @@
 package dev.grpca.server.grpc;
 
 import com.google.protobuf.ByteString;
+import dev.grpca.proto.v1.ActivateIntermediateRequest;
+import dev.grpca.proto.v1.ActivateIntermediateResponse;
 import dev.grpca.proto.v1.AuthorityServiceGrpc;
 import dev.grpca.proto.v1.AuthorityState;
 import dev.grpca.proto.v1.CreateIntermediateRequest;
@@ -26,12 +28,14 @@ import dev.grpca.proto.v1.SignSubordinateResponse;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.authority.AuthorityAdmin;
+import dev.grpca.server.authority.AuthorityBootstrap;
 import dev.grpca.server.error.CaException;
 import dev.grpca.server.error.ErrorKind;
 import dev.grpca.server.issuance.IssuedCertificate;
 import dev.grpca.server.issuance.SubordinateSigning;
 import dev.grpca.server.revocation.CrlPublisher;
 import dev.grpca.server.store.CrlInfo;
+import dev.grpca.server.store.StoredAuthority;
 import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.NameConstraintRules;
@@ -69,6 +73,7 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
     RequestLog.current().caller().requireAdmin();
     ListAuthoritiesResponse.Builder out = ListAuthoritiesResponse.newBuilder();
     authorities.all().forEach(a -> out.addAuthorities(mapped(a)));
+    admin.pending().forEach(p -> out.addAuthorities(pending(p)));
     response.onNext(out.build());
     response.onCompleted();
   }
@@ -79,9 +84,14 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
     if (r.getAuthorityId().isEmpty()) {
       throw CaException.invalid("authority_id", "empty (expected: an authority's id)");
     }
+    var waiting =
+        admin.pending().stream().filter(p -> p.id().equals(r.getAuthorityId())).findFirst();
     response.onNext(
         GetAuthorityResponse.newBuilder()
-            .setAuthority(mapped(authorities.get(r.getAuthorityId())))
+            .setAuthority(
+                waiting.isPresent()
+                    ? pending(waiting.get())
+                    : mapped(authorities.get(r.getAuthorityId())))
             .build());
     response.onCompleted();
   }
@@ -107,6 +117,28 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
   public void createIntermediate(
       CreateIntermediateRequest r, StreamObserver<CreateIntermediateResponse> response) {
     RequestLog.current().caller().requireAdmin();
+    if (r.getExternal()) {
+      if (!r.getParentAuthorityId().isEmpty()) {
+        throw CaException.invalid(
+            "parent_authority_id", "give a local parent or external, not both");
+      }
+      AuthorityBootstrap.Pending pending =
+          admin.createExternal(
+              new AuthorityAdmin.Request(
+                  r.getAuthorityId(),
+                  r.getSubject(),
+                  ProtoMapping.keyAlgorithm(r.getKeyType()),
+                  r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
+                  r.hasPathLength() ? r.getPathLength() : null,
+                  r.hasNameConstraints() ? rules(r.getNameConstraints()) : null));
+      response.onNext(
+          CreateIntermediateResponse.newBuilder()
+              .setAuthority(pending(pending.row()))
+              .setCsrPem(pending.csrPem())
+              .build());
+      response.onCompleted();
+      return;
+    }
     Authority made =
         admin.createIntermediate(
             new AuthorityAdmin.Request(
@@ -120,6 +152,33 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
     RequestLog.current().serial(SerialNumbers.toHex(made.certificate().getSerialNumber()));
     response.onNext(CreateIntermediateResponse.newBuilder().setAuthority(mapped(made)).build());
     response.onCompleted();
+  }
+
+  @Override
+  public void activateIntermediate(
+      ActivateIntermediateRequest r, StreamObserver<ActivateIntermediateResponse> response) {
+    RequestLog.current().caller().requireAdmin();
+    Authority made = admin.activate(r.getAuthorityId(), r.getCertificatePem(), r.getChainPem());
+    RequestLog.current().serial(SerialNumbers.toHex(made.certificate().getSerialNumber()));
+    response.onNext(ActivateIntermediateResponse.newBuilder().setAuthority(mapped(made)).build());
+    response.onCompleted();
+  }
+
+  /** A PENDING_CSR intermediate: what is known before its certificate. */
+  private static dev.grpca.proto.v1.Authority pending(StoredAuthority row) {
+    String subject = "";
+    if (row.csrPem() != null) {
+      subject =
+          Certificates.rfc4514(
+              dev.grpca.server.issuance.Csr.parse(
+                      row.csrPem(), new org.bouncycastle.jce.provider.BouncyCastleProvider())
+                  .subjectName());
+    }
+    return dev.grpca.proto.v1.Authority.newBuilder()
+        .setAuthorityId(row.id())
+        .setState(AuthorityState.AUTHORITY_STATE_PENDING_CSR)
+        .setSubject(subject)
+        .build();
   }
 
   @Override

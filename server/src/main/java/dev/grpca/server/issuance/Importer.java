@@ -37,7 +37,6 @@ import java.util.Optional;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
@@ -205,7 +204,7 @@ public final class Importer {
     if (pem.isBlank()) {
       throw CaException.invalid("certificate_pem", "required: one PEM certificate");
     }
-    List<X509Certificate> certificates = certificates("certificate_pem", pem);
+    List<X509Certificate> certificates = Certificates.parseAll("certificate_pem", pem);
     if (certificates.size() != 1) {
       throw CaException.invalid(
           "certificate_pem",
@@ -215,36 +214,13 @@ public final class Importer {
   }
 
   private static List<X509Certificate> chain(String pem) {
-    List<X509Certificate> chain = pem.isBlank() ? List.of() : certificates("chain_pem", pem);
+    List<X509Certificate> chain =
+        pem.isBlank() ? List.of() : Certificates.parseAll("chain_pem", pem);
     if (chain.size() > MAX_CHAIN) {
       throw CaException.invalid(
           "chain_pem", chain.size() + " certificates (expected: at most " + MAX_CHAIN + ")");
     }
     return chain;
-  }
-
-  /** Every PEM certificate in {@code pem}, in order; anything else in it is refused. */
-  private static List<X509Certificate> certificates(String field, String pem) {
-    List<X509Certificate> out = new ArrayList<>();
-    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-      Object o;
-      while ((o = parser.readObject()) != null) {
-        if (!(o instanceof X509CertificateHolder holder)) {
-          throw CaException.invalid(
-              field, "holds a " + o.getClass().getSimpleName() + " (expected: CERTIFICATE blocks)");
-        }
-        out.add(Certificates.parse(holder));
-      }
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof CaException ca) {
-        throw ca;
-      }
-      throw CaException.invalid(field, "not PEM certificates: " + e.getMessage());
-    }
-    if (out.isEmpty()) {
-      throw CaException.invalid(field, "no '-----BEGIN CERTIFICATE-----' block");
-    }
-    return out;
   }
 
   /**

@@ -24,6 +24,15 @@ public interface AuthorityStore {
    */
   void complete(String id, String certificatePem, String subject, Instant now);
 
+  /** The CSR of a PENDING_CSR intermediate, once its key is made. */
+  void pendingCsr(String id, String csrPem);
+
+  /**
+   * Stores the certificate an external root signed for a PENDING_CSR intermediate, and the chain
+   * above it, as {@link #complete} does; false when it is no longer pending (activated already).
+   */
+  boolean activate(String id, String certificatePem, String chainPem, String subject, Instant now);
+
   /** An id that is taken already. */
   final class DuplicateAuthorityException extends RuntimeException {
     public DuplicateAuthorityException(String id, Throwable cause) {

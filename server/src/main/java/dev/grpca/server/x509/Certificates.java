@@ -1,5 +1,6 @@
 package dev.grpca.server.x509;
 
+import dev.grpca.server.error.CaException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
@@ -8,11 +9,14 @@ import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.util.io.pem.PemObject;
 import org.bouncycastle.util.io.pem.PemReader;
 
@@ -39,6 +43,33 @@ public final class Certificates {
   }
 
   /** The first certificate in {@code pem}. */
+  /**
+   * Every PEM certificate in {@code pem}, in order; anything else in it, or none, is
+   * INVALID_ARGUMENT naming {@code field}.
+   */
+  public static List<X509Certificate> parseAll(String field, String pem) {
+    List<X509Certificate> out = new ArrayList<>();
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
+      Object o;
+      while ((o = parser.readObject()) != null) {
+        if (!(o instanceof X509CertificateHolder holder)) {
+          throw CaException.invalid(
+              field, "holds a " + o.getClass().getSimpleName() + " (expected: CERTIFICATE blocks)");
+        }
+        out.add(parse(holder));
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof CaException ca) {
+        throw ca;
+      }
+      throw CaException.invalid(field, "not PEM certificates: " + e.getMessage());
+    }
+    if (out.isEmpty()) {
+      throw CaException.invalid(field, "no '-----BEGIN CERTIFICATE-----' block");
+    }
+    return out;
+  }
+
   public static X509Certificate parsePem(String pem) {
     try (PemReader reader = new PemReader(new StringReader(pem))) {
       PemObject object = reader.readPemObject();

@@ -48,25 +48,15 @@ class SignSubordinateTest {
             .build());
   }
 
-  /** A key and a CSR made by openssl, as another CA would make them. */
-  private String csr(String name, String subject) throws Exception {
-    Tools.openssl(
-            work,
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            name + ".key",
-            "-out",
-            name + ".csr",
-            "-subj",
-            subject)
-        .requireSuccess();
-    return Files.readString(work.resolve(name + ".csr"));
+  /** A key ({@code name}.key) and a CSR made by openssl, as another CA would make them. */
+  private String csr(String name, String subject) {
+    String csr = Tools.p256Csr(work, name + ".key", subject);
+    try {
+      Files.writeString(work.resolve(name + ".csr"), csr);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return csr;
   }
 
   /** A leaf for {@code dns} that the subordinate CA signs itself, with openssl. */

@@ -81,7 +81,11 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
     var hsm = SoftHsm.open();
     var authorityAdmin =
         new dev.grpca.server.authority.AuthorityAdmin(
-            core.authorities, core.bootstrap(), core.clock, made -> crls.publish(made.id()));
+            core.authorities,
+            core.database.authorities(),
+            core.bootstrap(),
+            core.clock,
+            made -> crls.publish(made.id()));
     grpc =
         GrpcServer.serve(
             InProcessServerBuilder.forName(name).directExecutor(),

@@ -51,7 +51,10 @@ final class JooqAuthorityStore implements AuthorityStore {
         r.getKeyLabel(),
         r.getCertificatePem(),
         r.getIsDefault(),
-        r.getCreateTime().toInstant());
+        r.getCreateTime().toInstant(),
+        r.getState(),
+        r.getCsrPem(),
+        r.getChainPem());
   }
 
   @Override
@@ -66,6 +69,9 @@ final class JooqAuthorityStore implements AuthorityStore {
                   .set(AUTHORITY.CERTIFICATE_PEM, a.certificatePem())
                   .set(AUTHORITY.IS_DEFAULT, a.isDefault())
                   .set(AUTHORITY.CREATE_TIME, StoreErrors.utc(a.createTime()))
+                  .set(AUTHORITY.STATE, a.state())
+                  .set(AUTHORITY.CSR_PEM, a.csrPem())
+                  .set(AUTHORITY.CHAIN_PEM, a.chainPem())
                   .execute());
     } catch (IntegrityConstraintViolationException e) {
       throw new DuplicateAuthorityException(a.id(), e);
@@ -74,22 +80,52 @@ final class JooqAuthorityStore implements AuthorityStore {
 
   @Override
   public void complete(String id, String certificatePem, String subject, Instant now) {
-    AuditCall call = calls.get();
-    Instant time = now.truncatedTo(ChronoUnit.MICROS);
+    if (!store(id, certificatePem, null, StoredAuthority.ACTIVE, subject, now)) {
+      throw new IllegalStateException("authority " + id + " has a certificate already or no row");
+    }
+  }
+
+  @Override
+  public void pendingCsr(String id, String csrPem) {
     StoreErrors.run(
         () ->
-            dsl.transaction(
+            dsl.update(AUTHORITY)
+                .set(AUTHORITY.CSR_PEM, csrPem)
+                .where(AUTHORITY.ID.eq(id))
+                .and(AUTHORITY.STATE.eq(StoredAuthority.PENDING_CSR))
+                .execute());
+  }
+
+  @Override
+  public boolean activate(
+      String id, String certificatePem, String chainPem, String subject, Instant now) {
+    return store(id, certificatePem, chainPem, StoredAuthority.PENDING_CSR, subject, now);
+  }
+
+  /**
+   * The certificate (and the chain above it) of a row in state {@code from} that has none, with the
+   * audit record and the TRUST event, in one transaction; false if no such row.
+   */
+  private boolean store(
+      String id, String certificatePem, String chainPem, String from, String subject, Instant now) {
+    AuditCall call = calls.get();
+    Instant time = now.truncatedTo(ChronoUnit.MICROS);
+    return StoreErrors.guard(
+        () ->
+            dsl.transactionResult(
                 tx -> {
                   DSLContext db = tx.dsl();
                   int updated =
                       db.update(AUTHORITY)
                           .set(AUTHORITY.CERTIFICATE_PEM, certificatePem)
+                          .set(AUTHORITY.CHAIN_PEM, chainPem)
+                          .set(AUTHORITY.STATE, StoredAuthority.ACTIVE)
                           .where(AUTHORITY.ID.eq(id))
                           .and(AUTHORITY.CERTIFICATE_PEM.isNull())
+                          .and(AUTHORITY.STATE.eq(from))
                           .execute();
                   if (updated != 1) {
-                    throw new IllegalStateException(
-                        "authority " + id + " has a certificate already or no row");
+                    return false;
                   }
                   AuditRecord audited =
                       JooqAudit.append(
@@ -104,6 +140,7 @@ final class JooqAuthorityStore implements AuthorityStore {
                       db,
                       new EventStore.Event(
                           audited.sequence(), EventStore.Event.TRUST, id, "-", time, null));
+                  return true;
                 }));
   }
 }
