@@ -101,11 +101,11 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
     RequestLog.current().caller().requireAdmin();
     Authority made =
         admin.createRoot(
-            new AuthorityAdmin.Request(
+            request(
                 r.getAuthorityId(),
                 r.getSubject(),
-                ProtoMapping.keyAlgorithm(r.getKeyType()),
-                r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
+                r.getKeyType(),
+                r.hasLifetime() ? r.getLifetime() : null,
                 r.hasPathLength() ? r.getPathLength() : null,
                 null));
     RequestLog.current().serial(SerialNumbers.toHex(made.certificate().getSerialNumber()));
@@ -122,15 +122,7 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
         throw CaException.invalid(
             "parent_authority_id", "give a local parent or external, not both");
       }
-      AuthorityBootstrap.Pending pending =
-          admin.createExternal(
-              new AuthorityAdmin.Request(
-                  r.getAuthorityId(),
-                  r.getSubject(),
-                  ProtoMapping.keyAlgorithm(r.getKeyType()),
-                  r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
-                  r.hasPathLength() ? r.getPathLength() : null,
-                  r.hasNameConstraints() ? rules(r.getNameConstraints()) : null));
+      AuthorityBootstrap.Pending pending = admin.createExternal(intermediate(r));
       response.onNext(
           CreateIntermediateResponse.newBuilder()
               .setAuthority(pending(pending.row()))
@@ -139,19 +131,37 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
       response.onCompleted();
       return;
     }
-    Authority made =
-        admin.createIntermediate(
-            new AuthorityAdmin.Request(
-                r.getAuthorityId(),
-                r.getSubject(),
-                ProtoMapping.keyAlgorithm(r.getKeyType()),
-                r.hasLifetime() ? ProtoMapping.duration("lifetime", r.getLifetime()) : null,
-                r.hasPathLength() ? r.getPathLength() : null,
-                r.hasNameConstraints() ? rules(r.getNameConstraints()) : null),
-            r.getParentAuthorityId());
+    Authority made = admin.createIntermediate(intermediate(r), r.getParentAuthorityId());
     RequestLog.current().serial(SerialNumbers.toHex(made.certificate().getSerialNumber()));
     response.onNext(CreateIntermediateResponse.newBuilder().setAuthority(mapped(made)).build());
     response.onCompleted();
+  }
+
+  private static AuthorityAdmin.Request intermediate(CreateIntermediateRequest r) {
+    return request(
+        r.getAuthorityId(),
+        r.getSubject(),
+        r.getKeyType(),
+        r.hasLifetime() ? r.getLifetime() : null,
+        r.hasPathLength() ? r.getPathLength() : null,
+        r.hasNameConstraints() ? rules(r.getNameConstraints()) : null);
+  }
+
+  /** What CreateRoot and CreateIntermediate ask for, in the domain's terms. */
+  private static AuthorityAdmin.Request request(
+      String id,
+      String subject,
+      KeyType keyType,
+      com.google.protobuf.Duration lifetime,
+      Integer pathLength,
+      NameConstraintRules nameConstraints) {
+    return new AuthorityAdmin.Request(
+        id,
+        subject,
+        ProtoMapping.keyAlgorithm(keyType),
+        lifetime == null ? null : ProtoMapping.duration("lifetime", lifetime),
+        pathLength,
+        nameConstraints);
   }
 
   @Override

@@ -10,12 +10,10 @@ import dev.grpca.proto.v1.AuthorityState;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CreateIntermediateRequest;
-import dev.grpca.proto.v1.CreateProfileRequest;
 import dev.grpca.proto.v1.CreateRootRequest;
 import dev.grpca.proto.v1.GetAuthorityRequest;
 import dev.grpca.proto.v1.GetCaChainRequest;
 import dev.grpca.proto.v1.GetCrlRequest;
-import dev.grpca.proto.v1.GetProfileRequest;
 import dev.grpca.proto.v1.Grant;
 import dev.grpca.proto.v1.KeyType;
 import dev.grpca.proto.v1.ListAuthoritiesRequest;
@@ -25,6 +23,7 @@ import dev.grpca.proto.v1.WatchTrustBundleRequest;
 import dev.grpca.proto.v1.WatchTrustBundleResponse;
 import dev.grpca.server.CaServer;
 import dev.grpca.server.testing.Principals;
+import dev.grpca.server.testing.Profiles;
 import dev.grpca.server.testing.Received;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
@@ -141,17 +140,7 @@ class CreateAuthorityTest {
         .isEqualTo(1);
 
     // A profile of the new intermediate issues a leaf that chains to the new root.
-    var base =
-        server
-            .profiles()
-            .getProfile(GetProfileRequest.newBuilder().setName("default").build())
-            .getProfile();
-    server
-        .profiles()
-        .createProfile(
-            CreateProfileRequest.newBuilder()
-                .setProfile(base.toBuilder().setName("made-web").setAuthorityId("made-issuing"))
-                .build());
+    Profiles.createFromDefault(server, "made-web", p -> p.setAuthorityId("made-issuing"));
     Certificate leaf =
         server
             .certificates()
@@ -214,17 +203,7 @@ class CreateAuthorityTest {
         .contains("DNS:example.com")
         .contains("IP:10.0.0.0/255.0.0.0");
 
-    var base =
-        server
-            .profiles()
-            .getProfile(GetProfileRequest.newBuilder().setName("default").build())
-            .getProfile();
-    server
-        .profiles()
-        .createProfile(
-            CreateProfileRequest.newBuilder()
-                .setProfile(base.toBuilder().setName("nc-web").setAuthorityId("nc-issuing"))
-                .build());
+    Profiles.createFromDefault(server, "nc-web", p -> p.setAuthorityId("nc-issuing"));
     var certificates = server.certificates();
     Certificate inside =
         certificates

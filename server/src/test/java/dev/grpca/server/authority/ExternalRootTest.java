@@ -10,13 +10,12 @@ import dev.grpca.proto.v1.AuthorityState;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CreateIntermediateRequest;
 import dev.grpca.proto.v1.CreateIntermediateResponse;
-import dev.grpca.proto.v1.CreateProfileRequest;
 import dev.grpca.proto.v1.GetAuthorityRequest;
 import dev.grpca.proto.v1.GetCaChainRequest;
-import dev.grpca.proto.v1.GetProfileRequest;
 import dev.grpca.proto.v1.ListAuthoritiesRequest;
 import dev.grpca.proto.v1.RebuildCrlRequest;
 import dev.grpca.proto.v1.RevocationReason;
+import dev.grpca.server.testing.Profiles;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.SoftHsm;
@@ -207,18 +206,7 @@ class ExternalRootTest {
         .containsExactly(AuthorityState.AUTHORITY_STATE_ACTIVE);
 
     // A leaf under it chains to the external root, for openssl and for Java.
-    var base =
-        server
-            .profiles()
-            .getProfile(GetProfileRequest.newBuilder().setName("default").build())
-            .getProfile();
-    server
-        .profiles()
-        .createProfile(
-            CreateProfileRequest.newBuilder()
-                .setProfile(
-                    base.toBuilder().setName("external-web").setAuthorityId("external-issuing"))
-                .build());
+    Profiles.createFromDefault(server, "external-web", p -> p.setAuthorityId("external-issuing"));
     Certificate leaf =
         server
             .certificates()

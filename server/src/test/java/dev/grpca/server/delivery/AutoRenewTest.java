@@ -6,7 +6,6 @@ import dev.grpca.proto.v1.AutoRenew;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CreateDownloadTokenRequest;
-import dev.grpca.proto.v1.CreateProfileRequest;
 import dev.grpca.proto.v1.Download;
 import dev.grpca.proto.v1.GetProfileRequest;
 import dev.grpca.proto.v1.GetRequest;
@@ -16,6 +15,7 @@ import dev.grpca.proto.v1.RevocationReason;
 import dev.grpca.proto.v1.UpdateProfileRequest;
 import dev.grpca.server.CaServer;
 import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.Profiles;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
@@ -55,21 +55,17 @@ class AutoRenewTest {
   static void start() {
     server = SERVER.server();
     certificates = server.certificates();
-    Profile base =
-        server
-            .profiles()
-            .getProfile(GetProfileRequest.newBuilder().setName("default").build())
-            .getProfile();
     for (String name : List.of("auto", "auto-narrow")) {
-      Profile.Builder p =
-          base.toBuilder()
-              .setName(name)
-              .setAutoRenew(true)
-              .setRenewBefore(com.google.protobuf.Duration.newBuilder().setSeconds(12 * 3600));
-      if (name.equals("auto-narrow")) {
-        p.setAllowAnyName(false).addAllowedDomains("example.com").setAllowSubdomains(true);
-      }
-      server.profiles().createProfile(CreateProfileRequest.newBuilder().setProfile(p).build());
+      Profiles.createFromDefault(
+          server,
+          name,
+          p -> {
+            p.setAutoRenew(true)
+                .setRenewBefore(com.google.protobuf.Duration.newBuilder().setSeconds(12 * 3600));
+            return name.equals("auto-narrow")
+                ? p.setAllowAnyName(false).addAllowedDomains("example.com").setAllowSubdomains(true)
+                : p;
+          });
     }
   }
 

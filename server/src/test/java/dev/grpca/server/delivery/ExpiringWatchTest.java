@@ -6,7 +6,6 @@ import dev.grpca.proto.v1.AutoRenew;
 import dev.grpca.proto.v1.Certificate;
 import dev.grpca.proto.v1.CertificateEventKind;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
-import dev.grpca.proto.v1.CreateProfileRequest;
 import dev.grpca.proto.v1.GetProfileRequest;
 import dev.grpca.proto.v1.Profile;
 import dev.grpca.proto.v1.RenewRequest;
@@ -18,6 +17,7 @@ import dev.grpca.proto.v1.WatchRevocationsRequest;
 import dev.grpca.proto.v1.WatchRevocationsResponse;
 import dev.grpca.server.CaServer;
 import dev.grpca.server.testing.MutableClock;
+import dev.grpca.server.testing.Profiles;
 import dev.grpca.server.testing.Received;
 import dev.grpca.server.testing.Requests;
 import dev.grpca.server.testing.ServerExtension;
@@ -64,21 +64,16 @@ class ExpiringWatchTest {
   static void start() {
     server = SERVER.server();
     certificates = server.certificates();
-    Profile base =
-        server
-            .profiles()
-            .getProfile(GetProfileRequest.newBuilder().setName("default").build())
-            .getProfile();
     for (String name : List.of("noticed", "noticed-auto")) {
-      Profile.Builder p =
-          base.toBuilder()
-              .setName(name)
-              .setAutoRenew(name.endsWith("auto"))
-              .setRenewBefore(com.google.protobuf.Duration.newBuilder().setSeconds(12 * 3600))
-              .setAllowAnyName(false)
-              .addAllowedDomains("example.com")
-              .setAllowSubdomains(true);
-      server.profiles().createProfile(CreateProfileRequest.newBuilder().setProfile(p).build());
+      Profiles.createFromDefault(
+          server,
+          name,
+          p ->
+              p.setAutoRenew(name.endsWith("auto"))
+                  .setRenewBefore(com.google.protobuf.Duration.newBuilder().setSeconds(12 * 3600))
+                  .setAllowAnyName(false)
+                  .addAllowedDomains("example.com")
+                  .setAllowSubdomains(true));
     }
   }
 

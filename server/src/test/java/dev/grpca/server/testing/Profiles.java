@@ -31,6 +31,21 @@ public final class Profiles {
         .build();
   }
 
+  /**
+   * Creates, on {@code server}, a copy of its "default" profile named {@code name}, changed by
+   * {@code change} (e.g. to issue from another authority).
+   */
+  public static void createFromDefault(
+      TestServer server, String name, java.util.function.UnaryOperator<Profile.Builder> change) {
+    Profile base =
+        server
+            .profiles()
+            .getProfile(
+                dev.grpca.proto.v1.GetProfileRequest.newBuilder().setName("default").build())
+            .getProfile();
+    server.profiles().createProfile(create(change.apply(base.toBuilder().setName(name))));
+  }
+
   /** The request that creates {@code profile}. */
   public static CreateProfileRequest create(Profile.Builder profile) {
     return CreateProfileRequest.newBuilder().setProfile(profile).build();
