@@ -158,6 +158,8 @@ public final class CaServer extends Serving {
                     Duration.ofMillis(500),
                     config.eventRetention())
                 .forgetEvery(core.scheduler, core.clock, Duration.ofMinutes(10)));
+    // A CA made, activated or disabled on another replica is known here within a poll.
+    events.watch(events.position(), new AuthorityChanges(authorities));
     // What other replicas change applies here at once (PostgreSQL's LISTEN/NOTIFY).
     core.database
         .changes()
@@ -200,6 +202,7 @@ public final class CaServer extends Serving {
         new AuthorityAdmin(
             authorities,
             core.database.authorities(),
+            profiles::moveAuthority,
             core.bootstrap(),
             core.clock,
             made -> {
@@ -250,6 +253,25 @@ public final class CaServer extends Serving {
         autoRenewal,
         events,
         opened);
+  }
+
+  /** Reloads the CAs from the database when a TRUST event says one changed. */
+  private record AuthorityChanges(Authorities authorities) implements EventFeed.Watcher {
+    @Override
+    public boolean matches(EventFeed.Delivered event) {
+      return dev.grpca.server.store.EventStore.Event.TRUST.equals(event.event().kind());
+    }
+
+    @Override
+    public boolean offer(EventFeed.Delivered event) {
+      authorities.refresh();
+      return true;
+    }
+
+    @Override
+    public boolean closed() {
+      return false;
+    }
   }
 
   /** The gRPC port. */

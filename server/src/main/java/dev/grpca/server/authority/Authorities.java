@@ -23,6 +23,7 @@ public final class Authorities {
   private final List<Consumer<Authority>> added = new CopyOnWriteArrayList<>();
   private volatile Function<String, Optional<Authority>> loader = id -> Optional.empty();
   private volatile Runnable refresher = () -> {};
+  private volatile java.util.Set<String> disabled = java.util.Set.of();
 
   public Authorities(List<Authority> authorities, String defaultIssuerId) {
     Map<String, Authority> map = new LinkedHashMap<>();
@@ -67,6 +68,33 @@ public final class Authorities {
   /** Whether {@code id} names one of these authorities. */
   public boolean contains(String id) {
     return find(id).isPresent();
+  }
+
+  /**
+   * The authority {@code id} (empty: the default issuer) if it may issue now: FAILED_PRECONDITION
+   * for a disabled one (it still publishes CRLs and answers OCSP for what it issued).
+   */
+  public Authority issuing(String id) {
+    Authority authority = get(id);
+    if (disabled.contains(authority.id())) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "profile",
+          "its authority '"
+              + authority.id()
+              + "' is disabled: move the profile to another (UpdateProfile authority_id)");
+    }
+    return authority;
+  }
+
+  /** Whether {@code id} was disabled (DisableAuthority), here or on another replica. */
+  public boolean isDisabled(String id) {
+    return disabled.contains(id);
+  }
+
+  /** The authorities that are disabled, as the database says (at start, on each refresh). */
+  public void disabled(java.util.Set<String> ids) {
+    this.disabled = java.util.Set.copyOf(ids);
   }
 
   public Authority defaultIssuer() {

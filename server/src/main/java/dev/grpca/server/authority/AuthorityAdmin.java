@@ -45,8 +45,18 @@ public final class AuthorityAdmin {
     }
   }
 
+  /** Points the profiles of one authority at another (ProfileCatalog#moveAuthority). */
+  @FunctionalInterface
+  public interface ProfileMover {
+    List<String> move(String from, String to, String principal);
+  }
+
+  /** What DisableAuthority did: the authority, and the profiles moved off it. */
+  public record Disabled(Authority authority, List<String> movedProfiles) {}
+
   private final Authorities authorities;
   private final AuthorityStore store;
+  private final ProfileMover mover;
   private final AuthorityBootstrap bootstrap;
   private final Clock clock;
   private final Consumer<Authority> made;
@@ -54,11 +64,13 @@ public final class AuthorityAdmin {
   public AuthorityAdmin(
       Authorities authorities,
       AuthorityStore store,
+      ProfileMover mover,
       AuthorityBootstrap bootstrap,
       Clock clock,
       Consumer<Authority> made) {
     this.authorities = authorities;
     this.store = store;
+    this.mover = mover;
     this.bootstrap = bootstrap;
     this.clock = clock;
     this.made = made;
@@ -121,6 +133,65 @@ public final class AuthorityAdmin {
     }
     List<X509Certificate> above = Certificates.parseAll("chain_pem", chainPem);
     return added(bootstrap.activate(id, certificate.get(0), above));
+  }
+
+  /**
+   * DisableAuthority: {@code id} issues no more (FAILED_PRECONDITION to Issue, Sign and Renew of
+   * its profiles), and keeps publishing CRLs and answering OCSP for what it issued. With {@code
+   * moveTo}, its profiles issue from that authority first, so that nothing that used them stops:
+   * the rotation from an old intermediate to a new one. The default issuer cannot be disabled.
+   */
+  public Disabled disable(String id, String moveTo, String principal) {
+    if (id == null || id.isEmpty()) {
+      throw CaException.invalid("authority_id", "empty (expected: the authority to disable)");
+    }
+    Authority authority = authorities.get(id);
+    if (authority.id().equals(authorities.defaultIssuer().id())) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "authority_id",
+          "'" + id + "' is the default issuer (the server's own certificates come from it)");
+    }
+    if (authorities.isDisabled(id)) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION, "authority_id", "'" + id + "' is disabled already");
+    }
+    List<String> moved = List.of();
+    if (moveTo != null && !moveTo.isEmpty()) {
+      if (moveTo.equals(id)) {
+        throw CaException.invalid("move_profiles_to", "the authority being disabled itself");
+      }
+      Authority target =
+          authorities
+              .find(moveTo)
+              .orElseThrow(
+                  () ->
+                      CaException.field(
+                          ErrorKind.NOT_FOUND,
+                          "move_profiles_to",
+                          "no authority '" + moveTo + "'"));
+      if (authorities.isDisabled(target.id())
+          || !clock.instant().isBefore(target.issuer().notAfter())) {
+        throw CaException.field(
+            ErrorKind.FAILED_PRECONDITION,
+            "move_profiles_to",
+            "authority '" + moveTo + "' does not issue (disabled or expired)");
+      }
+      moved = mover.move(id, target.id(), principal);
+    }
+    if (!store.disable(
+        id,
+        "authority "
+            + id
+            + " disabled"
+            + (moved.isEmpty() ? "" : "; profiles " + moved + " moved to " + moveTo),
+        clock.instant())) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION, "authority_id", "'" + id + "' is not active");
+    }
+    authorities.refresh();
+    made.accept(authority);
+    return new Disabled(authority, moved);
   }
 
   /** The intermediates waiting for the certificate an external root signs. */

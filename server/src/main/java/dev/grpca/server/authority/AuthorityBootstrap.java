@@ -80,11 +80,16 @@ public final class AuthorityBootstrap {
   }
 
   private void loadAll(Authorities authorities) {
+    java.util.Set<String> disabled = new java.util.HashSet<>();
     for (StoredAuthority row : store.list()) {
       if (row.isComplete()) {
         authorities.find(row.id());
       }
+      if (StoredAuthority.DISABLED.equals(row.state())) {
+        disabled.add(row.id());
+      }
     }
+    authorities.disabled(disabled);
   }
 
   /** A CA made at run time, with its parent (loaded first if need be); empty if there is none. */

@@ -11,6 +11,8 @@ import dev.grpca.proto.v1.CreateRootRequest;
 import dev.grpca.proto.v1.CreateRootResponse;
 import dev.grpca.proto.v1.Crl;
 import dev.grpca.proto.v1.CrlView;
+import dev.grpca.proto.v1.DisableAuthorityRequest;
+import dev.grpca.proto.v1.DisableAuthorityResponse;
 import dev.grpca.proto.v1.GetAuthorityRequest;
 import dev.grpca.proto.v1.GetAuthorityResponse;
 import dev.grpca.proto.v1.GetCaChainRequest;
@@ -174,6 +176,21 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
     response.onCompleted();
   }
 
+  @Override
+  public void disableAuthority(
+      DisableAuthorityRequest r, StreamObserver<DisableAuthorityResponse> response) {
+    RequestLog log = RequestLog.current();
+    log.caller().requireAdmin();
+    AuthorityAdmin.Disabled disabled =
+        admin.disable(r.getAuthorityId(), r.getMoveProfilesTo(), log.principal());
+    response.onNext(
+        DisableAuthorityResponse.newBuilder()
+            .setAuthority(mapped(disabled.authority()))
+            .addAllMovedProfiles(disabled.movedProfiles())
+            .build());
+    response.onCompleted();
+  }
+
   /** A PENDING_CSR intermediate: what is known before its certificate. */
   private static dev.grpca.proto.v1.Authority pending(StoredAuthority row) {
     String subject = "";
@@ -264,9 +281,11 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
         dev.grpca.proto.v1.Authority.newBuilder()
             .setAuthorityId(a.id())
             .setState(
-                clock.instant().isBefore(a.issuer().notAfter())
-                    ? AuthorityState.AUTHORITY_STATE_ACTIVE
-                    : AuthorityState.AUTHORITY_STATE_EXPIRED)
+                !clock.instant().isBefore(a.issuer().notAfter())
+                    ? AuthorityState.AUTHORITY_STATE_EXPIRED
+                    : authorities.isDisabled(a.id())
+                        ? AuthorityState.AUTHORITY_STATE_DISABLED
+                        : AuthorityState.AUTHORITY_STATE_ACTIVE)
             .setSubject(Certificates.rfc4514(a.issuer().subject()))
             .setKeyType(KeyType.valueOf("KEY_TYPE_" + a.signer().algorithm().name()))
             .setParentAuthorityId(a.parentId() == null ? "" : a.parentId())

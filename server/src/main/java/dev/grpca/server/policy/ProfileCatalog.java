@@ -144,6 +144,24 @@ public final class ProfileCatalog {
                     ErrorKind.NOT_FOUND, "profile.name", "no profile named '" + name + "'")));
   }
 
+  /**
+   * Points every profile that issues from authority {@code from} at {@code to} instead (each an
+   * audited update); returns their names.
+   */
+  public List<String> moveAuthority(String from, String to, String principal) {
+    List<String> moved = new java.util.ArrayList<>();
+    for (Profile p : list()) {
+      if (from.equals(p.authorityId())) {
+        update(
+            dev.grpca.proto.v1.Profile.newBuilder().setName(p.name()).setAuthorityId(to).build(),
+            FieldMask.newBuilder().addPaths("authority_id").build(),
+            principal);
+        moved.add(p.name());
+      }
+    }
+    return moved;
+  }
+
   public void delete(String name, String principal) {
     if (name == null || name.isEmpty()) {
       throw CaException.invalid("name", "required");

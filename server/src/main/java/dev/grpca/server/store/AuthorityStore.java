@@ -33,6 +33,12 @@ public interface AuthorityStore {
    */
   boolean activate(String id, String certificatePem, String chainPem, String subject, Instant now);
 
+  /**
+   * Marks an ACTIVE CA DISABLED, with its audit record ({@code detail}) and a TRUST event, in one
+   * transaction; false when it is not ACTIVE.
+   */
+  boolean disable(String id, String detail, Instant now);
+
   /** An id that is taken already. */
   final class DuplicateAuthorityException extends RuntimeException {
     public DuplicateAuthorityException(String id, Throwable cause) {

@@ -22,6 +22,7 @@ public record StoredAuthority(
 
   public static final String ACTIVE = "ACTIVE";
   public static final String PENDING_CSR = "PENDING_CSR";
+  public static final String DISABLED = "DISABLED";
 
   /** An active CA under a local parent (or a root). */
   public StoredAuthority(

@@ -83,6 +83,7 @@ public final class InProcessCa implements BeforeAllCallback, AfterAllCallback {
         new dev.grpca.server.authority.AuthorityAdmin(
             core.authorities,
             core.database.authorities(),
+            core.profiles::moveAuthority,
             core.bootstrap(),
             core.clock,
             made -> crls.publish(made.id()));

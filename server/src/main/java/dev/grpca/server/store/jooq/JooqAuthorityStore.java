@@ -86,6 +86,36 @@ final class JooqAuthorityStore implements AuthorityStore {
   }
 
   @Override
+  public boolean disable(String id, String detail, Instant now) {
+    AuditCall call = calls.get();
+    Instant time = now.truncatedTo(ChronoUnit.MICROS);
+    return StoreErrors.guard(
+        () ->
+            dsl.transactionResult(
+                tx -> {
+                  DSLContext db = tx.dsl();
+                  if (db.update(AUTHORITY)
+                          .set(AUTHORITY.STATE, StoredAuthority.DISABLED)
+                          .where(AUTHORITY.ID.eq(id))
+                          .and(AUTHORITY.STATE.eq(StoredAuthority.ACTIVE))
+                          .execute()
+                      != 1) {
+                    return false;
+                  }
+                  trusted(db, call, id, time, detail);
+                  return true;
+                }));
+  }
+
+  /** The audit record of a change to CA {@code id} and the TRUST event that tells watchers. */
+  private static void trusted(
+      DSLContext db, AuditCall call, String id, Instant time, String detail) {
+    AuditRecord audited = JooqAudit.append(db, call, time, "OK", PROFILE, "-", detail);
+    JooqEventStore.append(
+        db, new EventStore.Event(audited.sequence(), EventStore.Event.TRUST, id, "-", time, null));
+  }
+
+  @Override
   public void pendingCsr(String id, String csrPem) {
     StoreErrors.run(
         () ->
@@ -127,19 +157,7 @@ final class JooqAuthorityStore implements AuthorityStore {
                   if (updated != 1) {
                     return false;
                   }
-                  AuditRecord audited =
-                      JooqAudit.append(
-                          db,
-                          call,
-                          time,
-                          "OK",
-                          PROFILE,
-                          "-",
-                          "authority " + id + " active: " + subject);
-                  JooqEventStore.append(
-                      db,
-                      new EventStore.Event(
-                          audited.sequence(), EventStore.Event.TRUST, id, "-", time, null));
+                  trusted(db, call, id, time, "authority " + id + " active: " + subject);
                   return true;
                 }));
   }
