@@ -10,6 +10,7 @@ import dev.grpca.proto.v1.AuthorityServiceGrpc;
 import dev.grpca.proto.v1.CertificateServiceGrpc;
 import dev.grpca.proto.v1.CertificateState;
 import dev.grpca.proto.v1.CreateProfileRequest;
+import dev.grpca.proto.v1.CreateRootRequest;
 import dev.grpca.proto.v1.CreateTokenRequest;
 import dev.grpca.proto.v1.DeleteProfileRequest;
 import dev.grpca.proto.v1.GetCaChainRequest;
@@ -22,6 +23,7 @@ import dev.grpca.proto.v1.ImportCertificateRequest;
 import dev.grpca.proto.v1.IssueRequest;
 import dev.grpca.proto.v1.IssueResponse;
 import dev.grpca.proto.v1.ListAuditRecordsRequest;
+import dev.grpca.proto.v1.ListAuthoritiesRequest;
 import dev.grpca.proto.v1.ListPrincipalsRequest;
 import dev.grpca.proto.v1.ListRequest;
 import dev.grpca.proto.v1.ListTokensRequest;
@@ -384,6 +386,26 @@ class AccessMatrixTest {
             c ->
                 AuthorityServiceGrpc.newBlockingStub(c.channel())
                     .getCrl(GetCrlRequest.getDefaultInstance())));
+    rpcs.add(
+        new Rpc(
+            "ListAuthorities",
+            Operation.OPERATION_ADMIN,
+            false,
+            c ->
+                AuthorityServiceGrpc.newBlockingStub(c.channel())
+                    .listAuthorities(ListAuthoritiesRequest.getDefaultInstance())));
+    rpcs.add(
+        new Rpc(
+            "CreateRoot",
+            Operation.OPERATION_ADMIN,
+            false,
+            c ->
+                AuthorityServiceGrpc.newBlockingStub(c.channel())
+                    .createRoot(
+                        CreateRootRequest.newBuilder()
+                            .setAuthorityId("matrix-" + System.nanoTime())
+                            .setSubject("CN=Matrix Root")
+                            .build())));
     rpcs.add(
         new Rpc(
             "RebuildCrl",
