@@ -41,7 +41,7 @@ import java.util.stream.Stream;
  * database, its CAs in the shared test token under labels of its own.
  */
 public final class TestServer implements AutoCloseable {
-  private final ServerConfig config;
+  private ServerConfig config;
   private final Engine engine;
   private final Clock clock;
   private final List<ManagedChannel> channels = new ArrayList<>();
@@ -193,11 +193,31 @@ public final class TestServer implements AutoCloseable {
   }
 
   private void boot() {
-    try {
-      running = Main.start(config, clock, env());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        running = Main.start(config, clock, env());
+        return;
+      } catch (IOException e) {
+        if (attempt == 3 || !lostItsPort(e)) {
+          throw new UncheckedIOException(e);
+        }
+        // freePort() named a port that another process took before the sidecar bound it.
+        config = config.withHttp("127.0.0.1", freePort());
+      }
     }
+  }
+
+  /**
+   * Whether {@code e} is the sidecar failing to bind the port {@link #freePort} chose (another
+   * process can take it between the two): the start is tried again on another one.
+   */
+  private static boolean lostItsPort(IOException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.BindException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Stops the server and starts it again on the same data directory and token. */
@@ -221,8 +241,16 @@ public final class TestServer implements AutoCloseable {
    * caller closes it).
    */
   public CaServer startReplica() throws IOException {
-    return Main.start(
-        config.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort()), clock, env());
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return Main.start(
+            config.withListener("127.0.0.1", 0).withHttp("127.0.0.1", freePort()), clock, env());
+      } catch (IOException e) {
+        if (attempt == 3 || !lostItsPort(e)) {
+          throw e;
+        }
+      }
+    }
   }
 
   /** An admin channel to {@code replica}, trusting this server's root (closed with this server). */
