@@ -533,13 +533,13 @@ class AccessMatrixTest {
 
   /**
    * A watch stream opened by {@code open}: its refusal as the exception a unary call throws, or, if
-   * it is still open after 500 ms (admitted, waiting for events), hung up.
+   * it is still open after 300 ms (admitted, waiting for events), hung up.
    */
   private static <Q, T> Object watched(java.util.function.Consumer<Received<Q, T>> open) {
     Received<Q, T> r = new Received<>();
     open.accept(r);
     try {
-      Status end = r.end.get(500, TimeUnit.MILLISECONDS);
+      Status end = r.end.get(300, TimeUnit.MILLISECONDS);
       if (!end.isOk()) {
         throw end.asRuntimeException();
       }
