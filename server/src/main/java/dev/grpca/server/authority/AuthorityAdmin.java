@@ -194,6 +194,14 @@ public final class AuthorityAdmin {
     return new Disabled(authority, moved);
   }
 
+  /**
+   * The subject (RFC 4514) a PENDING_CSR intermediate asked for in its CSR; empty until its CSR is
+   * stored. The CSR is ours (made in the token), so it is read, not verified again.
+   */
+  public static String pendingSubject(StoredAuthority row) {
+    return row.csrPem() == null ? "" : Certificates.rfc4514(Csrs.subject(row.csrPem()));
+  }
+
   /** The intermediates waiting for the certificate an external root signs. */
   public List<StoredAuthority> pending() {
     return store.list().stream().filter(StoredAuthority::isPending).toList();

@@ -45,6 +45,16 @@ final class Csrs {
     }
   }
 
+  /** The subject of a CSR {@link #request} made. */
+  static X500Name subject(String pem) {
+    try (org.bouncycastle.openssl.PEMParser parser =
+        new org.bouncycastle.openssl.PEMParser(new java.io.StringReader(pem))) {
+      return ((org.bouncycastle.pkcs.PKCS10CertificationRequest) parser.readObject()).getSubject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /**
    * A self-signed certificate for the key, a day long, that the token keeps beside it until the
    * real one comes (the PKCS#11 KeyStore lists no key without one). Never served nor trusted.

@@ -193,18 +193,10 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
 
   /** A PENDING_CSR intermediate: what is known before its certificate. */
   private static dev.grpca.proto.v1.Authority pending(StoredAuthority row) {
-    String subject = "";
-    if (row.csrPem() != null) {
-      subject =
-          Certificates.rfc4514(
-              dev.grpca.server.issuance.Csr.parse(
-                      row.csrPem(), new org.bouncycastle.jce.provider.BouncyCastleProvider())
-                  .subjectName());
-    }
     return dev.grpca.proto.v1.Authority.newBuilder()
         .setAuthorityId(row.id())
         .setState(AuthorityState.AUTHORITY_STATE_PENDING_CSR)
-        .setSubject(subject)
+        .setSubject(AuthorityAdmin.pendingSubject(row))
         .build();
   }
 
