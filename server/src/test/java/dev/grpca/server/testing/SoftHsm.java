@@ -61,6 +61,33 @@ public final class SoftHsm {
         pkcs11Config(), pin().toCharArray(), new SecureRandom(), Metrics.disabled());
   }
 
+  private static java.security.KeyStore cleaner;
+
+  /**
+   * Deletes every object of the token, if this run made it: {@link TokenHygiene} calls it between
+   * test classes, when no server has the token open.
+   */
+  static synchronized void wipeIfMade() {
+    if (dir == null) {
+      return;
+    }
+    try {
+      if (cleaner == null) {
+        java.security.Provider provider =
+            java.security.Security.getProvider("SunPKCS11").configure(pkcs11Config().toString());
+        cleaner = java.security.KeyStore.getInstance("PKCS11", provider);
+        cleaner.load(null, pin().toCharArray());
+      } else {
+        cleaner.load(null, null);
+      }
+      for (String alias : java.util.Collections.list(cleaner.aliases())) {
+        cleaner.deleteEntry(alias);
+      }
+    } catch (java.security.GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("cannot empty the test token", e);
+    }
+  }
+
   /** A label no other test in this run uses (the token is shared by the whole run). */
   public static String uniqueLabel(String prefix) {
     return prefix + "-" + IDS.incrementAndGet();
