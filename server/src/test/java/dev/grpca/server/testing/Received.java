@@ -35,10 +35,13 @@ public final class Received<Q, T> implements ClientResponseObserver<Q, T> {
     end.complete(Status.OK);
   }
 
-  /** The next message, which must come within a second. */
+  /**
+   * The next message, which must come within 5 s: it comes at once when things work (a change
+   * nudges the feed), and a loaded 2-core CI machine has missed 1 s.
+   */
   public T next() throws InterruptedException {
-    T message = messages.poll(1, TimeUnit.SECONDS);
-    assertThat(message).as("a message within 1 s").isNotNull();
+    T message = messages.poll(5, TimeUnit.SECONDS);
+    assertThat(message).as("a message within 5 s").isNotNull();
     return message;
   }
 
