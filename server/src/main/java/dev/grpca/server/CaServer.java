@@ -259,7 +259,9 @@ public final class CaServer extends Serving {
   private record AuthorityChanges(Authorities authorities) implements EventFeed.Watcher {
     @Override
     public boolean matches(EventFeed.Delivered event) {
-      return dev.grpca.server.store.EventStore.Event.TRUST.equals(event.event().kind());
+      String kind = event.event().kind();
+      return dev.grpca.server.store.EventStore.Event.TRUST.equals(kind)
+          || dev.grpca.server.store.EventStore.Event.AUTHORITY.equals(kind);
     }
 
     @Override

@@ -87,6 +87,24 @@ public final class Authorities {
     return authority;
   }
 
+  /**
+   * As {@link #issuing(String)}, for a profile: a root (its chain is itself) issues only for a
+   * profile that says so ({@code fromRoot}), FAILED_PRECONDITION otherwise.
+   */
+  public Authority issuing(String id, boolean fromRoot) {
+    Authority authority = issuing(id);
+    if (!fromRoot && authority.chain().size() == 1) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "profile",
+          "its authority '"
+              + authority.id()
+              + "' is a root CA, which signs CAs: point the profile at an intermediate, or set"
+              + " its issue_from_root");
+    }
+    return authority;
+  }
+
   /** Whether {@code id} was disabled (DisableAuthority), here or on another replica. */
   public boolean isDisabled(String id) {
     return disabled.contains(id);

@@ -76,6 +76,11 @@ public final class AuthorityAdmin {
     this.made = made;
   }
 
+  /** The URLs the certificates of each authority carry, and its CRL validity. */
+  public dev.grpca.server.x509.IssuerUrls urls() {
+    return bootstrap.urls();
+  }
+
   /** A new root: self-signed, no path length unless asked. */
   public Authority createRoot(Request r) {
     AuthoritySpec spec = spec(r, KeyAlgorithm.EC_P384, Duration.ofDays(3650));
@@ -192,6 +197,96 @@ public final class AuthorityAdmin {
     authorities.refresh();
     made.accept(authority);
     return new Disabled(authority, moved);
+  }
+
+  /**
+   * What UpdateAuthority may change; a null field stays as it is, an empty list or a zero validity
+   * goes back to the server's default.
+   */
+  public record Update(
+      List<String> caIssuers,
+      List<String> crl,
+      List<String> ocsp,
+      java.time.Duration crlValidity) {}
+
+  /** The shortest and the longest CRL validity UpdateAuthority takes. */
+  static final java.time.Duration MIN_CRL_VALIDITY = java.time.Duration.ofMinutes(5);
+
+  static final java.time.Duration MAX_CRL_VALIDITY = java.time.Duration.ofDays(366);
+
+  /** At most this many URLs of each kind. */
+  static final int MAX_URLS = 8;
+
+  /**
+   * Sets the URLs the certificates an authority signs from now on carry (several of each; an empty
+   * list: the sidecar's own) and the validity of its next CRLs, stored and audited; certificates
+   * signed before keep their own. Other replicas read them again on the AUTHORITY event.
+   */
+  public dev.grpca.server.x509.IssuerSettings update(String id, Update u) {
+    if (id == null || id.isEmpty()) {
+      throw CaException.invalid("authority_id", "empty (expected: the authority to change)");
+    }
+    Authority authority = authorities.get(id);
+    dev.grpca.server.x509.IssuerUrls urls = bootstrap.urls();
+    dev.grpca.server.x509.IssuerSettings was = urls.settings(authority.id());
+    java.time.Duration validity =
+        u.crlValidity() == null
+            ? was.crlValidity()
+            : u.crlValidity().isZero() ? null : u.crlValidity();
+    if (validity != null
+        && u.crlValidity() != null
+        && (validity.compareTo(MIN_CRL_VALIDITY) < 0 || validity.compareTo(MAX_CRL_VALIDITY) > 0)) {
+      throw CaException.invalid(
+          "settings.crl_validity",
+          "must be from " + MIN_CRL_VALIDITY + " to " + MAX_CRL_VALIDITY + ", got " + validity);
+    }
+    dev.grpca.server.x509.IssuerSettings next =
+        new dev.grpca.server.x509.IssuerSettings(
+            u.caIssuers() == null
+                ? was.caIssuers()
+                : urlList("settings.ca_issuers_urls", u.caIssuers()),
+            u.crl() == null ? was.crl() : urlList("settings.crl_distribution_points", u.crl()),
+            u.ocsp() == null ? was.ocsp() : urlList("settings.ocsp_servers", u.ocsp()),
+            validity);
+    store.updateSettings(
+        authority.id(),
+        next,
+        "authority " + authority.id() + " settings: " + next,
+        clock.instant());
+    urls.configure(authority.id(), next);
+    return next;
+  }
+
+  /**
+   * URLs as certificates may carry them: absolute http or https, printable ASCII with no space, at
+   * most 512 characters, no repeats.
+   */
+  private static List<String> urlList(String field, List<String> urls) {
+    if (urls.size() > MAX_URLS) {
+      throw CaException.invalid(field, "at most " + MAX_URLS + " URLs, got " + urls.size());
+    }
+    for (int i = 0; i < urls.size(); i++) {
+      String url = urls.get(i);
+      String at = field + "[" + i + "]";
+      if (url.length() > 512 || !url.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw CaException.invalid(at, "not a URL (printable ASCII, no spaces, <= 512 characters)");
+      }
+      java.net.URI uri;
+      try {
+        uri = new java.net.URI(url);
+      } catch (java.net.URISyntaxException e) {
+        throw CaException.invalid(at, "not a URL: " + e.getReason());
+      }
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          || uri.getHost() == null
+          || uri.getFragment() != null) {
+        throw CaException.invalid(at, "'" + url + "' is not an absolute http(s) URL");
+      }
+      if (urls.subList(0, i).contains(url)) {
+        throw CaException.invalid(at, "'" + url + "' is given twice");
+      }
+    }
+    return List.copyOf(urls);
   }
 
   /**

@@ -62,6 +62,11 @@ public final class AuthorityBootstrap {
     this.clock = clock;
   }
 
+  /** The URLs the certificates of each authority carry, and its CRL validity. */
+  public IssuerUrls urls() {
+    return urls;
+  }
+
   /** The root and the intermediate it signs; the intermediate is the default issuer. */
   public Authorities ensure(AuthoritySpec rootSpec, AuthoritySpec intermediateSpec) {
     Authority root = loadOrCreate(rootSpec, null);
@@ -90,6 +95,7 @@ public final class AuthorityBootstrap {
       }
     }
     authorities.disabled(disabled);
+    store.settings().forEach(urls::configure);
   }
 
   /** A CA made at run time, with its parent (loaded first if need be); empty if there is none. */
@@ -331,7 +337,7 @@ public final class AuthorityBootstrap {
             .nameConstraints(nameConstraints)
             .keyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature);
     if (parent != null) {
-      certificate.issuerUrls(urls.crl(parent.id()), urls.caIssuers(parent.id()), urls.ocsp());
+      certificate.issuerUrls(urls.of(parent.id()));
     }
     CertificateFactory.Recording recording = CertificateFactory.Recording.system(PROFILE);
     CertificateFactory.Prepared prepared =

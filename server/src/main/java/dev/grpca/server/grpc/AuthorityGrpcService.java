@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.grpca.proto.v1.ActivateIntermediateRequest;
 import dev.grpca.proto.v1.ActivateIntermediateResponse;
 import dev.grpca.proto.v1.AuthorityServiceGrpc;
+import dev.grpca.proto.v1.AuthoritySettings;
 import dev.grpca.proto.v1.AuthorityState;
 import dev.grpca.proto.v1.CreateIntermediateRequest;
 import dev.grpca.proto.v1.CreateIntermediateResponse;
@@ -27,6 +28,8 @@ import dev.grpca.proto.v1.RebuildCrlRequest;
 import dev.grpca.proto.v1.RebuildCrlResponse;
 import dev.grpca.proto.v1.SignSubordinateRequest;
 import dev.grpca.proto.v1.SignSubordinateResponse;
+import dev.grpca.proto.v1.UpdateAuthorityRequest;
+import dev.grpca.proto.v1.UpdateAuthorityResponse;
 import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.authority.Authority;
 import dev.grpca.server.authority.AuthorityAdmin;
@@ -40,6 +43,7 @@ import dev.grpca.server.store.CrlInfo;
 import dev.grpca.server.store.StoredAuthority;
 import dev.grpca.server.store.StoredCrl;
 import dev.grpca.server.x509.Certificates;
+import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.NameConstraintRules;
 import dev.grpca.server.x509.Pem;
 import dev.grpca.server.x509.SerialNumbers;
@@ -191,6 +195,45 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
     response.onCompleted();
   }
 
+  @Override
+  public void updateAuthority(
+      UpdateAuthorityRequest r, StreamObserver<UpdateAuthorityResponse> response) {
+    RequestLog.current().caller().requireAdmin();
+    java.util.Set<String> paths = new java.util.HashSet<>(r.getUpdateMask().getPathsList());
+    java.util.Set<String> known =
+        java.util.Set.of(
+            "ca_issuers_urls", "crl_distribution_points", "ocsp_servers", "crl_validity");
+    for (String path : paths) {
+      if (!known.contains(path)) {
+        throw CaException.invalid(
+            "update_mask", "unknown path '" + path + "' (known: " + known + ")");
+      }
+    }
+    boolean all = paths.isEmpty();
+    AuthoritySettings s = r.getSettings();
+    java.time.Duration validity = null;
+    if (all || paths.contains("crl_validity")) {
+      validity =
+          s.hasCrlValidity()
+              ? ProtoMapping.duration("settings.crl_validity", s.getCrlValidity())
+              : java.time.Duration.ZERO;
+    }
+    admin.update(
+        r.getAuthorityId(),
+        new AuthorityAdmin.Update(
+            all || paths.contains("ca_issuers_urls") ? s.getCaIssuersUrlsList() : null,
+            all || paths.contains("crl_distribution_points")
+                ? s.getCrlDistributionPointsList()
+                : null,
+            all || paths.contains("ocsp_servers") ? s.getOcspServersList() : null,
+            validity));
+    response.onNext(
+        UpdateAuthorityResponse.newBuilder()
+            .setAuthority(mapped(authorities.get(r.getAuthorityId())))
+            .build());
+    response.onCompleted();
+  }
+
   /** A PENDING_CSR intermediate: what is known before its certificate. */
   private static dev.grpca.proto.v1.Authority pending(StoredAuthority row) {
     return dev.grpca.proto.v1.Authority.newBuilder()
@@ -291,6 +334,15 @@ final class AuthorityGrpcService extends AuthorityServiceGrpc.AuthorityServiceIm
     if (!constraints.isEmpty()) {
       out.setNameConstraints(proto(constraints));
     }
+    IssuerUrls.Urls urls = admin.urls().of(a.id());
+    out.setSettings(
+        AuthoritySettings.newBuilder()
+            .addAllCaIssuersUrls(urls.caIssuers())
+            .addAllCrlDistributionPoints(urls.crl())
+            .addAllOcspServers(urls.ocsp())
+            .setCrlValidity(
+                com.google.protobuf.Duration.newBuilder()
+                    .setSeconds(crls.validity(a.id()).toSeconds())));
     int pathLength = c.getBasicConstraints();
     if (pathLength >= 0 && pathLength != Integer.MAX_VALUE) {
       out.setPathLength(pathLength);

@@ -239,7 +239,7 @@ public final class IssuanceService {
       RequestKey requestKey,
       Upkeeping upkeeping) {
     KeyAlgorithm keyAlgorithm = algorithm == null ? profile.defaultKeyType() : algorithm;
-    Authority issuer = authorities.issuing(profile.authorityId());
+    Authority issuer = authorities.issuing(profile.authorityId(), profile.issueFromRoot());
     Instant now = clock.instant();
     // Policy runs before the key is made: a refused request costs no key generation.
     PublicKeyInfo key = PublicKeyInfo.of(keyAlgorithm);
@@ -316,7 +316,7 @@ public final class IssuanceService {
       String renewChoice) {
     Csr csr = Csr.parse(csrPem, verifier);
     IssuanceRequest named = request.hasNames() ? request : withCsrNames(request, csr, profile);
-    Authority issuer = authorities.issuing(profile.authorityId());
+    Authority issuer = authorities.issuing(profile.authorityId(), profile.issueFromRoot());
     Instant now = clock.instant();
     PublicKeyInfo key = PublicKeyInfo.of(csr.publicKey());
     Template template = policy(named, profile, key, "csr_pem", issuer, now);
@@ -436,7 +436,7 @@ public final class IssuanceService {
             old.labels(),
             false,
             principal);
-    Authority issuer = authorities.issuing(profile.authorityId());
+    Authority issuer = authorities.issuing(profile.authorityId(), profile.issueFromRoot());
     PublicKeyInfo key = PublicKeyInfo.of(publicKey);
     Template template = policy(request, profile, key, "serial_number", issuer, now);
     // A renewal keeps the choice its predecessor was issued with.
@@ -547,7 +547,7 @@ public final class IssuanceService {
             .ipAddresses(t.ipAddresses())
             .emailAddresses(t.emailAddresses())
             .uris(t.uris())
-            .issuerUrls(urls.crl(issuer.id()), urls.caIssuers(issuer.id()), urls.ocsp());
+            .issuerUrls(urls.of(issuer.id()));
     CertificateFactory.Prepared prepared =
         factory.prepare(
             CertificateFactory.SigningKey.of(issuer),

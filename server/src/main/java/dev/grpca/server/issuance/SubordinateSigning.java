@@ -87,7 +87,7 @@ public final class SubordinateSigning {
             .ca(pathLength)
             .keyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature)
             .nameConstraints(constraints)
-            .issuerUrls(urls.crl(parent.id()), urls.caIssuers(parent.id()), urls.ocsp());
+            .issuerUrls(urls.of(parent.id()));
     CertificateFactory.Prepared prepared =
         factory.prepare(
             CertificateFactory.SigningKey.of(parent),

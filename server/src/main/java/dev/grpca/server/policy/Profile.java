@@ -193,6 +193,11 @@ public final class Profile {
   }
 
   /** Whether the CA renews certificates under this profile itself (unless they opted out). */
+  /** Whether it may issue straight from a root CA. */
+  public boolean issueFromRoot() {
+    return spec.getIssueFromRoot();
+  }
+
   public boolean autoRenew() {
     return spec.getAutoRenew();
   }

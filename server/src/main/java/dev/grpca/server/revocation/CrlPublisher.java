@@ -201,13 +201,18 @@ public final class CrlPublisher {
     return urls.crl(authorityId);
   }
 
+  /** How long the next CRL of {@code authorityId} is valid (UpdateAuthority, or crl.validity). */
+  public Duration validity(String authorityId) {
+    return urls.crlValidity(authorityId, validity);
+  }
+
   /** Builds, signs and stores a new CRL for {@code authorityId} now. */
   public StoredCrl publish(String authorityId) {
     Authority authority = authorities.get(authorityId);
     synchronized (locks.computeIfAbsent(authority.id(), k -> new Object())) {
       for (int attempt = 1; ; attempt++) {
         Instant thisUpdate = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        Instant nextUpdate = thisUpdate.plus(validity);
+        Instant nextUpdate = thisUpdate.plus(validity(authority.id()));
         long number = store.nextNumber(authority.id());
         long started = System.nanoTime();
         StoredCrl crl = writer.write(authority, number, thisUpdate, nextUpdate);
@@ -251,6 +256,8 @@ public final class CrlPublisher {
     for (Authority authority : authorities.all()) {
       Optional<CrlInfo> newest = store.latestInfo(authority.id());
       newest.ifPresent(this::seen);
+      // Due once half its validity has passed, or half the validity set now if that is shorter
+      // (UpdateAuthority shortened it): a shorter crl_validity applies within the minute.
       boolean due =
           newest.isEmpty()
               || !now.isBefore(
@@ -258,12 +265,19 @@ public final class CrlPublisher {
                       .get()
                       .thisUpdate()
                       .plus(
-                          Duration.between(newest.get().thisUpdate(), newest.get().nextUpdate())
+                          min(
+                                  Duration.between(
+                                      newest.get().thisUpdate(), newest.get().nextUpdate()),
+                                  validity(authority.id()))
                               .dividedBy(2)));
       if (due && leads.getAsBoolean()) {
         publish(authority.id());
       }
     }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private void seen(CrlInfo info) {

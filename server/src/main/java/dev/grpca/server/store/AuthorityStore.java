@@ -39,6 +39,16 @@ public interface AuthorityStore {
    */
   boolean disable(String id, String detail, Instant now);
 
+  /** The URLs and CRL validity set for authorities (UpdateAuthority), by authority id. */
+  java.util.Map<String, dev.grpca.server.x509.IssuerSettings> settings();
+
+  /**
+   * Stores what was set for CA {@code id}, replacing what was, with its audit record ({@code
+   * detail}) and an AUTHORITY event that tells other replicas, in one transaction.
+   */
+  void updateSettings(
+      String id, dev.grpca.server.x509.IssuerSettings settings, String detail, Instant now);
+
   /** An id that is taken already. */
   final class DuplicateAuthorityException extends RuntimeException {
     public DuplicateAuthorityException(String id, Throwable cause) {

@@ -24,6 +24,9 @@ public interface EventStore {
     /** An authority's trust bundle changed ({@code authorityId}); none is written yet. */
     public static final String TRUST = "TRUST";
 
+    /** An authority's settings changed (UpdateAuthority): replicas read them again. */
+    public static final String AUTHORITY = "AUTHORITY";
+
     /** A revocation. */
     public Event(
         long seq,

@@ -182,10 +182,11 @@ public final class CertificateChecks {
             issuer.keyIdentifier())) {
       problems.add("authorityKeyIdentifier missing, critical or not the issuer's key id");
     }
-    if (spec.crlUrl() != null && ext.getExtension(Extension.cRLDistributionPoints) == null) {
+    if (!spec.urls().crl().isEmpty() && ext.getExtension(Extension.cRLDistributionPoints) == null) {
       problems.add("cRLDistributionPoints missing");
     }
-    if (spec.caIssuersUrl() != null && ext.getExtension(Extension.authorityInfoAccess) == null) {
+    if (!(spec.urls().caIssuers().isEmpty() && spec.urls().ocsp().isEmpty())
+        && ext.getExtension(Extension.authorityInfoAccess) == null) {
       problems.add("authorityInfoAccess missing");
     }
     if (!spec.ca()) {

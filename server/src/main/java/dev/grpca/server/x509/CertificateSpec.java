@@ -28,9 +28,7 @@ public record CertificateSpec(
     List<InetAddress> ipAddresses,
     List<String> emailAddresses,
     List<String> uris,
-    String crlUrl,
-    String caIssuersUrl,
-    String ocspUrl,
+    IssuerUrls.Urls urls,
     boolean ocspNoCheck,
     NameConstraintRules nameConstraints) {
 
@@ -57,9 +55,7 @@ public record CertificateSpec(
     private List<InetAddress> ipAddresses = List.of();
     private List<String> emailAddresses = List.of();
     private List<String> uris = List.of();
-    private String crlUrl;
-    private String caIssuersUrl;
-    private String ocspUrl;
+    private IssuerUrls.Urls urls = IssuerUrls.Urls.NONE;
     private boolean ocspNoCheck;
     private NameConstraintRules nameConstraints = NameConstraintRules.NONE;
 
@@ -109,11 +105,9 @@ public record CertificateSpec(
       return this;
     }
 
-    /** The CRL distribution point, AIA caIssuers and AIA OCSP URLs; each may be null. */
-    public Builder issuerUrls(String crlUrl, String caIssuersUrl, String ocspUrl) {
-      this.crlUrl = crlUrl;
-      this.caIssuersUrl = caIssuersUrl;
-      this.ocspUrl = ocspUrl;
+    /** The CRL distribution point, AIA caIssuers and AIA OCSP URLs (unset: none). */
+    public Builder issuerUrls(IssuerUrls.Urls urls) {
+      this.urls = urls;
       return this;
     }
 
@@ -144,9 +138,7 @@ public record CertificateSpec(
           ipAddresses,
           emailAddresses,
           uris,
-          crlUrl,
-          caIssuersUrl,
-          ocspUrl,
+          urls,
           ocspNoCheck,
           nameConstraints);
     }

@@ -100,9 +100,10 @@ public final class TbsCertificates {
         boolean critical = spec.subject().getRDNs().length == 0;
         ext.addExtension(Extension.subjectAlternativeName, critical, sans);
       }
-      if (spec.crlUrl() != null) {
-        GeneralNames where =
-            new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, spec.crlUrl()));
+      IssuerUrls.Urls urls = spec.urls();
+      if (!urls.crl().isEmpty()) {
+        // One distribution point: every name is a way to the same CRL (RFC 5280 4.2.1.13).
+        GeneralNames where = new GeneralNames(uris(urls.crl()));
         ext.addExtension(
             Extension.cRLDistributionPoints,
             false,
@@ -112,17 +113,11 @@ public final class TbsCertificates {
                 }));
       }
       List<AccessDescription> access = new ArrayList<>();
-      if (spec.ocspUrl() != null) {
-        access.add(
-            new AccessDescription(
-                AccessDescription.id_ad_ocsp,
-                new GeneralName(GeneralName.uniformResourceIdentifier, spec.ocspUrl())));
+      for (GeneralName ocsp : uris(urls.ocsp())) {
+        access.add(new AccessDescription(AccessDescription.id_ad_ocsp, ocsp));
       }
-      if (spec.caIssuersUrl() != null) {
-        access.add(
-            new AccessDescription(
-                AccessDescription.id_ad_caIssuers,
-                new GeneralName(GeneralName.uniformResourceIdentifier, spec.caIssuersUrl())));
+      for (GeneralName caIssuers : uris(urls.caIssuers())) {
+        access.add(new AccessDescription(AccessDescription.id_ad_caIssuers, caIssuers));
       }
       if (!access.isEmpty()) {
         ext.addExtension(
@@ -148,5 +143,11 @@ public final class TbsCertificates {
     spec.emailAddresses().forEach(e -> names.add(new GeneralName(GeneralName.rfc822Name, e)));
     spec.uris().forEach(u -> names.add(new GeneralName(GeneralName.uniformResourceIdentifier, u)));
     return names.isEmpty() ? null : new GeneralNames(names.toArray(new GeneralName[0]));
+  }
+
+  private static GeneralName[] uris(List<String> urls) {
+    return urls.stream()
+        .map(u -> new GeneralName(GeneralName.uniformResourceIdentifier, u))
+        .toArray(GeneralName[]::new);
   }
 }

@@ -232,9 +232,7 @@ class CertificateChecksTest {
         List.of(),
         List.of(),
         List.of(),
-        null,
-        null,
-        null,
+        IssuerUrls.Urls.NONE,
         true,
         spec.nameConstraints());
   }

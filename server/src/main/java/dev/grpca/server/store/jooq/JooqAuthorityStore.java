@@ -1,6 +1,7 @@
 package dev.grpca.server.store.jooq;
 
 import static dev.grpca.server.store.jooq.generated.Tables.AUTHORITY;
+import static dev.grpca.server.store.jooq.generated.Tables.AUTHORITY_SETTINGS;
 
 import dev.grpca.server.store.AuditCall;
 import dev.grpca.server.store.AuditRecord;
@@ -8,6 +9,7 @@ import dev.grpca.server.store.AuthorityStore;
 import dev.grpca.server.store.EventStore;
 import dev.grpca.server.store.StoredAuthority;
 import dev.grpca.server.store.jooq.generated.tables.records.AuthorityRecord;
+import dev.grpca.server.x509.IssuerSettings;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -113,6 +115,64 @@ final class JooqAuthorityStore implements AuthorityStore {
     AuditRecord audited = JooqAudit.append(db, call, time, "OK", PROFILE, "-", detail);
     JooqEventStore.append(
         db, new EventStore.Event(audited.sequence(), EventStore.Event.TRUST, id, "-", time, null));
+  }
+
+  @Override
+  public java.util.Map<String, IssuerSettings> settings() {
+    return StoreErrors.guard(
+        () -> {
+          java.util.Map<String, IssuerSettings> settings = new java.util.LinkedHashMap<>();
+          for (var r : dsl.selectFrom(AUTHORITY_SETTINGS).fetch()) {
+            settings.put(
+                r.getAuthorityId(),
+                new IssuerSettings(
+                    lines(r.getCaIssuersUrls()),
+                    lines(r.getCrlUrls()),
+                    lines(r.getOcspUrls()),
+                    r.getCrlValiditySeconds() == null
+                        ? null
+                        : java.time.Duration.ofSeconds(r.getCrlValiditySeconds())));
+          }
+          return settings;
+        });
+  }
+
+  private static List<String> lines(String joined) {
+    return joined == null || joined.isEmpty() ? List.of() : List.of(joined.split("\n"));
+  }
+
+  private static String joined(List<String> urls) {
+    return urls.isEmpty() ? null : String.join("\n", urls);
+  }
+
+  @Override
+  public void updateSettings(String id, IssuerSettings settings, String detail, Instant now) {
+    AuditCall call = calls.get();
+    Instant time = now.truncatedTo(ChronoUnit.MICROS);
+    Long validity = settings.crlValidity() == null ? null : settings.crlValidity().toSeconds();
+    StoreErrors.run(
+        () ->
+            dsl.transaction(
+                tx -> {
+                  DSLContext db = tx.dsl();
+                  db.deleteFrom(AUTHORITY_SETTINGS)
+                      .where(AUTHORITY_SETTINGS.AUTHORITY_ID.eq(id))
+                      .execute();
+                  db.insertInto(AUTHORITY_SETTINGS)
+                      .set(AUTHORITY_SETTINGS.AUTHORITY_ID, id)
+                      .set(AUTHORITY_SETTINGS.CA_ISSUERS_URLS, joined(settings.caIssuers()))
+                      .set(AUTHORITY_SETTINGS.CRL_URLS, joined(settings.crl()))
+                      .set(AUTHORITY_SETTINGS.OCSP_URLS, joined(settings.ocsp()))
+                      .set(AUTHORITY_SETTINGS.CRL_VALIDITY_SECONDS, validity)
+                      .set(AUTHORITY_SETTINGS.UPDATE_TIME, StoreErrors.utc(time))
+                      .execute();
+                  AuditRecord audited =
+                      JooqAudit.append(db, call, time, "OK", PROFILE, "-", detail);
+                  JooqEventStore.append(
+                      db,
+                      new EventStore.Event(
+                          audited.sequence(), EventStore.Event.AUTHORITY, id, "-", time, null));
+                }));
   }
 
   @Override
