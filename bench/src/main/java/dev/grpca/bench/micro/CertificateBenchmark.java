@@ -4,6 +4,7 @@ import dev.grpca.server.hsm.Signer;
 import dev.grpca.server.x509.CertificateChecks;
 import dev.grpca.server.x509.CertificateSpec;
 import dev.grpca.server.x509.Issuer;
+import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.SignedCertificates;
 import dev.grpca.server.x509.TbsCertificates;
@@ -71,10 +72,7 @@ public class CertificateBenchmark {
             .extendedKeyUsages(
                 List.of(KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth))
             .dnsNames(List.of("bench.example.com", "www.bench.example.com"))
-            .issuerUrls(
-                "http://127.0.0.1:8080/v1/issuers/issuing-ca/crl",
-                "http://127.0.0.1:8080/v1/issuers/issuing-ca/ca",
-                "http://127.0.0.1:8080/v1/ocsp")
+            .issuerUrls(new IssuerUrls("http://127.0.0.1:8080").of("issuing-ca"))
             .build(new BigInteger(127, new java.util.Random(1)));
     tbs = TbsCertificates.build(spec, issuer);
     verifier =
