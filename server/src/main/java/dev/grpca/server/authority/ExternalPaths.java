@@ -37,6 +37,23 @@ final class ExternalPaths {
               + root.getSubjectX500Principal()
               + ") is not a self-signed root");
     }
+    // PKIX does not look at a trust anchor's dates: an expired root would pass. The chain is
+    // checked whole, each certificate within its validity now.
+    for (X509Certificate c : above) {
+      try {
+        c.checkValidity(Date.from(now));
+      } catch (java.security.cert.CertificateExpiredException
+          | java.security.cert.CertificateNotYetValidException e) {
+        throw CaException.invalid(
+            "chain_pem",
+            c.getSubjectX500Principal()
+                + " is not valid now (valid from "
+                + c.getNotBefore().toInstant()
+                + " to "
+                + c.getNotAfter().toInstant()
+                + ")");
+      }
+    }
     List<X509Certificate> path = new ArrayList<>();
     path.add(certificate);
     path.addAll(above.subList(0, above.size() - 1));

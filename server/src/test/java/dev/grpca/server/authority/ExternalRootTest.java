@@ -55,7 +55,8 @@ class ExternalRootTest {
   static void start() throws Exception {
     server = SERVER.server();
     authorities = server.authorities();
-    for (String root : List.of("external-root", "unrelated-root")) {
+    // An expired root too: openssl x509 re-signs one with negative days (notAfter a day ago).
+    for (String root : List.of("external-root", "unrelated-root", "expired-root")) {
       Tools.openssl(
               work,
               "req",
@@ -79,6 +80,18 @@ class ExternalRootTest {
               "keyUsage=critical,keyCertSign,cRLSign")
           .requireSuccess();
     }
+    Tools.openssl(
+            work,
+            "x509",
+            "-in",
+            "expired-root.pem",
+            "-key",
+            "expired-root.key",
+            "-days",
+            "-1",
+            "-out",
+            "expired-root.pem")
+        .requireSuccess();
     Files.writeString(
         work.resolve("ca.ext"),
         "basicConstraints=critical,CA:TRUE,pathlen:0\n"
@@ -94,6 +107,12 @@ class ExternalRootTest {
   /** {@code csr} signed by the external root with {@code extfile}, PEM. */
   private static String signedByTheExternalRoot(String csr, String extfile, String out)
       throws Exception {
+    return signed(csr, "external-root", extfile, "365", out);
+  }
+
+  /** {@code csr} signed by {@code root} for {@code days} with {@code extfile}, PEM. */
+  private static String signed(String csr, String root, String extfile, String days, String out)
+      throws Exception {
     Files.writeString(work.resolve(out + ".csr"), csr);
     Tools.openssl(
             work,
@@ -102,12 +121,12 @@ class ExternalRootTest {
             "-in",
             out + ".csr",
             "-CA",
-            "external-root.pem",
+            root + ".pem",
             "-CAkey",
-            "external-root.key",
+            root + ".key",
             "-CAcreateserial",
             "-days",
-            "365",
+            days,
             "-extfile",
             extfile,
             "-out",
@@ -173,6 +192,13 @@ class ExternalRootTest {
     assertThat(activate(good, Files.readString(work.resolve("unrelated-root.pem"))))
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(activate(good, "")).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    // ... nor a certificate that has expired, nor one under an expired parent.
+    String expired = signed(created.getCsrPem(), "external-root", "ca.ext", "-1", "expired");
+    assertThat(activate(expired, root)).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    String underExpired =
+        signed(created.getCsrPem(), "expired-root", "ca.ext", "365", "under-expired");
+    assertThat(activate(underExpired, Files.readString(work.resolve("expired-root.pem"))))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(
             server.count(
                 "SELECT COUNT(*) FROM authority WHERE id = 'external-issuing' AND state ="
