@@ -116,6 +116,24 @@ class UpdateAuthorityTest {
       assertThat(crl.getNextUpdate().getSeconds() - crl.getThisUpdate().getSeconds())
           .isEqualTo(3600);
 
+      // The sidecar serves the new CA's CRL and chain under its own id, as curl fetches them.
+      Path fetched = work.resolve("urls-ca.crl");
+      Tools.run(
+              work,
+              List.of("curl", "-sf", "-o", fetched.toString(), sidecar + "/v1/issuers/urls-ca/crl"))
+          .requireSuccess();
+      assertThat(
+              Tools.openssl(work, "crl", "-inform", "DER", "-in", fetched.toString(), "-noout")
+                  .requireSuccess()
+                  .output())
+          .isEmpty();
+      assertThat(Files.readAllBytes(fetched)).isEqualTo(crl.getCrlDer().toByteArray());
+      assertThat(
+              Tools.run(work, List.of("curl", "-sf", sidecar + "/v1/issuers/urls-ca/chain.pem"))
+                  .requireSuccess()
+                  .output())
+          .isEqualTo(updated.getChainPem());
+
       // The other replica reads them again on the AUTHORITY event, and issues with them.
       long deadline = System.nanoTime() + 5_000_000_000L;
       List<String> seen;
