@@ -115,12 +115,7 @@ class RotationTest {
     assertThat(fresh.getAuthorityId()).isEqualTo("issuing-b");
     // A profile pointed at A again refuses to issue.
     Profiles.createFromDefault(server, "stuck-on-a", p -> p.setAuthorityId("issuing-a"));
-    var refused =
-        failure(
-            () ->
-                server
-                    .certificates()
-                    .issue(Requests.issue("stuck.example.com").setProfile("stuck-on-a").build()));
+    var refused = Profiles.issueRefused(server, "stuck-on-a", "stuck.example.com");
     assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(refused.getStatus().getDescription()).contains("'issuing-a' is disabled");
 

@@ -207,12 +207,7 @@ class UpdateAuthorityTest {
   @Test
   void aRootIssuesOnlyForAProfileThatSaysSo() {
     Profiles.createFromDefault(server, "at-root", p -> p.setAuthorityId("urls-root"));
-    var refused =
-        failure(
-            () ->
-                server
-                    .certificates()
-                    .issue(Requests.issue("root.example.com").setProfile("at-root").build()));
+    var refused = Profiles.issueRefused(server, "at-root", "root.example.com");
     assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(refused.getStatus().getDescription()).contains("issue_from_root");
 

@@ -47,6 +47,15 @@ public final class Profiles {
   }
 
   /** The request that creates {@code profile}. */
+  /**
+   * How an Issue of {@code dnsName} under {@code profile} fails (an AssertionError if it works).
+   */
+  public static io.grpc.StatusRuntimeException issueRefused(
+      TestServer server, String profile, String dnsName) {
+    return Calls.failure(
+        () -> server.certificates().issue(Requests.issue(dnsName).setProfile(profile).build()));
+  }
+
   public static CreateProfileRequest create(Profile.Builder profile) {
     return CreateProfileRequest.newBuilder().setProfile(profile).build();
   }
