@@ -192,12 +192,12 @@ public final class Profile {
     return backdate;
   }
 
-  /** Whether the CA renews certificates under this profile itself (unless they opted out). */
   /** Whether it may issue straight from a root CA. */
   public boolean issueFromRoot() {
     return spec.getIssueFromRoot();
   }
 
+  /** Whether the CA renews certificates under this profile itself (unless they opted out). */
   public boolean autoRenew() {
     return spec.getAutoRenew();
   }
