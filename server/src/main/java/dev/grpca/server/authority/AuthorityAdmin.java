@@ -6,6 +6,8 @@ import dev.grpca.server.policy.DurationText;
 import dev.grpca.server.store.AuthorityStore;
 import dev.grpca.server.store.StoredAuthority;
 import dev.grpca.server.x509.Certificates;
+import dev.grpca.server.x509.IssuerSettings;
+import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.KeyAlgorithm;
 import dev.grpca.server.x509.NameConstraintRules;
 import java.security.cert.X509Certificate;
@@ -77,7 +79,7 @@ public final class AuthorityAdmin {
   }
 
   /** The URLs the certificates of each authority carry, and its CRL validity. */
-  public dev.grpca.server.x509.IssuerUrls urls() {
+  public IssuerUrls urls() {
     return bootstrap.urls();
   }
 
@@ -204,15 +206,12 @@ public final class AuthorityAdmin {
    * goes back to the server's default.
    */
   public record Update(
-      List<String> caIssuers,
-      List<String> crl,
-      List<String> ocsp,
-      java.time.Duration crlValidity) {}
+      List<String> caIssuers, List<String> crl, List<String> ocsp, Duration crlValidity) {}
 
   /** The shortest and the longest CRL validity UpdateAuthority takes. */
-  static final java.time.Duration MIN_CRL_VALIDITY = java.time.Duration.ofMinutes(5);
+  static final Duration MIN_CRL_VALIDITY = Duration.ofMinutes(5);
 
-  static final java.time.Duration MAX_CRL_VALIDITY = java.time.Duration.ofDays(366);
+  static final Duration MAX_CRL_VALIDITY = Duration.ofDays(366);
 
   /** At most this many URLs of each kind. */
   static final int MAX_URLS = 8;
@@ -222,26 +221,26 @@ public final class AuthorityAdmin {
    * list: the sidecar's own) and the validity of its next CRLs, stored and audited; certificates
    * signed before keep their own. Other replicas read them again on the AUTHORITY event.
    */
-  public dev.grpca.server.x509.IssuerSettings update(String id, Update u) {
+  public IssuerSettings update(String id, Update u) {
     if (id == null || id.isEmpty()) {
       throw CaException.invalid("authority_id", "empty (expected: the authority to change)");
     }
     Authority authority = authorities.get(id);
-    dev.grpca.server.x509.IssuerUrls urls = bootstrap.urls();
-    dev.grpca.server.x509.IssuerSettings was = urls.settings(authority.id());
-    java.time.Duration validity =
-        u.crlValidity() == null
-            ? was.crlValidity()
-            : u.crlValidity().isZero() ? null : u.crlValidity();
-    if (validity != null
-        && u.crlValidity() != null
-        && (validity.compareTo(MIN_CRL_VALIDITY) < 0 || validity.compareTo(MAX_CRL_VALIDITY) > 0)) {
-      throw CaException.invalid(
-          "settings.crl_validity",
-          "must be from " + MIN_CRL_VALIDITY + " to " + MAX_CRL_VALIDITY + ", got " + validity);
+    IssuerUrls urls = bootstrap.urls();
+    IssuerSettings was = urls.settings(authority.id());
+    Duration validity = was.crlValidity();
+    if (u.crlValidity() != null && u.crlValidity().isZero()) {
+      validity = null;
+    } else if (u.crlValidity() != null) {
+      validity = u.crlValidity();
+      if (validity.compareTo(MIN_CRL_VALIDITY) < 0 || validity.compareTo(MAX_CRL_VALIDITY) > 0) {
+        throw CaException.invalid(
+            "settings.crl_validity",
+            "must be from " + MIN_CRL_VALIDITY + " to " + MAX_CRL_VALIDITY + ", got " + validity);
+      }
     }
-    dev.grpca.server.x509.IssuerSettings next =
-        new dev.grpca.server.x509.IssuerSettings(
+    IssuerSettings next =
+        new IssuerSettings(
             u.caIssuers() == null
                 ? was.caIssuers()
                 : urlList("settings.ca_issuers_urls", u.caIssuers()),
