@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class IssuerUrls {
   private final String publicBaseUrl;
   private final Map<String, IssuerSettings> configured = new ConcurrentHashMap<>();
+  private final Map<String, Urls> effective = new ConcurrentHashMap<>();
 
   public IssuerUrls(String publicBaseUrl) {
     this.publicBaseUrl = publicBaseUrl;
@@ -38,8 +39,12 @@ public final class IssuerUrls {
     return publicBaseUrl + "/v1/issuers/" + authorityId + "/ca";
   }
 
-  /** What the certificates {@code authorityId} signs now carry. */
+  /** What the certificates {@code authorityId} signs now carry (made once per setting). */
   public Urls of(String authorityId) {
+    return effective.computeIfAbsent(authorityId, this::made);
+  }
+
+  private Urls made(String authorityId) {
     IssuerSettings set = settings(authorityId);
     return new Urls(
         set.crl().isEmpty() ? List.of(crl(authorityId)) : set.crl(),
@@ -61,6 +66,7 @@ public final class IssuerUrls {
   /** The settings of {@code authorityId}, as stored (here or by another replica). */
   public void configure(String authorityId, IssuerSettings settings) {
     configured.put(authorityId, settings);
+    effective.remove(authorityId);
   }
 
   /** The URLs of one certificate: the CRL distribution point's names, caIssuers, OCSP. */
