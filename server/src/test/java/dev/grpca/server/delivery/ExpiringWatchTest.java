@@ -222,6 +222,20 @@ class ExpiringWatchTest {
     Received<WatchRevocationsRequest, WatchRevocationsResponse> w = new Received<>();
     CertificateServiceGrpc.newStub(server.channel(server.adminToken()))
         .watchRevocations(WatchRevocationsRequest.getDefaultInstance(), w);
+    // The call reaches the server some time after it is opened, and a revocation before that is
+    // not "from now on": revoke probes until one is told (as WatchRevocationsTest.live does).
+    String probe = null;
+    WatchRevocationsResponse told = null;
+    for (int attempt = 0; attempt < 10 && told == null; attempt++) {
+      probe = issue("noticed", "probe-" + attempt + ".example.com").getSerialNumber();
+      certificates.revoke(Requests.revoke(probe, RevocationReason.REVOCATION_REASON_SUPERSEDED));
+      told = w.messages.poll(1, TimeUnit.SECONDS);
+    }
+    assertThat(told).as("a probe's revocation").isNotNull();
+    // Read up to the newest probe, so the next message is the first revocation below.
+    while (!probe.equals(told.getSerialNumber())) {
+      told = w.next();
+    }
     List<String> tokens = new ArrayList<>();
     List<Certificate> revoked = new ArrayList<>();
     for (String dns : List.of("first-gone", "second-gone", "kept")) {
