@@ -89,6 +89,14 @@ public final class CaServer extends Serving {
             "authority-bootstrap",
             () -> core.bootstrap().ensure(config.root(), config.intermediate()));
     writeDevFiles(config, authorities);
+    authorities.whenDefaultMoved(
+        moved -> {
+          try {
+            writeDevFiles(config, authorities);
+          } catch (IOException e) {
+            log.warn("could not rewrite {} for the new default issuer", config.devDir(), e);
+          }
+        });
 
     CrlPublisher crls =
         new CrlPublisher(
@@ -146,7 +154,7 @@ public final class CaServer extends Serving {
                 config.grpc().tlsHostNames(),
                 config.grpc().tlsCertificateLifetime(),
                 core.clock)
-            .start(core.scheduler);
+            .start(core.scheduler, authorities);
     core.metrics.gauge(
         MetricNames.TLS_EXPIRY, () -> core.secondsUntil(tls.current().getNotAfter().toInstant()));
     // Watch streams: read every 500 ms, and at once after a revocation here or on another replica.

@@ -15,12 +15,14 @@ import java.util.function.Function;
 /**
  * The CAs this server runs, by id, and which one issues by default. CAs are added while it runs
  * (CreateRoot, CreateIntermediate); one another replica made is loaded the first time its id is
- * asked for. Reads take no lock: the map is replaced whole on each addition.
+ * asked for. Reads take no lock: the map is replaced whole on each addition. The default issuer
+ * moves when it is disabled with its profiles moved to another CA (here or on another replica).
  */
 public final class Authorities {
   private volatile Map<String, Authority> byId;
-  private final Authority defaultIssuer;
+  private volatile Authority defaultIssuer;
   private final List<Consumer<Authority>> added = new CopyOnWriteArrayList<>();
+  private final List<Consumer<Authority>> defaultMoved = new CopyOnWriteArrayList<>();
   private volatile Function<String, Optional<Authority>> loader = id -> Optional.empty();
   private volatile Runnable refresher = () -> {};
   private volatile java.util.Set<String> disabled = java.util.Set.of();
@@ -115,8 +117,34 @@ public final class Authorities {
     this.disabled = java.util.Set.copyOf(ids);
   }
 
+  /** The CA that issues for profiles that name none, and the server's own TLS certificate. */
   public Authority defaultIssuer() {
     return defaultIssuer;
+  }
+
+  /**
+   * The default issuer is {@code id} from now on, as the database says (at start, on each refresh);
+   * the listeners are told when it moved. An id not known here is loaded first.
+   */
+  public void defaultIs(String id) {
+    Authority next = find(id).orElse(null);
+    if (next == null) {
+      return;
+    }
+    synchronized (this) {
+      if (next.id().equals(defaultIssuer.id())) {
+        return;
+      }
+      defaultIssuer = next;
+    }
+    for (Consumer<Authority> listener : defaultMoved) {
+      listener.accept(next);
+    }
+  }
+
+  /** {@code listener} is told of the new default issuer each time it moves. */
+  public void whenDefaultMoved(Consumer<Authority> listener) {
+    defaultMoved.add(listener);
   }
 
   /** Adds {@code authority} (a second add of one id keeps the first) and tells the listeners. */

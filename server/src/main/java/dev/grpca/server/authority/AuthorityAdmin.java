@@ -146,18 +146,24 @@ public final class AuthorityAdmin {
    * DisableAuthority: {@code id} issues no more (FAILED_PRECONDITION to Issue, Sign and Renew of
    * its profiles), and keeps publishing CRLs and answering OCSP for what it issued. With {@code
    * moveTo}, its profiles issue from that authority first, so that nothing that used them stops:
-   * the rotation from an old intermediate to a new one. The default issuer cannot be disabled.
+   * the rotation from an old intermediate to a new one. The default issuer is disabled only with
+   * {@code moveTo}, an intermediate, which becomes the default issuer: profiles that name no CA,
+   * and the server's own TLS certificate, come from it from then on.
    */
   public Disabled disable(String id, String moveTo, String principal) {
     if (id == null || id.isEmpty()) {
       throw CaException.invalid("authority_id", "empty (expected: the authority to disable)");
     }
     Authority authority = authorities.get(id);
-    if (authority.id().equals(authorities.defaultIssuer().id())) {
+    boolean isDefault = authority.id().equals(authorities.defaultIssuer().id());
+    if (isDefault && (moveTo == null || moveTo.isEmpty())) {
       throw CaException.field(
           ErrorKind.FAILED_PRECONDITION,
-          "authority_id",
-          "'" + id + "' is the default issuer (the server's own certificates come from it)");
+          "move_profiles_to",
+          "'"
+              + id
+              + "' is the default issuer (profiles that name no authority and the server's TLS"
+              + " certificate come from it): name the intermediate that takes over");
     }
     if (authorities.isDisabled(id)) {
       throw CaException.field(
@@ -184,14 +190,25 @@ public final class AuthorityAdmin {
             "move_profiles_to",
             "authority '" + moveTo + "' does not issue (disabled or expired)");
       }
+      if (isDefault && target.chain().size() == 1) {
+        throw CaException.field(
+            ErrorKind.FAILED_PRECONDITION,
+            "move_profiles_to",
+            "'"
+                + moveTo
+                + "' is a root CA: the default issuer must be an intermediate (name one, or"
+                + " create it under this root first)");
+      }
       moved = mover.move(id, target.id(), principal);
     }
     if (!store.disable(
         id,
+        isDefault ? moveTo : null,
         "authority "
             + id
             + " disabled"
-            + (moved.isEmpty() ? "" : "; profiles " + moved + " moved to " + moveTo),
+            + (moved.isEmpty() ? "" : "; profiles " + moved + " moved to " + moveTo)
+            + (isDefault ? "; the default issuer is now " + moveTo : ""),
         clock.instant())) {
       throw CaException.field(
           ErrorKind.FAILED_PRECONDITION, "authority_id", "'" + id + "' is not active");

@@ -67,10 +67,19 @@ public final class AuthorityBootstrap {
     return urls;
   }
 
-  /** The root and the intermediate it signs; the intermediate is the default issuer. */
+  /**
+   * The root and the intermediate it signs, made at the first start. The intermediate is the
+   * default issuer until the default is moved (DisableAuthority with move_profiles_to): from then
+   * on the database says which CA it is, whatever the configuration names.
+   */
   public Authorities ensure(AuthoritySpec rootSpec, AuthoritySpec intermediateSpec) {
     Authority root = loadOrCreate(rootSpec, null);
     Authority intermediate = loadOrCreate(intermediateSpec, root);
+    String defaultId = store.claimDefault(intermediate.id());
+    if (!defaultId.equals(intermediate.id())) {
+      log.info(
+          "the default issuer is {} (moved from the configured {})", defaultId, intermediate.id());
+    }
     return withTheOthers(new Authorities(List.of(root, intermediate), intermediate.id()));
   }
 
@@ -86,9 +95,13 @@ public final class AuthorityBootstrap {
 
   private void loadAll(Authorities authorities) {
     java.util.Set<String> disabled = new java.util.HashSet<>();
+    String defaultId = null;
     for (StoredAuthority row : store.list()) {
       if (row.isComplete()) {
         authorities.find(row.id());
+        if (row.isDefault() && defaultId == null) {
+          defaultId = row.id();
+        }
       }
       if (StoredAuthority.DISABLED.equals(row.state())) {
         disabled.add(row.id());
@@ -96,6 +109,9 @@ public final class AuthorityBootstrap {
     }
     authorities.disabled(disabled);
     store.settings().forEach(urls::configure);
+    if (defaultId != null) {
+      authorities.defaultIs(defaultId);
+    }
   }
 
   /** A CA made at run time, with its parent (loaded first if need be); empty if there is none. */
@@ -410,7 +426,7 @@ public final class AuthorityBootstrap {
             parent == null ? null : parent.id(),
             spec.keyLabel(),
             certificate == null ? null : Pem.certificate(certificate),
-            parent != null,
+            false,
             clock.instant()));
   }
 

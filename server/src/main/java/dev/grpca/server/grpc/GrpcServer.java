@@ -36,13 +36,10 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The gRPC listener: TLS with the server's own certificate, health, reflection (v1 and v1alpha),
@@ -194,27 +191,9 @@ public final class GrpcServer implements AutoCloseable {
       ServerTlsIdentity tls, Authorities authorities, List<java.nio.file.Path> clientCaFiles)
       throws IOException {
     try {
-      KeyStore anchors = KeyStore.getInstance("PKCS12");
-      anchors.load(null, null);
-      int i = 0;
-      for (X509Certificate ca : authorities.defaultIssuer().chain()) {
-        anchors.setCertificateEntry("ca-" + i++, ca);
-      }
-      java.security.cert.CertificateFactory x509 =
-          java.security.cert.CertificateFactory.getInstance("X.509");
-      for (java.nio.file.Path file : clientCaFiles) {
-        try (var in = java.nio.file.Files.newInputStream(file)) {
-          for (var ca : x509.generateCertificates(in)) {
-            anchors.setCertificateEntry("ca-" + i++, ca);
-          }
-        }
-      }
-      TrustManagerFactory trust =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      trust.init(anchors);
       return GrpcSslContexts.configure(
               SslContextBuilder.forServer(tls.keyManager()), SslProvider.JDK)
-          .trustManager(trust)
+          .trustManager(ClientCertificateTrust.of(authorities, clientCaFiles).manager())
           .clientAuth(ClientAuth.OPTIONAL)
           .protocols(PROTOCOLS)
           .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)

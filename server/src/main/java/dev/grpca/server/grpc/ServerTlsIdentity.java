@@ -1,5 +1,6 @@
 package dev.grpca.server.grpc;
 
+import dev.grpca.server.authority.Authorities;
 import dev.grpca.server.issuance.IssuanceService;
 import dev.grpca.server.issuance.IssueResult;
 import dev.grpca.server.policy.BuiltInProfiles;
@@ -29,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * of the certificate's lifetime is left; new handshakes pick up the new certificate, open
  * connections keep theirs. Checking often, rather than sleeping until the renewal time, keeps it
  * right across clock jumps and suspended machines; a failed renewal is simply retried next minute.
+ * When the default issuer moves (a rotation), it renews at once from the new one.
  */
 public final class ServerTlsIdentity {
   private static final Logger log = LoggerFactory.getLogger(ServerTlsIdentity.class);
@@ -57,11 +59,20 @@ public final class ServerTlsIdentity {
     this.clock = clock;
   }
 
-  /** Issues the first certificate (failing startup if it cannot) and checks for renewal. */
-  public ServerTlsIdentity start(ScheduledExecutorService scheduler) {
+  /**
+   * Issues the first certificate (failing startup if it cannot), checks for renewal, and renews as
+   * soon as {@code authorities}' default issuer moves.
+   */
+  public ServerTlsIdentity start(ScheduledExecutorService scheduler, Authorities authorities) {
     renew();
     long every = CHECK_EVERY.toMillis();
     scheduler.scheduleWithFixedDelay(this::renewIfDue, every, every, TimeUnit.MILLISECONDS);
+    authorities.whenDefaultMoved(
+        moved -> {
+          // Due now; should this renewal fail, the check each minute retries it.
+          renewAt = Instant.EPOCH;
+          scheduler.execute(this::renewIfDue);
+        });
     return this;
   }
 

@@ -35,9 +35,16 @@ public interface AuthorityStore {
 
   /**
    * Marks an ACTIVE CA DISABLED, with its audit record ({@code detail}) and a TRUST event, in one
-   * transaction; false when it is not ACTIVE.
+   * transaction; false when it is not ACTIVE. With {@code newDefault}, that CA becomes the default
+   * issuer in the same transaction (null: the default stays).
    */
-  boolean disable(String id, String detail, Instant now);
+  boolean disable(String id, String newDefault, String detail, Instant now);
+
+  /**
+   * The id of the default issuer: the CA marked so, or {@code id}, marked now, when none is (the
+   * first start, or a database from before the default could move).
+   */
+  String claimDefault(String id);
 
   /** The URLs and CRL validity set for authorities (UpdateAuthority), by authority id. */
   java.util.Map<String, dev.grpca.server.x509.IssuerSettings> settings();

@@ -171,7 +171,8 @@ class OneCertificatePathTest {
   @Test
   void theServersTlsCertificateIsRecordedBeforeItIsSigned() {
     ServerTlsIdentity tls =
-        new ServerTlsIdentity(issuance, List.of(), Duration.ofDays(1), clock).start(core.scheduler);
+        new ServerTlsIdentity(issuance, List.of(), Duration.ofDays(1), clock)
+            .start(core.scheduler, authorities);
     assertThat(recordedBeforeSigned(tls.current()).profile()).isEqualTo("grpca-server");
   }
 

@@ -88,7 +88,7 @@ final class JooqAuthorityStore implements AuthorityStore {
   }
 
   @Override
-  public boolean disable(String id, String detail, Instant now) {
+  public boolean disable(String id, String newDefault, String detail, Instant now) {
     AuditCall call = calls.get();
     Instant time = now.truncatedTo(ChronoUnit.MICROS);
     return StoreErrors.guard(
@@ -104,8 +104,40 @@ final class JooqAuthorityStore implements AuthorityStore {
                       != 1) {
                     return false;
                   }
+                  if (newDefault != null) {
+                    db.update(AUTHORITY)
+                        .set(
+                            AUTHORITY.IS_DEFAULT,
+                            org.jooq.impl.DSL.field(AUTHORITY.ID.eq(newDefault)))
+                        .execute();
+                  }
                   trusted(db, call, id, time, detail);
                   return true;
+                }));
+  }
+
+  @Override
+  public String claimDefault(String id) {
+    return StoreErrors.guard(
+        () ->
+            dsl.transactionResult(
+                tx -> {
+                  DSLContext db = tx.dsl();
+                  // Replicas starting together claim the same id: the second finds it marked.
+                  db.update(AUTHORITY)
+                      .set(AUTHORITY.IS_DEFAULT, true)
+                      .where(AUTHORITY.ID.eq(id))
+                      .andNotExists(
+                          db.selectOne()
+                              .from(AUTHORITY.as("marked"))
+                              .where(AUTHORITY.as("marked").IS_DEFAULT.isTrue()))
+                      .execute();
+                  return db.select(AUTHORITY.ID)
+                      .from(AUTHORITY)
+                      .where(AUTHORITY.IS_DEFAULT.isTrue())
+                      .orderBy(AUTHORITY.CREATE_TIME, AUTHORITY.ID)
+                      .limit(1)
+                      .fetchOne(AUTHORITY.ID);
                 }));
   }
 
