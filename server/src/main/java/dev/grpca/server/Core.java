@@ -230,8 +230,21 @@ final class Core {
 
   /** Finds (and in CA mode creates) the root and the issuing CA. */
   AuthorityBootstrap bootstrap() {
-    return new AuthorityBootstrap(token, database.authorities(), factory, urls, clock);
+    return new AuthorityBootstrap(
+        token, database.authorities(), factory, urls, clock, this::holdingCreation);
   }
+
+  /**
+   * CreateRoot, CreateIntermediate: one at a time over every replica (the lease), and in this
+   * process (the lock: the lease is this process's for each of its threads).
+   */
+  private <T> T holdingCreation(Supplier<T> work) {
+    synchronized (creations) {
+      return holding("authority-create", work);
+    }
+  }
+
+  private final Object creations = new Object();
 
   /** OCSP, signed by delegated signers (rotated on the scheduler) or the CA keys. */
   OcspResponder ocspResponder(Authorities authorities) {

@@ -12,6 +12,7 @@ import dev.grpca.server.x509.Certificates;
 import dev.grpca.server.x509.IssuerUrls;
 import dev.grpca.server.x509.NameConstraintRules;
 import dev.grpca.server.x509.Pem;
+import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x500.style.RFC4519Style;
@@ -48,13 +50,33 @@ public final class AuthorityBootstrap {
   private final CertificateFactory factory;
   private final IssuerUrls urls;
   private final Clock clock;
+  private final OneAtATime creations;
+
+  /**
+   * Runs a creation while no other runs, on any replica: a creation found stopped part-way is then
+   * one that stopped, never one still running elsewhere.
+   */
+  public interface OneAtATime {
+    <T> T run(Supplier<T> work);
+
+    /** For one process alone on its database (tests of the parts). */
+    OneAtATime IN_THIS_PROCESS =
+        new OneAtATime() {
+          @Override
+          public synchronized <T> T run(Supplier<T> work) {
+            return work.get();
+          }
+        };
+  }
 
   public AuthorityBootstrap(
       TokenKeys token,
       AuthorityStore store,
       CertificateFactory factory,
       IssuerUrls urls,
-      Clock clock) {
+      Clock clock,
+      OneAtATime creations) {
+    this.creations = creations;
     this.token = token;
     this.store = store;
     this.factory = factory;
@@ -160,26 +182,21 @@ public final class AuthorityBootstrap {
     if (stored.isPresent() && stored.get().isComplete()) {
       return load(spec.id(), stored.get(), parent);
     }
-    Optional<TokenKey> key = token.find(spec.keyLabel());
     if (stored.isPresent()) {
-      // A creation that stopped after the row was written: finish it with the token's certificate
-      // if the token got that far, else create the CA again under the same row.
-      if (key.isPresent()) {
-        X509Certificate certificate = key.get().certificate();
-        checkParent(spec, certificate, parent);
-        store.complete(spec.id(), Pem.certificate(certificate), spec.subject(), clock.instant());
-        log.info("authority {} completed from the token (key '{}')", spec.id(), spec.keyLabel());
-        return new Authority(
-            spec.id(),
-            parent == null ? null : parent.id(),
-            chain(certificate, parent),
-            key.get().signer());
-      }
-      return create(spec, parent, true, parent == null ? null : 0, NameConstraintRules.NONE);
+      return resumed(spec, parent, parent == null ? null : 0, NameConstraintRules.NONE);
     }
+    Optional<TokenKey> key = token.find(spec.keyLabel());
     if (key.isPresent()) {
       X509Certificate certificate = key.get().certificate();
       checkParent(spec, certificate, parent);
+      if (!isFinished(certificate)) {
+        throw new IllegalStateException(
+            "authority "
+                + spec.id()
+                + ": the token's key '"
+                + spec.keyLabel()
+                + "' has only the placeholder of a creation that stopped, and the database no row");
+      }
       insert(spec, parent, certificate);
       log.info("authority {} adopted from the token (key '{}')", spec.id(), spec.keyLabel());
       return new Authority(
@@ -189,6 +206,57 @@ public final class AuthorityBootstrap {
           key.get().signer());
     }
     return create(spec, parent, false, parent == null ? null : 0, NameConstraintRules.NONE);
+  }
+
+  /**
+   * A creation that stopped after its row was written (the token or the database failed, or the
+   * process died), finished or made again under that row: with the key the token holds when its
+   * real certificate got there (only the row's completion was missing), else with a new key, the
+   * stopped one's removed first.
+   */
+  private Authority resumed(
+      AuthoritySpec spec,
+      Authority parent,
+      Integer pathLength,
+      NameConstraintRules nameConstraints) {
+    Optional<TokenKey> key = token.find(spec.keyLabel());
+    if (key.isPresent()) {
+      X509Certificate certificate = key.get().certificate();
+      if (isFinished(certificate) && isSignedBy(certificate, parent)) {
+        store.complete(spec.id(), Pem.certificate(certificate), spec.subject(), clock.instant());
+        log.info("authority {} completed from the token (key '{}')", spec.id(), spec.keyLabel());
+        return new Authority(
+            spec.id(),
+            parent == null ? null : parent.id(),
+            chain(certificate, parent),
+            key.get().signer());
+      }
+      token.delete(spec.keyLabel());
+      log.info(
+          "authority {}: the key of a creation that stopped removed from the token; making it"
+              + " again",
+          spec.id());
+    }
+    return create(spec, parent, true, pathLength, nameConstraints);
+  }
+
+  /**
+   * Whether a CA certificate the token holds is the real one, not the placeholder a key sits beside
+   * while its creation runs: only the real one may sign CRLs.
+   */
+  private static boolean isFinished(X509Certificate certificate) {
+    boolean[] usage = certificate.getKeyUsage();
+    return usage != null && usage.length > 6 && usage[6];
+  }
+
+  private static boolean isSignedBy(X509Certificate certificate, Authority parent) {
+    try {
+      certificate.verify(
+          parent == null ? certificate.getPublicKey() : parent.certificate().getPublicKey());
+      return true;
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
   }
 
   private Authority load(String id, StoredAuthority row, Authority parent) {
@@ -229,6 +297,10 @@ public final class AuthorityBootstrap {
    * issues, so it is not recorded.
    */
   public Pending createPending(AuthoritySpec spec) {
+    return creations.run(() -> pending(spec));
+  }
+
+  private Pending pending(AuthoritySpec spec) {
     if (store.find(spec.id()).isPresent()) {
       throw taken(spec.id(), "");
     }
@@ -338,14 +410,57 @@ public final class AuthorityBootstrap {
       NameConstraintRules nameConstraints) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     Signer signer = token.generate(spec.keyAlgorithm());
+    X500Name subject =
+        X500Name.getInstance(BCStyle.INSTANCE, new X500Name(RFC4519Style.INSTANCE, spec.subject()));
+    // Labelled at once, beside a placeholder: a creation that stops from here on leaves a key that
+    // is found (and removed, or finished) when it is tried again, never an unlabelled one.
+    token.store(spec.keyLabel(), signer, Csrs.placeholder(signer, subject, clock.instant()));
+    X509Certificate x509;
+    try {
+      x509 = signed(spec, parent, rowWritten, pathLength, nameConstraints, signer, subject, now);
+      token.store(spec.keyLabel(), signer, x509);
+    } catch (RuntimeException e) {
+      discard(spec.keyLabel(), e);
+      throw e;
+    }
+    // Should this fail, the token holds the real certificate: a retry completes from it.
+    store.complete(spec.id(), Pem.certificate(x509), spec.subject(), clock.instant());
+    log.info(
+        "authority {} created: {} key '{}' made in the token, valid until {}",
+        spec.id(),
+        spec.keyAlgorithm().displayName(),
+        spec.keyLabel(),
+        x509.getNotAfter().toInstant());
+    return new Authority(
+        spec.id(), parent == null ? null : parent.id(), chain(x509, parent), signer);
+  }
+
+  /** Removes the key of a creation that failed; if the token fails too, a retry removes it. */
+  private void discard(String label, RuntimeException failure) {
+    try {
+      token.delete(label);
+    } catch (RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  /** The CA's certificate, through the one certificate path (its row written first if need be). */
+  private X509Certificate signed(
+      AuthoritySpec spec,
+      Authority parent,
+      boolean rowWritten,
+      Integer pathLength,
+      NameConstraintRules nameConstraints,
+      Signer signer,
+      X500Name subject,
+      Instant now) {
     Instant notAfter = now.plus(spec.lifetime());
     if (parent != null && notAfter.isAfter(parent.issuer().notAfter())) {
       notAfter = parent.issuer().notAfter();
     }
     CertificateSpec.Builder certificate =
         CertificateSpec.builder(
-                X500Name.getInstance(
-                    BCStyle.INSTANCE, new X500Name(RFC4519Style.INSTANCE, spec.subject())),
+                subject,
                 SubjectPublicKeyInfo.getInstance(signer.publicKey().getEncoded()),
                 now,
                 notAfter)
@@ -363,18 +478,7 @@ public final class AuthorityBootstrap {
     if (!rowWritten) {
       insert(spec, parent, null);
     }
-    String pem = factory.issue(prepared).certificatePem();
-    X509Certificate x509 = Certificates.parsePem(pem);
-    token.store(spec.keyLabel(), signer, x509);
-    store.complete(spec.id(), pem, spec.subject(), clock.instant());
-    log.info(
-        "authority {} created: {} key '{}' made in the token, valid until {}",
-        spec.id(),
-        spec.keyAlgorithm().displayName(),
-        spec.keyLabel(),
-        notAfter);
-    return new Authority(
-        spec.id(), parent == null ? null : parent.id(), chain(x509, parent), signer);
+    return Certificates.parsePem(factory.issue(prepared).certificatePem());
   }
 
   /**
@@ -391,6 +495,14 @@ public final class AuthorityBootstrap {
       Authority parent,
       Integer pathLength,
       NameConstraintRules nameConstraints) {
+    return creations.run(() -> creating(spec, parent, pathLength, nameConstraints));
+  }
+
+  private Authority creating(
+      AuthoritySpec spec,
+      Authority parent,
+      Integer pathLength,
+      NameConstraintRules nameConstraints) {
     Optional<StoredAuthority> stored = store.find(spec.id());
     String parentId = parent == null ? null : parent.id();
     if (stored.isPresent()
@@ -399,15 +511,16 @@ public final class AuthorityBootstrap {
             || !Objects.equals(stored.get().parentId(), parentId))) {
       throw taken(spec.id(), "");
     }
+    if (stored.isPresent()) {
+      return resumed(spec, parent, pathLength, nameConstraints);
+    }
     if (token.find(spec.keyLabel()).isPresent()) {
       throw taken(spec.id(), " (the token has a key labelled '" + spec.keyLabel() + "')");
     }
-    if (stored.isEmpty()) {
-      try {
-        insert(spec, parent, null);
-      } catch (AuthorityStore.DuplicateAuthorityException e) {
-        throw taken(spec.id(), "");
-      }
+    try {
+      insert(spec, parent, null);
+    } catch (AuthorityStore.DuplicateAuthorityException e) {
+      throw taken(spec.id(), "");
     }
     return create(spec, parent, true, pathLength, nameConstraints);
   }

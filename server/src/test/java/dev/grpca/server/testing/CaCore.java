@@ -105,7 +105,13 @@ public final class CaCore implements AutoCloseable {
 
   /** Finds or creates CAs in this core's database and token. */
   public AuthorityBootstrap bootstrap() {
-    return new AuthorityBootstrap(token, database.authorities(), factory, URLS, clock);
+    return new AuthorityBootstrap(
+        token,
+        database.authorities(),
+        factory,
+        URLS,
+        clock,
+        AuthorityBootstrap.OneAtATime.IN_THIS_PROCESS);
   }
 
   /** The id of the root. */

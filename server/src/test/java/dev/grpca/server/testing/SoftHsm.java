@@ -98,6 +98,22 @@ public final class SoftHsm {
    * (its CKA_ID is the label's bytes): its usage and flags.
    */
   public static String privateKeyObject(String label) {
+    String listing = privateKeyListing();
+    String id = java.util.HexFormat.of().formatHex(label.getBytes(StandardCharsets.US_ASCII));
+    for (String object : listing.split("(?=Private Key Object)")) {
+      if (object.contains("ID:         " + id + "\n")) {
+        return object;
+      }
+    }
+    throw new AssertionError("no private key with ID " + id + " in:\n" + listing);
+  }
+
+  /** How many private keys the token holds, labelled or not, as pkcs11-tool lists them. */
+  public static int privateKeyObjects() {
+    return privateKeyListing().split("Private Key Object", -1).length - 1;
+  }
+
+  private static String privateKeyListing() {
     String library;
     try {
       library =
@@ -109,28 +125,20 @@ public final class SoftHsm {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    String listing =
-        Tools.run(
-                Path.of("."),
-                java.util.List.of(
-                    "pkcs11-tool",
-                    "--module",
-                    library,
-                    "--login",
-                    "--pin",
-                    pin(),
-                    "--list-objects",
-                    "--type",
-                    "privkey"))
-            .requireSuccess()
-            .output();
-    String id = java.util.HexFormat.of().formatHex(label.getBytes(StandardCharsets.US_ASCII));
-    for (String object : listing.split("(?=Private Key Object)")) {
-      if (object.contains("ID:         " + id + "\n")) {
-        return object;
-      }
-    }
-    throw new AssertionError("no private key with ID " + id + " in:\n" + listing);
+    return Tools.run(
+            Path.of("."),
+            java.util.List.of(
+                "pkcs11-tool",
+                "--module",
+                library,
+                "--login",
+                "--pin",
+                pin(),
+                "--list-objects",
+                "--type",
+                "privkey"))
+        .requireSuccess()
+        .output();
   }
 
   private static void run(String... command) {
