@@ -460,6 +460,16 @@ public final class IssuanceService {
       String keyField,
       Authority issuer,
       Instant now) {
+    if (!now.isBefore(issuer.issuer().notAfter())) {
+      throw CaException.field(
+          ErrorKind.FAILED_PRECONDITION,
+          "profile",
+          "its authority '"
+              + issuer.id()
+              + "' expired at "
+              + issuer.issuer().notAfter()
+              + ": move the profile to another (UpdateProfile authority_id)");
+    }
     long start = System.nanoTime();
     try {
       return policy.apply(request, profile, key, keyField, issuer.issuer(), now);
