@@ -19,9 +19,11 @@ replicas: deps build
 	@command -v /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing: postgresql"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	VAR=$(VAR) scripts/replicas.sh || { s=$$?; [ $$s = 130 ] || [ $$s = 143 ]; } # stopped by Ctrl-C or kill
 
-## test: every test (fresh SoftHSM token per run, H2, gRPC over loopback, openssl) and buf lint
+## test: every test (fresh SoftHSM token per run, H2, gRPC over loopback, openssl) and buf lint; then bin/grpca as built
 test: deps lint
 	$(MVN) verify
+	@# The CLI's artifact itself (its classes and target/lib), as bin/grpca runs it.
+	bin/grpca --help > /dev/null
 
 build:
 	$(MVN) -q package -DskipTests -Dspotless.check.skip=true
