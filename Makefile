@@ -6,7 +6,7 @@ HSM_DIR := $(VAR)/dev/hsm
 BUF_VERSION := 1.50.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run replicas test build deps lint fmt bench bench-profile bench-flood bench-postgres bench-metrics bench-inventory bench-watch bench-micro bench-deps clean distclean
+.PHONY: run replicas test build deps examples-deps lint fmt bench bench-profile bench-flood bench-postgres bench-metrics bench-inventory bench-watch bench-micro bench-deps clean distclean
 
 ## run: build, make the dev token if missing, start the CA on 127.0.0.1:8443 (Ctrl-C stops it)
 run: deps build
@@ -20,7 +20,7 @@ replicas: deps build
 	VAR=$(VAR) scripts/replicas.sh || { s=$$?; [ $$s = 130 ] || [ $$s = 143 ]; } # stopped by Ctrl-C or kill
 
 ## test: every test (fresh SoftHSM token per run, H2, gRPC over loopback, openssl) and buf lint; then bin/grpca as built
-test: deps lint
+test: deps lint examples-deps
 	$(MVN) verify
 	@# The CLI's artifact itself (its classes and target/lib), as bin/grpca runs it.
 	bin/grpca --help > /dev/null
@@ -41,8 +41,14 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# The Python example's runtime and stub compiler (Debian's, from /usr/bin/python3).
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || { echo "installing: python3-grpcio python3-grpc-tools"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-grpcio python3-grpc-tools >/dev/null; }
 	@# promtool checks the /metrics scrape and the alert rules; the package's server is not started.
 	@command -v promtool >/dev/null || { echo "installing: prometheus (for promtool)"; $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+## examples-deps: the Node example's packages (from npm, as its package-lock.json pins them)
+examples-deps:
+	@[ -d examples/node/node_modules/@grpc/grpc-js ] || npm ci --silent --no-audit --no-fund --prefix examples/node >/dev/null
 
 ## lint: buf lint (DEFAULT rules) over the contract; buf comes from npm
 lint:
