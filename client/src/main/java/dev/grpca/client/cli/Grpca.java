@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       CertificateCommands.ListCertificates.class,
       CaCommands.class,
       OcspCommands.class,
+      AgentCommand.class,
       AutoComplete.GenerateCompletion.class
     })
 public final class Grpca {

@@ -3,22 +3,18 @@ package dev.grpca.server.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.util.JsonFormat;
-import dev.grpca.client.cli.Grpca;
 import dev.grpca.proto.v1.GetResponse;
 import dev.grpca.proto.v1.ListResponse;
+import dev.grpca.server.client.CliRuns.Run;
 import dev.grpca.server.testing.Profiles;
 import dev.grpca.server.testing.ServerExtension;
 import dev.grpca.server.testing.TestServer;
 import dev.grpca.server.testing.Tools;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -55,20 +51,8 @@ class CliTest {
     assertThat(login.out()).contains("context 'default' saved");
   }
 
-  /** What one command line printed, and its exit status. */
-  record Run(int code, String out, String err) {}
-
   static Run grpca(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        Grpca.run(
-            args,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            Map.of());
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CliRuns.grpca(args);
   }
 
   /** {@code args} with the test's config file (the options follow the command's name). */

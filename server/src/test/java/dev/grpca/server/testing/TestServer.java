@@ -227,6 +227,15 @@ public final class TestServer implements AutoCloseable {
     boot();
   }
 
+  /**
+   * As {@link #restart}, listening on the gRPC port it listens on now: for clients that keep the
+   * address (a renewal agent).
+   */
+  public void restartOnItsPort() {
+    config = config.withListener("127.0.0.1", running.port());
+    restart();
+  }
+
   public ServerConfig config() {
     return config;
   }
