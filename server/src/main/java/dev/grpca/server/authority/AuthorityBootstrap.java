@@ -188,15 +188,15 @@ public final class AuthorityBootstrap {
     Optional<TokenKey> key = token.find(spec.keyLabel());
     if (key.isPresent()) {
       X509Certificate certificate = key.get().certificate();
-      checkParent(spec, certificate, parent);
       if (!isFinished(certificate)) {
-        throw new IllegalStateException(
-            "authority "
-                + spec.id()
-                + ": the token's key '"
-                + spec.keyLabel()
-                + "' has only the placeholder of a creation that stopped, and the database no row");
+        // A first start that stopped between labelling the key and writing the row: nothing was
+        // recorded or signed under it yet.
+        token.delete(spec.keyLabel());
+        log.info(
+            "authority {}: the key of a start that stopped removed; making it again", spec.id());
+        return create(spec, parent, false, parent == null ? null : 0, NameConstraintRules.NONE);
       }
+      checkParent(spec, certificate, parent);
       insert(spec, parent, certificate);
       log.info("authority {} adopted from the token (key '{}')", spec.id(), spec.keyLabel());
       return new Authority(

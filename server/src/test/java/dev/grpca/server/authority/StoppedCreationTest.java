@@ -21,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -142,6 +143,29 @@ class StoppedCreationTest {
     assertThat(SoftHsm.open().labels(spec.keyLabel())).containsExactly(spec.keyLabel());
     assertThat(core.token.find(spec.keyLabel()).orElseThrow().certificate())
         .isEqualTo(made.certificate());
+  }
+
+  @Test
+  void aFirstStartStoppedBeforeItsRowsIsMadeAgainAtTheNext() throws Exception {
+    AuthoritySpec root = spec("start-root");
+    AuthoritySpec issuing = spec("start-issuing");
+    // What a start that stopped after labelling the keys, before writing the rows, left.
+    for (AuthoritySpec s : List.of(root, issuing)) {
+      var signer = core.token.generate(s.keyAlgorithm());
+      core.token.store(
+          s.keyLabel(),
+          signer,
+          Csrs.placeholder(
+              signer, new org.bouncycastle.asn1.x500.X500Name(s.subject()), core.clock.instant()));
+    }
+    int keys = SoftHsm.privateKeyObjects();
+    Authorities made = core.bootstrap().ensure(root, issuing);
+    Authority ca = made.get(issuing.id());
+    ca.certificate().verify(made.get(root.id()).certificate().getPublicKey());
+    assertThat(isReal(ca.certificate())).isTrue();
+    assertThat(isReal(made.get(root.id()).certificate())).isTrue();
+    // The two placeholder keys were replaced, not added to.
+    assertThat(SoftHsm.privateKeyObjects()).isEqualTo(keys);
   }
 
   private static AuthoritySpec spec(String name) {
