@@ -61,21 +61,7 @@ class ExamplesTest {
     Tools.Result run =
         Tools.run(
             work,
-            List.of(
-                "/usr/bin/python3",
-                EXAMPLES.resolve("python/grpca_example.py").toString(),
-                "--address",
-                server.target(),
-                "--ca-file",
-                server.rootPem().toString(),
-                "--token-file",
-                server.config().adminTokenFile().toString(),
-                "--dns",
-                "py.example.com",
-                "--csr",
-                "request.csr",
-                "--out",
-                "out"),
+            command(server, "py.example.com", "/usr/bin/python3", "python/grpca_example.py"),
             Map.of("PYTHONPATH", gen.toString()));
     checked(server, run.requireSuccess().output());
   }
@@ -95,23 +81,7 @@ class ExamplesTest {
             "-addext",
             "subjectAltName=DNS:node-signed.example.com"));
     Tools.Result run =
-        Tools.run(
-            work,
-            List.of(
-                "node",
-                EXAMPLES.resolve("node/example.js").toString(),
-                "--address",
-                server.target(),
-                "--ca-file",
-                server.rootPem().toString(),
-                "--token-file",
-                server.config().adminTokenFile().toString(),
-                "--dns",
-                "node.example.com",
-                "--csr",
-                "request.csr",
-                "--out",
-                "out"));
+        Tools.run(work, command(server, "node.example.com", "node", "node/example.js"));
     String output = run.requireSuccess().output();
     checked(server, output);
     String serial = serialAfter("issued", output);
@@ -123,6 +93,26 @@ class ExamplesTest {
                 "SELECT COUNT(*) FROM certificate WHERE serial_number = ? AND revocation_time IS NOT NULL",
                 serial))
         .isEqualTo(1);
+  }
+
+  /** How the examples' READMEs run them: against {@code server}, for {@code dns}. */
+  private static List<String> command(
+      TestServer server, String dns, String interpreter, String program) {
+    return List.of(
+        interpreter,
+        EXAMPLES.resolve(program).toString(),
+        "--address",
+        server.target(),
+        "--ca-file",
+        server.rootPem().toString(),
+        "--token-file",
+        server.config().adminTokenFile().toString(),
+        "--dns",
+        dns,
+        "--csr",
+        "request.csr",
+        "--out",
+        "out");
   }
 
   /** What both examples print and write: a verified certificate, a signed CSR, the status. */
