@@ -101,11 +101,15 @@ final class AgentCommand implements Callable<Integer> {
                 + renewed.getSerialNumber()
                 + " until "
                 + CertificateCommands.time(renewed.getNotAfter()));
+        // Written files get their reload, even when the agent is being stopped meanwhile.
         reload(grpca);
-        if (once) {
+        if (once || Thread.currentThread().isInterrupted()) {
           return ExitCodes.OK;
         }
       } catch (GrpcaException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          return ExitCodes.OK; // stopped during the call: not the server's answer
+        }
         if (!e.isRetryable()) {
           grpca.err.println("grpca: agent: " + Grpca.message(e));
           return ExitCodes.of(e.kind());
@@ -116,6 +120,11 @@ final class AgentCommand implements Callable<Integer> {
         if (once || !pause(wait)) {
           return once ? ExitCodes.UNAVAILABLE : ExitCodes.OK;
         }
+      } catch (IllegalStateException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          return ExitCodes.OK; // stopped while the client waited to retry
+        }
+        throw e;
       }
     }
   }
@@ -140,12 +149,32 @@ final class AgentCommand implements Callable<Integer> {
     }
   }
 
-  private void reload(Grpca grpca) throws InterruptedException, IOException {
+  /**
+   * Runs {@code --exec} to its end. A stop asked for meanwhile waits for it (the files are already
+   * written, and the service must load them), and is kept for the caller to see.
+   */
+  private void reload(Grpca grpca) throws IOException {
     if (exec == null) {
       return;
     }
     Process p = new ProcessBuilder("sh", "-c", exec).directory(dir.toFile()).inheritIO().start();
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+    boolean stopped = false;
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    boolean finished = false;
+    while (!finished) {
+      try {
+        finished = p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (!finished) {
+          break;
+        }
+      } catch (InterruptedException e) {
+        stopped = true;
+      }
+    }
+    if (stopped) {
+      Thread.currentThread().interrupt();
+    }
+    if (!finished) {
       p.destroyForcibly();
       log(grpca, "--exec did not finish in 5 minutes; stopped it");
     } else if (p.exitValue() != 0) {

@@ -116,6 +116,7 @@ class AgentTest {
       awaitSerials(serials, 2, broken);
       server.restartOnItsPort();
       awaitSerials(serials, 3, broken);
+      awaitReloads(dir.resolve("reloads.log"), serials.size() - 1);
     } catch (AssertionError e) {
       failed = e;
     } finally {
@@ -157,6 +158,15 @@ class AgentTest {
     }
     assertThat(broken.get()).isNull();
     assertThat(serials).hasSizeGreaterThanOrEqualTo(count);
+  }
+
+  /** The reload after the last renewal seen may still be running: stopping waits for it too. */
+  private static void awaitReloads(Path log, int count) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline
+        && (!Files.exists(log) || Files.readAllLines(log).size() < count)) {
+      Thread.sleep(50);
+    }
   }
 
   private static X509Certificate certificate(byte[] pem) throws Exception {
